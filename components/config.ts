@@ -1,0 +1,492 @@
+// The stack's configuration: its types, its defaults and its validation.
+//
+// Everything here is pure (no Pulumi resources, no I/O beyond what the caller passes in), so the
+// whole inventory is checked before a single resource is registered and a bad config can never
+// touch a host. Every problem is collected and reported at once, each naming the field and the fix.
+import * as net from "net";
+
+export const ROLES = ["consul-server", "consul-client", "swarm-manager", "swarm-agent"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface SshSettings {
+    user: string;
+    port: number;
+}
+
+export interface HostSpec {
+    name: string;
+    address: string;
+    roles: Role[];
+    /** Tutorial mode: the one server started with `-bootstrap`. */
+    bootstrap: boolean;
+    ssh: SshSettings;
+}
+
+/** Where the Consul binary comes from. */
+export type ConsulInstall =
+    | { kind: "url"; url: string; sha256: string }
+    | { kind: "file"; file: string }
+    /** The binary built by `npm run toolchain` (the lab's default). */
+    | { kind: "toolchain" };
+
+export type BootstrapMode = "tutorial" | "expect";
+
+export interface ConsulSettings {
+    version: string;
+    install: ConsulInstall;
+    bootstrapMode: BootstrapMode;
+    ui: boolean;
+    logLevel: string;
+    /** Extra agent options merged into every server's config file (JSON keys of consul's config). */
+    options: Record<string, unknown>;
+}
+
+export interface DockerSettings {
+    /** The TCP port the Docker API listens on next to the unix socket. */
+    tcpPort: number;
+    /** The address the TCP API binds to. */
+    bindAddress: string;
+    tls: boolean;
+}
+
+export interface SwarmSettings {
+    /** "mode": Docker's built-in swarm mode. */
+    flavor: "mode";
+}
+
+export interface LabSettings {
+    subnet: string;
+    networkName: string;
+}
+
+export interface StackSettings {
+    datacenter: string;
+    consul: ConsulSettings;
+    docker: DockerSettings;
+    swarm: SwarmSettings;
+    hosts: HostSpec[];
+    ssh: SshSettings;
+    /** Present only in the dev stack: the stack creates its own hosts on this machine. */
+    lab?: LabSettings;
+}
+
+/** What the caller read from Pulumi config, untyped (config is user input). */
+export interface RawConfig {
+    datacenter?: unknown;
+    consul?: unknown;
+    docker?: unknown;
+    swarm?: unknown;
+    hosts?: unknown;
+    ssh?: unknown;
+    lab?: unknown;
+    /** Whether `sshPrivateKey` is set (its value is a secret and never reaches this module). */
+    hasPrivateKey: boolean;
+}
+
+export interface ValidationResult {
+    settings?: StackSettings;
+    errors: string[];
+    warnings: string[];
+}
+
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(
+            `consul-swarm: the stack config has ${problems.length} problem(s); nothing was changed on any host:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+const HOSTNAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const NODE_NAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+const VERSION_RE = /^\d+\.\d+\.\d+$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+export function isIpOrHostname(address: string): boolean {
+    if (net.isIP(address) !== 0) {
+        return true;
+    }
+    // A dotted-quad that is not a valid IP (999.1.1.1) is a typo, not a hostname.
+    if (/^[\d.]+$/.test(address)) {
+        return false;
+    }
+    return HOSTNAME_RE.test(address);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function ipv4ToInt(ip: string): number {
+    return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+/** Parses "a.b.c.d/n" (IPv4 only: the lab network is IPv4). */
+export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
+    const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(cidr);
+    if (!m || net.isIPv4(m[1]) === false) {
+        return undefined;
+    }
+    const prefix = Number(m[2]);
+    if (prefix < 8 || prefix > 30) {
+        return undefined;
+    }
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    return { base: (ipv4ToInt(m[1]) & mask) >>> 0, prefix };
+}
+
+export function cidrContains(cidr: string, ip: string): boolean {
+    const c = parseCidr(cidr);
+    if (!c || !net.isIPv4(ip)) {
+        return false;
+    }
+    const mask = (0xffffffff << (32 - c.prefix)) >>> 0;
+    return ((ipv4ToInt(ip) & mask) >>> 0) === c.base;
+}
+
+/** The gateway Docker gives a network: the first address of the subnet. */
+export function cidrGateway(cidr: string): string {
+    const c = parseCidr(cidr);
+    if (!c) {
+        throw new Error(`not an IPv4 CIDR: ${cidr}`);
+    }
+    const g = c.base + 1;
+    return [24, 16, 8, 0].map((s) => (g >>> s) & 255).join(".");
+}
+
+class Problems {
+    readonly errors: string[] = [];
+    readonly warnings: string[] = [];
+    error(field: string, problem: string, fix: string): void {
+        this.errors.push(`${field}: ${problem}; ${fix}`);
+    }
+    warn(field: string, problem: string, fix: string): void {
+        this.warnings.push(`${field}: ${problem}; ${fix}`);
+    }
+}
+
+function str(p: Problems, field: string, v: unknown, def: string): string {
+    if (v === undefined || v === null) {
+        return def;
+    }
+    if (typeof v !== "string" || v === "") {
+        p.error(field, `expected a non-empty string, got ${JSON.stringify(v)}`, `set it to a string such as "${def}"`);
+        return def;
+    }
+    return v;
+}
+
+function int(p: Problems, field: string, v: unknown, def: number, min: number, max: number): number {
+    if (v === undefined || v === null) {
+        return def;
+    }
+    const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+        p.error(field, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`, `set it to e.g. ${def}`);
+        return def;
+    }
+    return n;
+}
+
+function bool(p: Problems, field: string, v: unknown, def: boolean): boolean {
+    if (v === undefined || v === null) {
+        return def;
+    }
+    if (typeof v === "boolean") {
+        return v;
+    }
+    if (v === "true" || v === "false") {
+        return v === "true";
+    }
+    p.error(field, `expected true or false, got ${JSON.stringify(v)}`, `set it to true or false`);
+    return def;
+}
+
+function section(p: Problems, field: string, v: unknown): Record<string, unknown> {
+    if (v === undefined || v === null) {
+        return {};
+    }
+    if (!isObject(v)) {
+        p.error(field, `expected a map of settings, got ${JSON.stringify(v)}`, `write it as a YAML map`);
+        return {};
+    }
+    return v;
+}
+
+function unknownKeys(p: Problems, field: string, v: Record<string, unknown>, known: string[]): void {
+    for (const k of Object.keys(v)) {
+        if (!known.includes(k)) {
+            p.error(`${field}.${k}`, `unknown setting`, `use one of ${known.join(", ")}`);
+        }
+    }
+}
+
+function parseSsh(p: Problems, field: string, v: unknown, def: SshSettings): SshSettings {
+    const s = section(p, field, v);
+    if ("privateKey" in s) {
+        p.error(`${field}.privateKey`, "the SSH key is read from its own secret setting", "move it: `pulumi config set --secret sshPrivateKey < KEYFILE`");
+    }
+    unknownKeys(p, field, s, ["user", "port", "privateKey"]);
+    return {
+        user: str(p, `${field}.user`, s.user, def.user),
+        port: int(p, `${field}.port`, s.port, def.port, 1, 65535),
+    };
+}
+
+function parseInstall(p: Problems, v: unknown, hasLab: boolean): ConsulInstall {
+    if (v === undefined || v === null) {
+        if (hasLab) {
+            return { kind: "toolchain" };
+        }
+        p.error(
+            "consul.install",
+            "no install source given",
+            'set `{ url: <release zip URL>, sha256: <its SHA-256> }`, or `{ file: <path to a consul binary> }` for air-gapped sites',
+        );
+        return { kind: "toolchain" };
+    }
+    const s = section(p, "consul.install", v);
+    unknownKeys(p, "consul.install", s, ["url", "sha256", "file", "source"]);
+    if (s.source !== undefined) {
+        if (s.source !== "toolchain") {
+            p.error("consul.install.source", `unknown source ${JSON.stringify(s.source)}`, 'use "toolchain" (the binary built by `npm run toolchain`), or give url+sha256 or file instead');
+        }
+        return { kind: "toolchain" };
+    }
+    if (s.file !== undefined) {
+        if (s.url !== undefined) {
+            p.error("consul.install", "both `file` and `url` are set", "keep one of them");
+        }
+        return { kind: "file", file: str(p, "consul.install.file", s.file, "") };
+    }
+    const url = str(p, "consul.install.url", s.url, "");
+    if (url === "" || !/^https?:\/\/\S+$/.test(url)) {
+        p.error("consul.install.url", `expected an http(s) URL, got ${JSON.stringify(s.url)}`, "set the release zip's URL, e.g. https://releases.example/consul_1.14.11_linux_amd64.zip");
+    }
+    const sha = typeof s.sha256 === "string" ? s.sha256.toLowerCase() : "";
+    if (!SHA256_RE.test(sha)) {
+        p.error(
+            "consul.install.sha256",
+            s.sha256 === undefined ? "a URL install has no checksum" : `not a SHA-256 (64 hex digits): ${JSON.stringify(s.sha256)}`,
+            "set it to the SHA-256 of the file at consul.install.url (from the release's SHA256SUMS)",
+        );
+    }
+    return { kind: "url", url, sha256: sha };
+}
+
+/** Reads, defaults and checks the whole config. Never throws: the caller decides what to do with errors. */
+export function validateConfig(raw: RawConfig): ValidationResult {
+    const p = new Problems();
+
+    const datacenter = str(p, "datacenter", raw.datacenter, "dc1");
+    if (!/^[a-z0-9_-]+$/.test(datacenter)) {
+        p.error("datacenter", `"${datacenter}" has characters Consul does not allow`, "use lower-case letters, digits, - and _");
+    }
+
+    const labRaw = raw.lab === undefined || raw.lab === null ? undefined : section(p, "lab", raw.lab);
+    let lab: LabSettings | undefined;
+    if (labRaw) {
+        unknownKeys(p, "lab", labRaw, ["subnet", "networkName"]);
+        const subnet = str(p, "lab.subnet", labRaw.subnet, "10.213.0.0/24");
+        if (!parseCidr(subnet)) {
+            p.error("lab.subnet", `"${subnet}" is not an IPv4 CIDR with a /8 to /30 prefix`, 'set e.g. "10.213.0.0/24"');
+        }
+        lab = { subnet, networkName: str(p, "lab.networkName", labRaw.networkName, "consul-swarm-lab") };
+    }
+
+    const c = section(p, "consul", raw.consul);
+    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options"]);
+    const version = str(p, "consul.version", c.version, "1.14.11");
+    if (!VERSION_RE.test(version)) {
+        p.error("consul.version", `"${version}" is not a pinned release version`, 'pin an exact version such as "1.14.11"');
+    }
+    const bootstrapMode = str(p, "consul.bootstrapMode", c.bootstrapMode, "tutorial");
+    if (bootstrapMode !== "tutorial" && bootstrapMode !== "expect") {
+        p.error("consul.bootstrapMode", `unknown mode "${bootstrapMode}"`, 'use "tutorial" (one host has bootstrap: true) or "expect" (bootstrap_expect = number of servers)');
+    }
+    const options = c.options === undefined ? {} : section(p, "consul.options", c.options);
+    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "retry_join", "data_dir"]) {
+        if (owned in options) {
+            p.error(`consul.options.${owned}`, "is set by the stack itself", `remove it (use the stack's own setting instead)`);
+        }
+    }
+    const consul: ConsulSettings = {
+        version,
+        install: parseInstall(p, c.install, lab !== undefined),
+        bootstrapMode: bootstrapMode === "expect" ? "expect" : "tutorial",
+        ui: bool(p, "consul.ui", c.ui, true),
+        logLevel: str(p, "consul.logLevel", c.logLevel, "INFO"),
+        options,
+    };
+
+    const d = section(p, "docker", raw.docker);
+    unknownKeys(p, "docker", d, ["tcpPort", "bindAddress", "tls"]);
+    const docker: DockerSettings = {
+        tcpPort: int(p, "docker.tcpPort", d.tcpPort, 2375, 1, 65535),
+        bindAddress: str(p, "docker.bindAddress", d.bindAddress, "0.0.0.0"),
+        tls: bool(p, "docker.tls", d.tls, false),
+    };
+    if (net.isIP(docker.bindAddress) === 0) {
+        p.error("docker.bindAddress", `"${docker.bindAddress}" is not an IP address`, 'use "0.0.0.0" (all interfaces) or one of the host\'s addresses');
+    }
+    if (docker.tls) {
+        p.error("docker.tls", "TLS for the Docker API is not implemented yet", "set docker.tls to false (and keep the TCP API on a trusted network)");
+    }
+
+    const s = section(p, "swarm", raw.swarm);
+    unknownKeys(p, "swarm", s, ["flavor"]);
+    const flavor = str(p, "swarm.flavor", s.flavor, "mode");
+    if (flavor !== "mode") {
+        p.error("swarm.flavor", `unknown flavor "${flavor}"`, 'use "mode" (Docker\'s built-in swarm mode)');
+    }
+
+    const ssh = parseSsh(p, "ssh", raw.ssh, { user: "root", port: 22 });
+    if (!raw.hasPrivateKey && !lab) {
+        p.error("sshPrivateKey", "no SSH private key is set", "run `pulumi config set --secret sshPrivateKey < KEYFILE` (the key that logs in on every host)");
+    }
+
+    const hosts: HostSpec[] = [];
+    if (!Array.isArray(raw.hosts) || raw.hosts.length === 0) {
+        p.error("hosts", "no hosts given", "add at least one `{ name, address, roles }` entry under consul-swarm:hosts");
+    } else {
+        raw.hosts.forEach((h, i) => {
+            const field = `hosts[${i}]`;
+            if (!isObject(h)) {
+                p.error(field, `expected a map, got ${JSON.stringify(h)}`, "write `{ name, address, roles }`");
+                return;
+            }
+            unknownKeys(p, field, h, ["name", "address", "roles", "bootstrap", "ssh"]);
+            const name = str(p, `${field}.name`, h.name, "");
+            if (name !== "" && !NODE_NAME_RE.test(name)) {
+                p.error(`${field}.name`, `"${name}" is not a valid node name`, "use letters, digits and - (it becomes the Consul node name)");
+            }
+            const address = str(p, `${field}.address`, h.address, "");
+            if (h.address === undefined) {
+                p.error(`${field}.address`, "no address", "set the host's IP address or DNS name");
+            } else if (address !== "" && !isIpOrHostname(address)) {
+                p.error(`${field}.address`, `"${address}" is neither an IP address nor a hostname`, "set the host's IP address or DNS name");
+            }
+            if (lab && address !== "" && !cidrContains(lab.subnet, address)) {
+                p.error(`${field}.address`, `${address} is outside the lab subnet ${lab.subnet}`, "give lab hosts addresses inside lab.subnet");
+            }
+            const roles: Role[] = [];
+            if (!Array.isArray(h.roles) || h.roles.length === 0) {
+                p.error(`${field}.roles`, "no roles", `list one or more of ${ROLES.join(", ")}`);
+            } else {
+                for (const r of h.roles) {
+                    if (typeof r === "string" && (ROLES as readonly string[]).includes(r)) {
+                        roles.push(r as Role);
+                    } else {
+                        p.error(`${field}.roles`, `unknown role ${JSON.stringify(r)}`, `use one of ${ROLES.join(", ")}`);
+                    }
+                }
+            }
+            if (roles.includes("consul-server") && roles.includes("consul-client")) {
+                p.error(`${field}.roles`, "both consul-server and consul-client", "a Consul agent is one or the other: keep one");
+            }
+            const bootstrap = bool(p, `${field}.bootstrap`, h.bootstrap, false);
+            if (bootstrap && !roles.includes("consul-server")) {
+                p.error(`${field}.bootstrap`, "only a consul-server can bootstrap", "add the consul-server role or remove bootstrap");
+            }
+            hosts.push({ name, address, roles, bootstrap, ssh: parseSsh(p, `${field}.ssh`, h.ssh, ssh) });
+        });
+    }
+
+    const seen = (key: (h: HostSpec) => string, what: string) => {
+        const first = new Map<string, number>();
+        hosts.forEach((h, i) => {
+            const k = key(h);
+            if (k === "") {
+                return;
+            }
+            const j = first.get(k);
+            if (j !== undefined) {
+                p.error(`hosts[${i}].${what}`, `duplicate ${what} "${k}" (also hosts[${j}])`, `give every host its own ${what}`);
+            } else {
+                first.set(k, i);
+            }
+        });
+    };
+    seen((h) => h.name, "name");
+    seen((h) => h.address, "address");
+
+    const servers = hosts.filter((h) => h.roles.includes("consul-server"));
+    const bootstrappers = servers.filter((h) => h.bootstrap);
+    if (hosts.length > 0 && servers.length === 0) {
+        p.error("hosts", "no host has the consul-server role", "give at least one host (three for a fault-tolerant cluster) the consul-server role");
+    }
+    if (consul.bootstrapMode === "tutorial" && servers.length > 0) {
+        if (bootstrappers.length === 0) {
+            p.error("hosts", "no Consul server has bootstrap: true (tutorial mode)", "mark exactly one consul-server host with bootstrap: true, or set consul.bootstrapMode to expect");
+        } else if (bootstrappers.length > 1) {
+            p.error(
+                "hosts",
+                `${bootstrappers.length} Consul servers have bootstrap: true (${bootstrappers.map((h) => h.name).join(", ")})`,
+                "keep bootstrap: true on exactly one server: two bootstrapping servers elect two leaders",
+            );
+        }
+    }
+    if (consul.bootstrapMode === "expect" && bootstrappers.length > 0) {
+        p.error("hosts", `bootstrap: true on ${bootstrappers.map((h) => h.name).join(", ")} while consul.bootstrapMode is expect`, "remove bootstrap: true (every server uses bootstrap_expect) or switch to tutorial mode");
+    }
+    if (servers.length > 0 && (servers.length < 3 || servers.length % 2 === 0)) {
+        const quorum = Math.floor(servers.length / 2) + 1;
+        const tolerates = servers.length - quorum;
+        p.warn(
+            "hosts",
+            `${servers.length} Consul server(s): quorum is ${quorum}, so the cluster survives ${tolerates} server failure(s)`,
+            "use an odd number, at least 3, outside single-server dev setups",
+        );
+    }
+    const managers = hosts.filter((h) => h.roles.includes("swarm-manager"));
+    const agents = hosts.filter((h) => h.roles.includes("swarm-agent"));
+    if (agents.length > 0 && managers.length === 0) {
+        p.error("hosts", `swarm agent(s) ${agents.map((h) => h.name).join(", ")} but no swarm-manager`, "give one host the swarm-manager role");
+    }
+    for (const h of [...managers, ...agents]) {
+        if (!h.roles.includes("consul-server") && !h.roles.includes("consul-client") && servers.length === 0) {
+            p.error(`hosts`, `swarm host ${h.name} has no Consul to discover the swarm through`, "add a consul-server host");
+        }
+    }
+
+    if (p.errors.length > 0) {
+        return { errors: p.errors, warnings: p.warnings };
+    }
+    return {
+        settings: { datacenter, consul, docker, swarm: { flavor: "mode" }, hosts, ssh, lab },
+        errors: [],
+        warnings: p.warnings,
+    };
+}
+
+/** The servers in the order their restarts roll: the bootstrap server (usually the first leader) last. */
+export function rollingOrder(hosts: HostSpec[]): HostSpec[] {
+    const servers = hosts.filter((h) => h.roles.includes("consul-server"));
+    return [...servers.filter((h) => !h.bootstrap), ...servers.filter((h) => h.bootstrap)];
+}
+
+/**
+ * The concrete install source: "toolchain" becomes the binary built by `npm run toolchain`, whose
+ * directory the project's pulumi wrapper exports as CONSUL_SWARM_TOOLBIN.
+ */
+export function resolveInstall(
+    install: ConsulInstall,
+    env: NodeJS.ProcessEnv,
+    exists: (file: string) => boolean,
+): ConsulInstall & { kind: "url" | "file" } {
+    if (install.kind === "url") {
+        return install;
+    }
+    const file = install.kind === "file" ? install.file : env.CONSUL_SWARM_TOOLBIN ? `${env.CONSUL_SWARM_TOOLBIN}/consul` : "";
+    if (file === "") {
+        throw new ConfigError([
+            'consul.install: the source is the project\'s toolchain, but CONSUL_SWARM_TOOLBIN is not set; run the stack through `npm run pulumi -- ...` (or `npm run dev`), which builds the toolchain and sets it',
+        ]);
+    }
+    if (!exists(file)) {
+        throw new ConfigError([`consul.install.file: ${file} does not exist; build it with \`npm run toolchain\` or point consul.install.file at a consul binary`]);
+    }
+    return { kind: "file", file };
+}

@@ -1,0 +1,179 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ConsulInstall } from "./config";
+import { Host } from "./host";
+import { consulAgentConfig, consulServiceRemoveScript, consulServiceScript, renderScript, sha256File } from "./render";
+
+/** Where a copied binary lands before it is checked and installed (exists on every distribution). */
+const UPLOAD_PATH = "/var/tmp/consul-swarm-consul";
+
+export interface ConsulAgentArgs {
+    host: Host;
+    datacenter: pulumi.Input<string>;
+    /** How the binary gets to the host; a `file` is copied over SSH (air-gapped sites, the lab). */
+    install: ConsulInstall & { kind: "url" | "file" };
+    /** The other agents' addresses (retry_join). */
+    retryJoin: pulumi.Input<pulumi.Input<string>[]>;
+    /** Gossip encryption key; reaches the host on stdin only. */
+    gossipKey?: pulumi.Input<string>;
+    ui?: boolean;
+    logLevel?: string;
+    options?: Record<string, unknown>;
+    /**
+     * Restarts roll: this agent's service step waits for these (the previous server's), so a
+     * change restarts one server at a time, each waiting until the cluster has a leader again.
+     */
+    restartAfter?: pulumi.Input<pulumi.Resource>[];
+    /** Bound on the wait for the cluster after a restart, in seconds. */
+    rejoinTimeoutSeconds?: number;
+}
+
+export interface ConsulServerArgs extends ConsulAgentArgs {
+    /** Tutorial mode: this server starts with bootstrap, on its very first start only. */
+    bootstrap?: boolean;
+    /** Expect mode: every server waits for this many servers before electing a leader. */
+    bootstrapExpect?: number;
+}
+
+/** The installed binary's identity: what tells a host that its agent must restart on the new one. */
+function binarySha256(install: ConsulInstall & { kind: "url" | "file" }): string {
+    return install.kind === "url" ? install.sha256 : sha256File(install.file);
+}
+
+function installCommand(
+    parent: pulumi.Resource,
+    name: string,
+    args: ConsulAgentArgs,
+    sha: string,
+): command.remote.Command {
+    const deps: pulumi.Resource[] = [args.host.ready];
+    let create: string;
+    if (args.install.kind === "file") {
+        const copy = new command.remote.CopyToRemote(
+            `${name}-upload`,
+            {
+                connection: args.host.connection,
+                source: new pulumi.asset.FileAsset(args.install.file),
+                remotePath: UPLOAD_PATH,
+                triggers: [sha],
+            },
+            { parent, dependsOn: [args.host.ready] },
+        );
+        deps.push(copy);
+        create = renderScript("consul-install-file", { SHA256: sha, UPLOAD: UPLOAD_PATH });
+    } else {
+        create = renderScript("consul-install-url", { SHA256: sha, URL: args.install.url });
+    }
+    return new command.remote.Command(
+        `${name}-install`,
+        {
+            connection: args.host.connection,
+            create,
+            // A new version installs in place: replacing would run the old delete after the new create.
+            update: create,
+            delete: renderScript("consul-uninstall", { UPLOAD: UPLOAD_PATH }),
+        },
+        { parent, dependsOn: deps },
+    );
+}
+
+/** Config, unit and start of one agent; the part of a server that restarts. */
+function serviceCommand(
+    parent: pulumi.Resource,
+    name: string,
+    args: ConsulAgentArgs,
+    install: command.remote.Command,
+    sha: string,
+    server: { bootstrap: boolean; bootstrapExpect?: number } | undefined,
+): command.remote.Command {
+    const config = pulumi
+        .all([args.datacenter, args.host.address, args.retryJoin, args.gossipKey])
+        .apply(([datacenter, address, retryJoin, encrypt]) =>
+            consulAgentConfig({
+                datacenter,
+                nodeName: args.host.name,
+                address,
+                server: server !== undefined,
+                bootstrapExpect: server?.bootstrapExpect,
+                retryJoin,
+                ui: args.ui ?? true,
+                logLevel: args.logLevel ?? "INFO",
+                encrypt,
+                options: args.options,
+            }),
+        );
+    const script = consulServiceScript({
+        nodeName: args.host.name,
+        bootstrap: server?.bootstrap ?? false,
+        waitSeconds: args.rejoinTimeoutSeconds ?? 120,
+        binarySha256: sha,
+    });
+    return new command.remote.Command(
+        `${name}-service`,
+        {
+            connection: args.host.connection,
+            create: script,
+            update: script,
+            delete: consulServiceRemoveScript(),
+            // The config holds the gossip key: stdin keeps it off every command line, and
+            // pulumi.secret keeps it encrypted in state.
+            stdin: args.gossipKey === undefined ? config : pulumi.secret(config),
+        },
+        { parent, dependsOn: [install, ...(args.restartAfter ?? [])] },
+    );
+}
+
+/**
+ * A Consul server: binary, config file, systemd unit, started. Exactly one server of a tutorial
+ * mode cluster bootstraps, and only on its very first start.
+ */
+export class ConsulServer extends pulumi.ComponentResource {
+    static readonly type = "consul-swarm:consul:ConsulServer";
+
+    readonly nodeName: string;
+    readonly address: pulumi.Output<string>;
+    readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+    readonly bootstrap: boolean;
+    readonly install: command.remote.Command;
+    /** The step that (re)starts the agent: the join step and the next server's restart wait for it. */
+    readonly service: command.remote.Command;
+
+    constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ConsulServer.type, name, {}, opts);
+        if (args.bootstrap && args.bootstrapExpect !== undefined) {
+            throw new Error(`ConsulServer ${name}: bootstrap and bootstrapExpect exclude each other; set one`);
+        }
+        this.nodeName = args.host.name;
+        this.address = args.host.address;
+        this.connection = args.host.connection;
+        this.bootstrap = args.bootstrap ?? false;
+        const sha = binarySha256(args.install);
+        this.install = installCommand(this, name, args, sha);
+        this.service = serviceCommand(this, name, args, this.install, sha, {
+            bootstrap: this.bootstrap,
+            bootstrapExpect: args.bootstrapExpect,
+        });
+        this.registerOutputs({ address: this.address });
+    }
+}
+
+/** A Consul client agent: same install and service as a server, without a vote. */
+export class ConsulClient extends pulumi.ComponentResource {
+    static readonly type = "consul-swarm:consul:ConsulClient";
+
+    readonly nodeName: string;
+    readonly address: pulumi.Output<string>;
+    readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+    readonly service: command.remote.Command;
+
+    constructor(name: string, args: ConsulAgentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ConsulClient.type, name, {}, opts);
+        this.nodeName = args.host.name;
+        this.address = args.host.address;
+        this.connection = args.host.connection;
+        const sha = binarySha256(args.install);
+        const install = installCommand(this, name, args, sha);
+        this.service = serviceCommand(this, name, args, install, sha, undefined);
+        this.registerOutputs({ address: this.address });
+    }
+}

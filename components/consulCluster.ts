@@ -1,0 +1,77 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ConsulClient, ConsulServer } from "./consulAgent";
+import { ConsulMember, CONSUL_CONFIG_DIR, parseClusterStatus, renderScript } from "./render";
+
+export interface ConsulClusterArgs {
+    servers: ConsulServer[];
+    clients?: ConsulClient[];
+    /** Bound on the wait for a leader, the peers and the members, in seconds. */
+    verifyTimeoutSeconds?: number;
+}
+
+/**
+ * The join step and its proof: `consul join` from the bootstrap server (the first server in
+ * expect mode) to every other agent, then a bounded wait until there is a leader, every server
+ * is a raft peer, and every agent is alive in `consul members` and in /v1/catalog/nodes.
+ */
+export class ConsulCluster extends pulumi.ComponentResource {
+    static readonly type = "consul-swarm:consul:ConsulCluster";
+
+    readonly join: command.remote.Command;
+    readonly verify: command.remote.Command;
+    /** The leader's node name. */
+    readonly leader: pulumi.Output<string>;
+    /** The leader's RPC address (ip:8300). */
+    readonly leaderAddress: pulumi.Output<string>;
+    readonly members: pulumi.Output<ConsulMember[]>;
+    /** The server the join step runs on: where the cluster is first reachable. */
+    readonly seed: ConsulServer;
+
+    constructor(name: string, args: ConsulClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ConsulCluster.type, name, {}, opts);
+        if (args.servers.length === 0) {
+            throw new Error(`ConsulCluster ${name}: no servers`);
+        }
+        const clients = args.clients ?? [];
+        this.seed = args.servers.find((s) => s.bootstrap) ?? args.servers[0];
+        const seedHost = this.seed;
+        const others = [...args.servers, ...clients].filter((a) => a !== seedHost);
+        const everyService = [...args.servers, ...clients].map((a) => a.service);
+        const joinAddresses = pulumi.all(others.map((a) => a.address)).apply((a) => [...a].sort());
+
+        const connection = seedHost.connection;
+        this.join = new command.remote.Command(
+            `${name}-join`,
+            {
+                connection,
+                create: joinAddresses.apply((addresses) =>
+                    addresses.length === 0 ? "true" : renderScript("consul-join", { ADDRESSES: addresses.join(" ") }),
+                ),
+                // Re-join whenever the set of agents changes.
+                triggers: [joinAddresses],
+            },
+            { parent: this, dependsOn: everyService },
+        );
+        const wait = args.verifyTimeoutSeconds ?? 180;
+        this.verify = new command.remote.Command(
+            `${name}-verify`,
+            {
+                connection,
+                create: renderScript("consul-verify", {
+                    CONFIG_DIR: CONSUL_CONFIG_DIR,
+                    EXPECTED_MEMBERS: args.servers.length + clients.length,
+                    EXPECTED_SERVERS: args.servers.length,
+                    WAIT_SECONDS: wait,
+                }),
+                triggers: [joinAddresses],
+            },
+            { parent: this, dependsOn: [this.join] },
+        );
+        const status = this.verify.stdout.apply(parseClusterStatus);
+        this.leader = status.apply((s) => s.leader);
+        this.leaderAddress = status.apply((s) => s.leaderAddress);
+        this.members = status.apply((s) => s.members);
+        this.registerOutputs({ leader: this.leader, leaderAddress: this.leaderAddress, members: this.members });
+    }
+}

@@ -1,0 +1,47 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { Host } from "./host";
+import { dockerDaemonDeleteScript, dockerDaemonScript } from "./render";
+
+export interface DockerDaemonArgs {
+    host: Host;
+    /** The TCP port the API listens on next to the unix socket (the tutorial's 2375). */
+    tcpPort?: pulumi.Input<number>;
+    /** The address the TCP API binds to. */
+    bindAddress?: pulumi.Input<string>;
+}
+
+/**
+ * Opens the Docker daemon's API on TCP next to the unix socket, the way the host's OS wants it:
+ * /etc/sysconfig/docker OPTIONS on CentOS/RHEL 7, daemon.json `hosts` plus a systemd drop-in
+ * elsewhere. dockerd restarts only when the rendered config changed.
+ */
+export class DockerDaemon extends pulumi.ComponentResource {
+    static readonly type = "consul-swarm:docker:DockerDaemon";
+
+    /** DOCKER_HOST for this daemon, e.g. tcp://10.0.0.5:2375. */
+    readonly dockerHost: pulumi.Output<string>;
+    readonly configured: command.remote.Command;
+
+    constructor(name: string, args: DockerDaemonArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(DockerDaemon.type, name, {}, opts);
+        const port = pulumi.output(args.tcpPort ?? 2375);
+        const bind = pulumi.output(args.bindAddress ?? "0.0.0.0");
+        const script = pulumi
+            .all([args.host.facts, port, bind])
+            .apply(([facts, tcpPort, bindAddress]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress }));
+        this.configured = new command.remote.Command(
+            `${name}-config`,
+            {
+                connection: args.host.connection,
+                create: script,
+                // A changed config is applied in place; the script restarts dockerd only if it must.
+                update: script,
+                delete: args.host.facts.apply((f) => dockerDaemonDeleteScript(f.osFamily)),
+            },
+            { parent: this, dependsOn: [args.host.ready] },
+        );
+        this.dockerHost = pulumi.interpolate`tcp://${args.host.address}:${port}`;
+        this.registerOutputs({ dockerHost: this.dockerHost });
+    }
+}

@@ -1,0 +1,60 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { HostFacts, parseHostFacts, renderScript } from "./render";
+
+export interface HostArgs {
+    /** The host's address as the stack reaches it over SSH (also its Consul bind address). */
+    address: pulumi.Input<string>;
+    port?: pulumi.Input<number>;
+    user?: pulumi.Input<string>;
+    /** PEM/OpenSSH private key: kept a secret end to end. */
+    privateKey: pulumi.Input<string>;
+    /** How many failed SSH dials to tolerate while the host comes up (5 s each). */
+    dialErrorLimit?: pulumi.Input<number>;
+}
+
+/**
+ * One machine the stack manages over SSH: its connection, shared by every command that runs on
+ * it, and the facts the other components need (OS family, init system), read once.
+ */
+export class Host extends pulumi.ComponentResource {
+    static readonly type = "consul-swarm:host:Host";
+
+    readonly name: string;
+    readonly address: pulumi.Output<string>;
+    readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+    readonly facts: pulumi.Output<HostFacts>;
+    /** The command that read the facts: later steps on this host depend on it, so they wait for SSH. */
+    readonly ready: command.remote.Command;
+
+    constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(Host.type, name, {}, opts);
+        this.name = name;
+        this.address = pulumi.output(args.address);
+        this.connection = pulumi.secret(
+            pulumi.all([args.address, args.port, args.user, args.privateKey, args.dialErrorLimit]).apply(
+                ([host, port, user, privateKey, dialErrorLimit]) => ({
+                    host,
+                    port: port ?? 22,
+                    user: user ?? "root",
+                    privateKey,
+                    // A host that is still booting refuses connections for a while: keep dialling.
+                    dialErrorLimit: dialErrorLimit ?? 60,
+                    perDialTimeout: 5,
+                }),
+            ),
+        );
+        this.ready = new command.remote.Command(
+            `${name}-facts`,
+            {
+                connection: this.connection,
+                create: renderScript("host-facts", {}),
+                // A different machine at this name has different facts.
+                triggers: [this.address],
+            },
+            { parent: this },
+        );
+        this.facts = this.ready.stdout.apply(parseHostFacts);
+        this.registerOutputs({ address: this.address, facts: this.facts });
+    }
+}

@@ -1,0 +1,283 @@
+// Pure renderers for what the stack sends to hosts: shell scripts with their parameters, config
+// files and unit files. No resources here, so every rendering is unit-tested byte for byte.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+/** Quotes a value for POSIX sh: the only safe way a value enters a script's text. */
+export function shq(value: string | number | boolean): string {
+    return `'${String(value).replace(/'/g, `'\\''`)}'`;
+}
+
+const scriptCache = new Map<string, string>();
+
+/** Reads components/scripts/NAME.sh once per program run. */
+export function loadScript(name: string): string {
+    let body = scriptCache.get(name);
+    if (body === undefined) {
+        body = fs.readFileSync(path.join(__dirname, "scripts", `${name}.sh`), "utf8");
+        scriptCache.set(name, body);
+    }
+    return body;
+}
+
+/**
+ * A remote script: the named file's body behind a block of quoted variable assignments.
+ * Values that are secret never go through here: they travel on stdin.
+ */
+export function renderScript(name: string, vars: Record<string, string | number | boolean>, libs: string[] = []): string {
+    const header = Object.keys(vars)
+        .sort()
+        .map((k) => {
+            if (!/^[A-Z][A-Z0-9_]*$/.test(k)) {
+                throw new Error(`renderScript(${name}): bad variable name ${k}`);
+            }
+            return `${k}=${shq(vars[k])}`;
+        })
+        .join("\n");
+    const body = [...libs, name].map(loadScript).join("\n");
+    return `#!/bin/sh\n# consul-swarm: ${name}\nset -eu\n${header}\n${body}`;
+}
+
+export function sha256(data: string | Buffer): string {
+    return crypto.createHash("sha256").update(data).digest("hex");
+}
+
+/** SHA-256 of a local file, streamed so a 100 MB binary costs no memory. */
+export function sha256File(file: string): string {
+    const hash = crypto.createHash("sha256");
+    const fd = fs.openSync(file, "r");
+    try {
+        const buf = Buffer.alloc(1 << 20);
+        let n: number;
+        while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
+            hash.update(buf.subarray(0, n));
+        }
+    } finally {
+        fs.closeSync(fd);
+    }
+    return hash.digest("hex");
+}
+
+export type OsFamily = "rhel" | "debian";
+
+export interface HostFacts {
+    osId: string;
+    osVersion: string;
+    osFamily: OsFamily;
+    initSystem: string;
+    hostname: string;
+}
+
+/** Parses what components/scripts/host-facts.sh prints (key=value lines). */
+export function parseHostFacts(stdout: string): HostFacts {
+    const kv = new Map<string, string>();
+    for (const line of stdout.split("\n")) {
+        const i = line.indexOf("=");
+        if (i > 0) {
+            kv.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
+        }
+    }
+    const osId = kv.get("os_id") ?? "unknown";
+    const like = kv.get("os_like") ?? "";
+    const rhel = /(^|\s)(rhel|centos|fedora|rocky|almalinux|ol)(\s|$)/.test(`${osId} ${like}`);
+    return {
+        osId,
+        osVersion: kv.get("os_version") ?? "",
+        osFamily: rhel ? "rhel" : "debian",
+        initSystem: kv.get("init") ?? "unknown",
+        hostname: kv.get("hostname") ?? "",
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Docker daemon
+
+export interface DockerApiOptions {
+    tcpPort: number;
+    bindAddress: string;
+}
+
+/** Where a script on the host itself reaches the TCP API. */
+function pingAddress(opts: DockerApiOptions): string {
+    return opts.bindAddress === "0.0.0.0" ? "127.0.0.1" : opts.bindAddress;
+}
+
+export function dockerHosts(opts: DockerApiOptions): string[] {
+    return ["unix:///var/run/docker.sock", `tcp://${opts.bindAddress}:${opts.tcpPort}`];
+}
+
+/** The keys the stack owns in daemon.json; every other key of an existing file is kept. */
+export function dockerDaemonJson(opts: DockerApiOptions): string {
+    return JSON.stringify({ hosts: dockerHosts(opts) }, null, 2) + "\n";
+}
+
+/**
+ * systemd drop-in for Debian-family hosts: the packaged unit passes `-H fd://`, and dockerd refuses
+ * to start when both the command line and daemon.json name hosts, so the drop-in clears ExecStart.
+ * DOCKERD is replaced on the host by the path of its own dockerd binary.
+ */
+export const DOCKER_DROPIN = "[Service]\nExecStart=\nExecStart=@DOCKERD@ $DOCKER_OPTS\n";
+
+/** The OPTIONS flags for /etc/sysconfig/docker on CentOS/RHEL 7, where the tutorial puts them. */
+export function dockerSysconfigFlags(opts: DockerApiOptions): string {
+    return dockerHosts(opts)
+        .map((h) => `-H ${h}`)
+        .join(" ");
+}
+
+/** The whole DockerDaemon script for a host of the given OS family. */
+export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions): string {
+    if (family === "rhel") {
+        return renderScript(
+            "docker-sysconfig",
+            { FLAGS: dockerSysconfigFlags(opts), PING_ADDR: pingAddress(opts), PORT: opts.tcpPort },
+            ["docker-lib"],
+        );
+    }
+    return renderScript(
+        "docker-daemon-json",
+        { DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN, PING_ADDR: pingAddress(opts), PORT: opts.tcpPort },
+        ["docker-lib"],
+    );
+}
+
+export function dockerDaemonDeleteScript(family: OsFamily): string {
+    return renderScript(family === "rhel" ? "docker-sysconfig-restore" : "docker-daemon-json-restore", {});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consul
+
+export interface ConsulAgentConfigArgs {
+    datacenter: string;
+    nodeName: string;
+    address: string;
+    server: boolean;
+    /** Expect mode: every server waits for this many servers. */
+    bootstrapExpect?: number;
+    /** The other agents' addresses: an agent that restarts finds the cluster again by itself. */
+    retryJoin: string[];
+    ui: boolean;
+    logLevel: string;
+    /** Gossip encryption key (a secret: the rendered file travels on stdin only). */
+    encrypt?: string;
+    options?: Record<string, unknown>;
+}
+
+export const CONSUL_DATA_DIR = "/opt/consul";
+export const CONSUL_CONFIG_DIR = "/etc/consul.d";
+
+/** consul.json for one agent. Keys are sorted so the same inputs always give the same bytes. */
+export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
+    const cfg: Record<string, unknown> = {
+        ...(a.options ?? {}),
+        advertise_addr: a.address,
+        bind_addr: a.address,
+        client_addr: "0.0.0.0",
+        data_dir: CONSUL_DATA_DIR,
+        datacenter: a.datacenter,
+        disable_update_check: true,
+        log_level: a.logLevel,
+        node_name: a.nodeName,
+        retry_join: [...a.retryJoin].sort(),
+        server: a.server,
+        ui_config: { enabled: a.ui },
+    };
+    if (a.bootstrapExpect !== undefined) {
+        cfg.bootstrap_expect = a.bootstrapExpect;
+    }
+    if (a.encrypt !== undefined) {
+        cfg.encrypt = a.encrypt;
+    }
+    const sorted = Object.fromEntries(Object.keys(cfg).sort().map((k) => [k, cfg[k]]));
+    return JSON.stringify(sorted, null, 2) + "\n";
+}
+
+export const CONSUL_UNIT = `[Unit]
+Description=Consul agent (managed by consul-swarm)
+Documentation=https://developer.hashicorp.com/consul/docs
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+User=consul
+Group=consul
+ExecStart=/usr/local/bin/consul agent -config-dir=${CONSUL_CONFIG_DIR}
+ExecReload=/bin/kill -HUP $MAINPID
+# SIGTERM stops a server without leaving the cluster, so a restart keeps its raft membership.
+KillSignal=SIGTERM
+Restart=on-failure
+RestartSec=2
+LimitNOFILE=65536
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+export interface ConsulServiceScriptArgs {
+    nodeName: string;
+    /** Tutorial mode: start this server with bootstrap on its very first start only. */
+    bootstrap: boolean;
+    /** How long a restart of a running server waits for the cluster to have a leader again. */
+    waitSeconds: number;
+    /** Identifies the installed binary: a new one restarts the agent (one server at a time). */
+    binarySha256: string;
+}
+
+export function consulServiceScript(a: ConsulServiceScriptArgs): string {
+    return renderScript(
+        "consul-service",
+        {
+            BINARY_SHA: a.binarySha256,
+            BOOTSTRAP: a.bootstrap ? "yes" : "no",
+            CONFIG_DIR: CONSUL_CONFIG_DIR,
+            DATA_DIR: CONSUL_DATA_DIR,
+            NODE: a.nodeName,
+            UNIT: CONSUL_UNIT,
+            WAIT_SECONDS: a.waitSeconds,
+        },
+        ["consul-lib"],
+    );
+}
+
+export function consulServiceRemoveScript(): string {
+    return renderScript("consul-service-remove", { CONFIG_DIR: CONSUL_CONFIG_DIR, DATA_DIR: CONSUL_DATA_DIR });
+}
+
+/** Consul's members table, as printed by `consul members` (name, address, status, type). */
+export interface ConsulMember {
+    name: string;
+    address: string;
+    status: string;
+    type: string;
+}
+
+/** Parses the verify script's output: `leader=ADDR` and `member=NAME ADDR STATUS TYPE` lines. */
+export function parseClusterStatus(stdout: string): { leaderAddress: string; leader: string; members: ConsulMember[] } {
+    let leaderAddress = "";
+    const members: ConsulMember[] = [];
+    for (const line of stdout.split("\n")) {
+        if (line.startsWith("leader=")) {
+            leaderAddress = line.slice("leader=".length).trim();
+        } else if (line.startsWith("member=")) {
+            const [name, address, status, type] = line.slice("member=".length).trim().split(/\s+/);
+            members.push({ name, address, status, type });
+        }
+    }
+    const leaderIp = leaderAddress.replace(/:\d+$/, "");
+    const leader = members.find((m) => m.address.replace(/:\d+$/, "") === leaderIp)?.name ?? "";
+    return { leaderAddress, leader, members: members.sort((a, b) => a.name.localeCompare(b.name)) };
+}
+
+/** Parses `node=HOSTNAME STATUS AVAILABILITY MANAGER` lines from the swarm verify script. */
+export function parseSwarmNodes(stdout: string): { hostname: string; status: string; availability: string; manager: string }[] {
+    return stdout
+        .split("\n")
+        .filter((l) => l.startsWith("node="))
+        .map((l) => {
+            const [hostname, status, availability, manager] = l.slice("node=".length).trim().split(/\s+/);
+            return { hostname, status, availability, manager: manager ?? "" };
+        })
+        .sort((a, b) => a.hostname.localeCompare(b.hostname));
+}

@@ -1,0 +1,5 @@
+systemctl disable --now consul >/dev/null 2>&1 || true
+rm -f /etc/systemd/system/consul.service "$CONFIG_DIR/consul.json" "$CONFIG_DIR/bootstrap.json"
+rmdir "$CONFIG_DIR" 2>/dev/null || true
+rm -rf "$DATA_DIR" /var/lib/consul-swarm/consul
+systemctl daemon-reload

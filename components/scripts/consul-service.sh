@@ -1,0 +1,57 @@
+STATE=/var/lib/consul-swarm/consul
+mkdir -p "$STATE" "$CONFIG_DIR"
+getent group consul >/dev/null 2>&1 || groupadd --system consul
+id -u consul >/dev/null 2>&1 || useradd --system --gid consul --home-dir "$DATA_DIR" --shell /bin/false consul
+mkdir -p "$DATA_DIR"
+chown consul:consul "$DATA_DIR"
+chmod 0750 "$DATA_DIR"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The config arrives on stdin: it holds the gossip key, which never touches a command line.
+umask 077
+cat > "$tmp/consul.json"
+umask 022
+changed=no
+if ! cmp -s "$tmp/consul.json" "$CONFIG_DIR/consul.json"; then
+  install -m 0640 -o root -g consul "$tmp/consul.json" "$CONFIG_DIR/consul.json"
+  changed=yes
+fi
+printf '%s' "$UNIT" > "$tmp/consul.service"
+if ! cmp -s "$tmp/consul.service" /etc/systemd/system/consul.service; then
+  install -m 0644 "$tmp/consul.service" /etc/systemd/system/consul.service
+  systemctl daemon-reload
+  changed=yes
+fi
+if [ "$(cat "$STATE/binary.sha256" 2>/dev/null || true)" != "$BINARY_SHA" ]; then
+  changed=yes
+fi
+# -bootstrap only on the very first start: once raft holds data, a server that still bootstraps
+# can elect itself alone after a restart and split the cluster.
+if [ "$BOOTSTRAP" = yes ] && [ ! -e "$DATA_DIR/raft/raft.db" ]; then
+  printf '{"bootstrap": true}\n' > "$tmp/bootstrap.json"
+  install -m 0640 -o root -g consul "$tmp/bootstrap.json" "$CONFIG_DIR/bootstrap.json"
+else
+  rm -f "$CONFIG_DIR/bootstrap.json"
+fi
+systemctl enable consul >/dev/null 2>&1
+if systemctl is-active --quiet consul; then
+  if [ "$changed" = yes ]; then
+    echo "consul-swarm: restarting consul on $NODE (its config or binary changed)"
+    systemctl restart consul
+    consul_wait_rejoined
+  fi
+else
+  systemctl start consul
+  i=0
+  until curl -sf http://127.0.0.1:8500/v1/agent/self >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -ge 60 ]; then
+      echo "consul-swarm: consul on $NODE did not answer on 127.0.0.1:8500 within 60 s" >&2
+      journalctl -u consul --no-pager -n 30 >&2 || true
+      exit 6
+    fi
+    sleep 1
+  done
+fi
+printf '%s' "$BINARY_SHA" > "$STATE/binary.sha256"
+echo "consul=active node=$NODE"

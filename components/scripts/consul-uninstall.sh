@@ -1,0 +1,1 @@
+rm -f /usr/local/bin/consul /usr/local/bin/consul.new "$UPLOAD"

@@ -1,0 +1,10 @@
+STATE=/var/lib/consul-swarm/docker
+if [ -e "$STATE/daemon.json.orig" ]; then
+  install -m 0644 "$STATE/daemon.json.orig" /etc/docker/daemon.json
+elif [ -e "$STATE/daemon.json.absent" ]; then
+  rm -f /etc/docker/daemon.json
+fi
+rm -f /etc/systemd/system/docker.service.d/consul-swarm.conf
+rm -rf "$STATE"
+systemctl daemon-reload
+systemctl restart docker || true

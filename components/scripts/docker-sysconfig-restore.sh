@@ -1,0 +1,9 @@
+STATE=/var/lib/consul-swarm/docker
+CONF=/etc/sysconfig/docker
+if [ -e "$STATE/sysconfig.orig" ]; then
+  install -m 0644 "$STATE/sysconfig.orig" "$CONF"
+elif [ -e "$STATE/sysconfig.absent" ]; then
+  rm -f "$CONF"
+fi
+rm -rf "$STATE"
+systemctl restart docker || true

@@ -1,0 +1,23 @@
+# CentOS/RHEL 7: the packaged unit reads $OPTIONS from /etc/sysconfig/docker (the tutorial's file).
+STATE=/var/lib/consul-swarm/docker
+CONF=/etc/sysconfig/docker
+mkdir -p "$STATE"
+if [ ! -e "$STATE/sysconfig.orig" ] && [ ! -e "$STATE/sysconfig.absent" ]; then
+  if [ -e "$CONF" ]; then cp -p "$CONF" "$STATE/sysconfig.orig"; else : > "$STATE/sysconfig.absent"; fi
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+orig_opts=
+: > "$tmp/docker"
+if [ -e "$STATE/sysconfig.orig" ]; then
+  # systemd does not expand variables in an EnvironmentFile, so the line is rewritten whole.
+  orig_opts=$(OPTIONS=; . "$STATE/sysconfig.orig" >/dev/null 2>&1; printf '%s' "${OPTIONS:-}")
+  grep -v '^[[:space:]]*OPTIONS=' "$STATE/sysconfig.orig" > "$tmp/docker" || true
+fi
+printf "OPTIONS='%s'\n" "${orig_opts:+$orig_opts }$FLAGS" >> "$tmp/docker"
+changed=no
+if ! cmp -s "$tmp/docker" "$CONF"; then
+  install -m 0644 "$tmp/docker" "$CONF"
+  changed=yes
+fi
+docker_apply "$changed"

@@ -1,0 +1,1 @@
+docker swarm leave --force >/dev/null 2>&1 || true

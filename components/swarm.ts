@@ -1,0 +1,96 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { DockerDaemon } from "./dockerDaemon";
+import { Host } from "./host";
+import { parseSwarmNodes, renderScript } from "./render";
+
+export interface SwarmMember {
+    host: Host;
+    daemon: DockerDaemon;
+}
+
+export interface SwarmArgs {
+    /** The first manager initialises the swarm; the others join as managers. */
+    managers: SwarmMember[];
+    agents: SwarmMember[];
+    /** Consul's HTTP API as the swarm hosts reach it: where they find the manager and the tokens. */
+    consulHttpAddr: pulumi.Input<string>;
+    /** The swarm forms only once Consul has a leader: pass the cluster's verify step. */
+    consulReady: pulumi.Input<pulumi.Resource>[];
+    /** Consul KV prefix for the manager address and the join tokens. */
+    kvPrefix?: string;
+    verifyTimeoutSeconds?: number;
+}
+
+/**
+ * Docker swarm mode on the Docker hosts, discovered through Consul: the first manager runs
+ * `docker swarm init` and publishes its address and the join tokens in Consul KV; every other
+ * node reads them from there and joins. Verified by the manager listing every node Ready.
+ */
+export class Swarm extends pulumi.ComponentResource {
+    static readonly type = "consul-swarm:swarm:Swarm";
+
+    readonly init: command.remote.Command;
+    readonly joins: command.remote.Command[];
+    readonly verify: command.remote.Command;
+    /** DOCKER_HOST of the first manager. */
+    readonly managerDockerHost: pulumi.Output<string>;
+    readonly nodes: pulumi.Output<{ hostname: string; status: string; availability: string; manager: string }[]>;
+
+    constructor(name: string, args: SwarmArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(Swarm.type, name, {}, opts);
+        if (args.managers.length === 0) {
+            throw new Error(`Swarm ${name}: no manager`);
+        }
+        const kvPrefix = args.kvPrefix ?? "consul-swarm/swarm";
+        const [first, ...otherManagers] = args.managers;
+        const leave = renderScript("swarm-leave", {});
+
+        this.init = new command.remote.Command(
+            `${name}-init-${first.host.name}`,
+            {
+                connection: first.host.connection,
+                create: pulumi
+                    .all([first.host.address, args.consulHttpAddr])
+                    .apply(([addr, consul]) => renderScript("swarm-init", { ADDR: addr, CONSUL: consul, KV_PREFIX: kvPrefix })),
+                delete: leave,
+            },
+            { parent: this, dependsOn: [first.daemon.configured, ...args.consulReady] },
+        );
+
+        const joiners = [
+            ...otherManagers.map((m) => ({ m, role: "manager" })),
+            ...args.agents.map((m) => ({ m, role: "worker" })),
+        ];
+        this.joins = joiners.map(
+            ({ m, role }) =>
+                new command.remote.Command(
+                    `${name}-join-${m.host.name}`,
+                    {
+                        connection: m.host.connection,
+                        create: pulumi
+                            .all([m.host.address, args.consulHttpAddr])
+                            .apply(([addr, consul]) =>
+                                renderScript("swarm-join", { ADDR: addr, CONSUL: consul, KV_PREFIX: kvPrefix, ROLE: role }),
+                            ),
+                        delete: leave,
+                    },
+                    { parent: this, dependsOn: [this.init, m.daemon.configured] },
+                ),
+        );
+
+        const expected = args.managers.length + args.agents.length;
+        this.verify = new command.remote.Command(
+            `${name}-verify`,
+            {
+                connection: first.host.connection,
+                create: renderScript("swarm-verify", { EXPECTED: expected, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 }),
+                triggers: [pulumi.all([...args.managers, ...args.agents].map((m) => m.host.address))],
+            },
+            { parent: this, dependsOn: [this.init, ...this.joins] },
+        );
+        this.managerDockerHost = first.daemon.dockerHost;
+        this.nodes = this.verify.stdout.apply(parseSwarmNodes);
+        this.registerOutputs({ managerDockerHost: this.managerDockerHost, nodes: this.nodes });
+    }
+}
