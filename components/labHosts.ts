@@ -24,7 +24,7 @@ export interface LabHostsArgs {
 
 /** Capabilities a lab host gets instead of --privileged (which this machine refuses). */
 export function labCapabilities(): string[] {
-    return JSON.parse(fs.readFileSync(path.join(REPO, "lab", "capabilities.json"), "utf8")) as string[];
+    return (JSON.parse(fs.readFileSync(path.join(REPO, "lab", "capabilities.json"), "utf8")) as { add: string[] }).add;
 }
 
 /** A hash of the image recipe: a changed recipe rebuilds the image. */

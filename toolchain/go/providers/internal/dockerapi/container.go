@@ -26,6 +26,53 @@ type ContainerConfig struct {
 	StopTimeout  *int                `json:"StopTimeout,omitempty"`
 	Volumes      map[string]struct{} `json:"Volumes,omitempty"`
 	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
+	Healthcheck  *HealthConfig       `json:"Healthcheck,omitempty"`
+}
+
+// HealthConfig is a container's health check. Durations are in nanoseconds.
+type HealthConfig struct {
+	Test          []string `json:"Test,omitempty"`
+	Interval      int64    `json:"Interval,omitempty"`
+	Timeout       int64    `json:"Timeout,omitempty"`
+	StartPeriod   int64    `json:"StartPeriod,omitempty"`
+	StartInterval int64    `json:"StartInterval,omitempty"`
+	Retries       int      `json:"Retries,omitempty"`
+}
+
+// Mount is one entry of HostConfig.Mounts.
+type Mount struct {
+	Type          string         `json:"Type"`
+	Source        string         `json:"Source,omitempty"`
+	Target        string         `json:"Target"`
+	ReadOnly      bool           `json:"ReadOnly,omitempty"`
+	BindOptions   *BindOptions   `json:"BindOptions,omitempty"`
+	VolumeOptions *VolumeOptions `json:"VolumeOptions,omitempty"`
+	TmpfsOptions  *TmpfsOptions  `json:"TmpfsOptions,omitempty"`
+}
+
+// BindOptions are the options of a bind mount.
+type BindOptions struct {
+	Propagation string `json:"Propagation,omitempty"`
+}
+
+// VolumeOptions are the options of a volume mount.
+type VolumeOptions struct {
+	NoCopy       bool              `json:"NoCopy,omitempty"`
+	Labels       map[string]string `json:"Labels,omitempty"`
+	DriverConfig *MountDriver      `json:"DriverConfig,omitempty"`
+	Subpath      string            `json:"Subpath,omitempty"`
+}
+
+// MountDriver names a volume driver and its options.
+type MountDriver struct {
+	Name    string            `json:"Name,omitempty"`
+	Options map[string]string `json:"Options,omitempty"`
+}
+
+// TmpfsOptions are the options of a tmpfs mount.
+type TmpfsOptions struct {
+	SizeBytes int64  `json:"SizeBytes,omitempty"`
+	Mode      uint32 `json:"Mode,omitempty"`
 }
 
 // RestartPolicy says when the daemon restarts a container.
@@ -63,6 +110,7 @@ type LogConfig struct {
 // HostConfig is the host-dependent part of a container's configuration.
 type HostConfig struct {
 	Binds             []string                 `json:"Binds,omitempty"`
+	Mounts            []Mount                  `json:"Mounts,omitempty"`
 	NetworkMode       string                   `json:"NetworkMode,omitempty"`
 	PortBindings      map[string][]PortBinding `json:"PortBindings,omitempty"`
 	RestartPolicy     RestartPolicy            `json:"RestartPolicy"`
@@ -150,6 +198,10 @@ type ContainerState struct {
 	Error      string `json:"Error"`
 	StartedAt  string `json:"StartedAt"`
 	FinishedAt string `json:"FinishedAt"`
+	Health     *struct {
+		Status        string `json:"Status"`
+		FailingStreak int    `json:"FailingStreak"`
+	} `json:"Health,omitempty"`
 }
 
 // MountPoint is one mount as reported by inspect.

@@ -1,0 +1,112 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { ConsulInstall, HostSpec, Role, rollingOrder, StackSettings } from "./config";
+import { ConsulClient, ConsulServer } from "./consulAgent";
+import { ConsulCluster } from "./consulCluster";
+import { DockerDaemon } from "./dockerDaemon";
+import { Host } from "./host";
+import { LabHosts } from "./labHosts";
+import { Swarm } from "./swarm";
+
+export interface StackInputs {
+    settings: StackSettings;
+    /** The resolved Consul install source (see resolveInstall). */
+    install: ConsulInstall & { kind: "url" | "file" };
+    /** The key for real hosts; the lab makes its own. */
+    sshPrivateKey?: pulumi.Input<string>;
+}
+
+/** Composes the whole graph for validated settings and returns the stack's outputs. */
+export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
+    const lab = settings.lab
+        ? new LabHosts("lab", { hosts: settings.hosts, subnet: settings.lab.subnet, networkName: settings.lab.networkName })
+        : undefined;
+    const privateKey = lab ? lab.privateKey : sshPrivateKey;
+    if (privateKey === undefined) {
+        throw new Error("buildStack: no SSH private key and no lab");
+    }
+
+    const hosts = new Map(
+        settings.hosts.map((h) => [
+            h.name,
+            new Host(
+                h.name,
+                { address: h.address, port: h.ssh.port, user: h.ssh.user, privateKey },
+                { dependsOn: lab ? [lab.containers[h.name]] : [] },
+            ),
+        ]),
+    );
+    const daemons = new Map(
+        settings.hosts
+            .filter((h) => h.roles.includes("swarm-manager") || h.roles.includes("swarm-agent"))
+            .map((h) => [
+                h.name,
+                new DockerDaemon(`${h.name}-docker`, {
+                    host: hosts.get(h.name)!,
+                    tcpPort: settings.docker.tcpPort,
+                    bindAddress: settings.docker.bindAddress,
+                }),
+            ]),
+    );
+
+    const gossipKey = new random.RandomBytes("gossip-key", { length: 32 }).base64;
+    const withRole = (role: Role) => settings.hosts.filter((h) => h.roles.includes(role));
+    const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
+    const agentArgs = (h: HostSpec) => ({
+        host: hosts.get(h.name)!,
+        datacenter: settings.datacenter,
+        install,
+        retryJoin: consulAgents.filter((a) => a !== h).map((a) => a.address),
+        gossipKey,
+        ui: settings.consul.ui,
+        logLevel: settings.consul.logLevel,
+        options: settings.consul.options,
+    });
+
+    // Servers are chained so that a change restarts them one at a time, the bootstrap server last.
+    const servers: ConsulServer[] = [];
+    for (const h of rollingOrder(settings.hosts)) {
+        const previous = servers[servers.length - 1];
+        servers.push(
+            new ConsulServer(`${h.name}-consul`, {
+                ...agentArgs(h),
+                bootstrap: settings.consul.bootstrapMode === "tutorial" ? h.bootstrap : undefined,
+                bootstrapExpect: settings.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
+                restartAfter: previous ? [previous.service] : [],
+            }),
+        );
+    }
+    const clients = withRole("consul-client").map(
+        (h) => new ConsulClient(`${h.name}-consul`, { ...agentArgs(h), restartAfter: servers.map((s) => s.service) }),
+    );
+
+    const cluster = new ConsulCluster("consul", { servers, clients });
+    const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.address}:8500`;
+
+    const swarmMember = (h: HostSpec) => ({ host: hosts.get(h.name)!, daemon: daemons.get(h.name)! });
+    const swarm =
+        withRole("swarm-manager").length > 0
+            ? new Swarm("swarm", {
+                  managers: withRole("swarm-manager").map(swarmMember),
+                  agents: withRole("swarm-agent")
+                      .filter((h) => !h.roles.includes("swarm-manager"))
+                      .map(swarmMember),
+                  consulHttpAddr,
+                  consulReady: [cluster.verify],
+              })
+            : undefined;
+
+    return {
+        datacenter: settings.datacenter,
+        consulServers: Object.fromEntries(servers.map((s) => [s.nodeName, s.address])),
+        consulHttpAddr,
+        consulUiUrl: pulumi.interpolate`${consulHttpAddr}/ui/`,
+        consulLeader: cluster.leader,
+        consulMembers: cluster.members,
+        dockerHosts: Object.fromEntries([...daemons].map(([name, d]) => [name, d.dockerHost])),
+        swarmManager: swarm?.managerDockerHost,
+        swarmNodes: swarm?.nodes,
+        gossipKey: pulumi.secret(gossipKey),
+        labSshPrivateKey: lab ? pulumi.secret(lab.privateKey) : undefined,
+    };
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `npm run pulumi -- ARGS`: the project's own Pulumi CLI, in the project's environment
+# (scripts/env.sh). A stack that has a Pulumi.<stack>.yaml here but not yet in the backend is
+# created on first use.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+consul_swarm_env
+cd "$CONSUL_SWARM_REPO"
+stack=$(consul_swarm_target_stack "$@")
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  case "$stack" in
+    dev|example) export PULUMI_CONFIG_PASSPHRASE="$CONSUL_SWARM_DEV_PASSPHRASE" ;;
+  esac
+fi
+if [ -n "$stack" ] && [ -f "Pulumi.$stack.yaml" ] && ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; then
+  pulumi stack init "$stack" --no-select >/dev/null 2>&1 || pulumi stack init "$stack" >/dev/null
+fi
+exec pulumi "$@"

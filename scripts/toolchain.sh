@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Builds the project's toolchain from the Go module proxy and prints the directory that holds it:
+#   pulumi, pulumi-language-nodejs, pulumi-resource-{command,random,docker}, consul
+#
+#   scripts/toolchain.sh            build what is missing, print the bin directory (stdout)
+#   scripts/toolchain.sh --bin-dir  print the bin directory only if the toolchain is complete
+#
+# Versions come from toolchain/versions.json; each binary is built by `go build` inside a Go module
+# of the project's own (toolchain/go/*), whose go.mod/go.sum pin every dependency. Binaries are
+# cached outside the repo, each under a key made of versions.json and its module's files, in
+#   ${CONSUL_SWARM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/consul-swarm}/toolchain
+# so a fresh clone on the same machine reuses them. Progress goes to stderr.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${CONSUL_SWARM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/consul-swarm}/toolchain"
+VERSIONS="$REPO/toolchain/versions.json"
+T0=$(date +%s)
+
+log() { printf '[toolchain %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*" >&2; }
+die() { printf 'consul-swarm toolchain: %s\n' "$*" >&2; exit 1; }
+
+version_of() { node -e 'const v=require(process.argv[1]); const p=process.argv[2].split("."); let x=v; for (const k of p) x=x[k]; process.stdout.write(String(x));' "$VERSIONS" "$1"; }
+
+PULUMI_VERSION=$(version_of pulumi)
+COMMAND_VERSION=$(version_of plugins.command)
+RANDOM_VERSION=$(version_of plugins.random)
+DOCKER_VERSION=$(version_of plugins.docker)
+CONSUL_VERSION=$(version_of consul)
+
+# name | module dir | main package | version | extra go build flags
+BINARIES=(
+  "pulumi|pulumi|github.com/pulumi/pulumi/pkg/v3/cmd/pulumi|$PULUMI_VERSION|-tags=osusergo,grpcnotrace -ldflags=-X=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
+  "pulumi-language-nodejs|langhost|.|$PULUMI_VERSION|-ldflags=-X=main.version=$PULUMI_VERSION"
+  "pulumi-resource-command|providers|./cmd/pulumi-resource-command|$COMMAND_VERSION|-ldflags=-X=main.version=$COMMAND_VERSION"
+  "pulumi-resource-random|providers|./cmd/pulumi-resource-random|$RANDOM_VERSION|-ldflags=-X=main.version=$RANDOM_VERSION"
+  "pulumi-resource-docker|providers|./cmd/pulumi-resource-docker|$DOCKER_VERSION|-ldflags=-X=main.version=$DOCKER_VERSION"
+  "consul|consul|github.com/hashicorp/consul|$CONSUL_VERSION|-ldflags=-s"
+)
+
+# The key of one binary: the pinned versions plus every file of the module it is built in.
+module_key() {
+  local dir="$REPO/toolchain/go/$1"
+  {
+    cat "$VERSIONS"
+    (cd "$dir" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.json' \) | LC_ALL=C sort | while IFS= read -r f; do
+      printf '%s\0' "$f"; cat "$f"
+    done)
+    go env GOVERSION 2>/dev/null || true
+  } | sha256sum | cut -c1-16
+}
+
+bin_dir_key() {
+  local line name mod
+  for line in "${BINARIES[@]}"; do
+    IFS='|' read -r name mod _ <<<"$line"
+    printf '%s=%s\n' "$name" "$(module_key "$mod")"
+  done | sha256sum | cut -c1-16
+}
+
+command -v node >/dev/null 2>&1 || die "node is not on PATH (the toolchain script reads toolchain/versions.json with it)"
+if ! command -v go >/dev/null 2>&1; then
+  die "the Go toolchain is missing: install Go (>= 1.25) so the Pulumi CLI, its plugins and Consul can be built from the Go module proxy"
+fi
+
+BIN_DIR="$CACHE/bin-$(bin_dir_key)"
+if [ "${1:-}" = "--bin-dir" ]; then
+  [ -e "$BIN_DIR/.complete" ] || exit 1
+  echo "$BIN_DIR"
+  exit 0
+fi
+if [ -e "$BIN_DIR/.complete" ]; then
+  log "toolchain up to date: $BIN_DIR"
+  echo "$BIN_DIR"
+  exit 0
+fi
+
+case "$(go env GOPROXY)" in
+  off) log "note: GOPROXY=off: only modules already in the module cache can be used" ;;
+esac
+
+mkdir -p "$CACHE" "$BIN_DIR"
+built=0
+i=0
+for line in "${BINARIES[@]}"; do
+  i=$((i + 1))
+  IFS='|' read -r name mod pkg version flags <<<"$line"
+  out="$CACHE/$name-$version-$(module_key "$mod")"
+  if [ ! -x "$out/$name" ]; then
+    log "building $name $version ($i/${#BINARIES[@]}) in toolchain/go/$mod: a cold build takes minutes on 2 cores"
+    started=$(date +%s)
+    mkdir -p "$out"
+    logfile="$out/build.log"
+    # shellcheck disable=SC2086 # flags are split on purpose
+    if ! (cd "$REPO/toolchain/go/$mod" && go build -trimpath $flags -o "$out/$name.tmp" "$pkg") >"$logfile" 2>&1; then
+      reason=$(grep -m1 -E 'GOPROXY|proxy|dial|lookup|403|404|cannot find|missing|no required module' "$logfile" || tail -n 1 "$logfile")
+      printf 'consul-swarm toolchain: could not build %s %s (go build %s in toolchain/go/%s).\n' "$name" "$version" "$pkg" "$mod" >&2
+      printf '  why: %s\n' "$reason" >&2
+      printf '  The Go module proxy must be reachable (go env GOPROXY = %s) or the modules already in the module cache.\n' "$(go env GOPROXY)" >&2
+      printf '  Full log: %s\n' "$logfile" >&2
+      tail -n 15 "$logfile" | sed 's/^/    /' >&2
+      exit 1
+    fi
+    mv -f "$out/$name.tmp" "$out/$name"
+    built=$((built + 1))
+    log "built $name in $(( $(date +%s) - started ))s"
+  fi
+  ln -sfn "$out/$name" "$BIN_DIR/$name"
+done
+total=$(( $(date +%s) - T0 ))
+if [ "$built" -eq "${#BINARIES[@]}" ]; then
+  # Every binary was built from scratch here: the cold figure the warm benchmark compares against.
+  echo "$total" > "$CACHE/cold-build-seconds"
+fi
+touch "$BIN_DIR/.complete"
+log "toolchain ready in ${total}s ($built built): $BIN_DIR"
+echo "$BIN_DIR"

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { cidrContains, cidrGateway, ConfigError, RawConfig, resolveInstall, rollingOrder, validateConfig } from "../../components/config";
+
+const tutorialHosts = [
+    { name: "consulsvr", address: "192.168.116.111", roles: ["consul-server", "swarm-manager"], bootstrap: true },
+    { name: "consul01", address: "192.168.116.112", roles: ["consul-server", "swarm-agent"] },
+    { name: "consul02", address: "192.168.116.113", roles: ["consul-server", "swarm-agent"] },
+];
+const urlInstall = { url: "https://releases.example/consul_1.14.11_linux_amd64.zip", sha256: "a".repeat(64) };
+
+function raw(over: Partial<RawConfig> = {}): RawConfig {
+    return { hosts: tutorialHosts, consul: { install: urlInstall }, hasPrivateKey: true, ...over };
+}
+
+function errorsOf(r: RawConfig): string[] {
+    const res = validateConfig(r);
+    assert.equal(res.settings, undefined, "expected the config to be rejected");
+    return res.errors;
+}
+
+function assertError(errors: string[], field: string, ...fragments: string[]) {
+    const hit = errors.find((e) => e.startsWith(`${field}:`) && fragments.every((f) => e.includes(f)));
+    assert.ok(hit, `no error on ${field} with ${JSON.stringify(fragments)} in:\n${errors.join("\n")}`);
+}
+
+describe("validateConfig", () => {
+    it("accepts the tutorial's table with defaults filled in", () => {
+        const res = validateConfig(raw());
+        assert.deepEqual(res.errors, []);
+        assert.deepEqual(res.warnings, []);
+        const s = res.settings!;
+        assert.equal(s.datacenter, "dc1");
+        assert.equal(s.docker.tcpPort, 2375);
+        assert.equal(s.consul.bootstrapMode, "tutorial");
+        assert.equal(s.hosts[0].ssh.user, "root");
+        assert.equal(s.hosts.filter((h) => h.bootstrap).length, 1);
+    });
+
+    it("rejects a config with no hosts", () => {
+        assertError(errorsOf(raw({ hosts: [] })), "hosts", "no hosts given", "add at least one");
+        assertError(errorsOf(raw({ hosts: undefined })), "hosts", "no hosts given");
+    });
+
+    it("rejects duplicate names and addresses, naming both entries", () => {
+        const hosts = [...tutorialHosts, { name: "consul01", address: "192.168.116.111", roles: ["consul-client"] }];
+        const errors = errorsOf(raw({ hosts }));
+        assertError(errors, "hosts[3].name", 'duplicate name "consul01"', "hosts[1]");
+        assertError(errors, "hosts[3].address", 'duplicate address "192.168.116.111"', "hosts[0]");
+    });
+
+    it("rejects an address that is neither an IP nor a hostname", () => {
+        const hosts = [{ ...tutorialHosts[0], address: "999.1.1.1" }, tutorialHosts[1], { ...tutorialHosts[2], address: "bad host!" }];
+        const errors = errorsOf(raw({ hosts }));
+        assertError(errors, "hosts[0].address", "neither an IP address nor a hostname");
+        assertError(errors, "hosts[2].address", "neither an IP address nor a hostname");
+        assert.ok(validateConfig(raw({ hosts: [{ ...tutorialHosts[0], address: "consul.example.org" }, tutorialHosts[1], tutorialHosts[2]] })).settings);
+    });
+
+    it("rejects zero or two bootstrap servers in tutorial mode", () => {
+        const none = tutorialHosts.map((h) => ({ ...h, bootstrap: false }));
+        assertError(errorsOf(raw({ hosts: none })), "hosts", "no Consul server has bootstrap: true", "exactly one");
+        const two = tutorialHosts.map((h, i) => ({ ...h, bootstrap: i < 2 }));
+        assertError(errorsOf(raw({ hosts: two })), "hosts", "2 Consul servers have bootstrap: true (consulsvr, consul01)", "exactly one");
+    });
+
+    it("rejects bootstrap: true in expect mode, and accepts expect mode without it", () => {
+        assertError(errorsOf(raw({ consul: { install: urlInstall, bootstrapMode: "expect" } })), "hosts", "while consul.bootstrapMode is expect");
+        const none = tutorialHosts.map((h) => ({ ...h, bootstrap: false }));
+        assert.equal(validateConfig(raw({ hosts: none, consul: { install: urlInstall, bootstrapMode: "expect" } })).settings?.consul.bootstrapMode, "expect");
+    });
+
+    it("warns (does not fail) on an even or < 3 server count, naming the quorum", () => {
+        const one = validateConfig(raw({ hosts: [tutorialHosts[0]] }));
+        assert.ok(one.settings);
+        assert.match(one.warnings.join("\n"), /1 Consul server\(s\): quorum is 1, so the cluster survives 0 server failure\(s\)/);
+        const four = [...tutorialHosts, { name: "consul03", address: "192.168.116.114", roles: ["consul-server"] }];
+        const res = validateConfig(raw({ hosts: four }));
+        assert.ok(res.settings);
+        assert.match(res.warnings.join("\n"), /4 Consul server\(s\): quorum is 3, so the cluster survives 1 server failure/);
+    });
+
+    it("rejects a swarm agent with no manager", () => {
+        const hosts = tutorialHosts.map((h) => ({ ...h, roles: h.roles.filter((r) => r !== "swarm-manager") }));
+        assertError(errorsOf(raw({ hosts })), "hosts", "swarm agent(s) consul01, consul02 but no swarm-manager", "swarm-manager role");
+    });
+
+    it("rejects a missing SSH key outside the lab, and accepts the lab without one", () => {
+        assertError(errorsOf(raw({ hasPrivateKey: false })), "sshPrivateKey", "no SSH private key", "pulumi config set --secret sshPrivateKey");
+        const labHosts = tutorialHosts.map((h, i) => ({ ...h, address: `10.213.0.${111 + i}` }));
+        const lab = validateConfig(raw({ hasPrivateKey: false, hosts: labHosts, consul: {}, lab: { subnet: "10.213.0.0/24" } }));
+        assert.deepEqual(lab.errors, []);
+        assert.deepEqual(lab.settings?.consul.install, { kind: "toolchain" });
+    });
+
+    it("rejects a key put under ssh.privateKey, pointing at sshPrivateKey", () => {
+        assertError(errorsOf(raw({ ssh: { privateKey: "x" } })), "ssh.privateKey", "sshPrivateKey");
+    });
+
+    it("rejects an unknown role, naming the known ones", () => {
+        const hosts = [{ ...tutorialHosts[0], roles: ["consul-server", "swarm-manager", "nomad"] }, tutorialHosts[1], tutorialHosts[2]];
+        assertError(errorsOf(raw({ hosts })), "hosts[0].roles", 'unknown role "nomad"', "consul-server, consul-client, swarm-manager, swarm-agent");
+    });
+
+    it("rejects a bad Consul version and a bad or missing checksum", () => {
+        assertError(errorsOf(raw({ consul: { version: "latest", install: urlInstall } })), "consul.version", '"latest" is not a pinned release version');
+        assertError(errorsOf(raw({ consul: { install: { url: urlInstall.url, sha256: "abc" } } })), "consul.install.sha256", "not a SHA-256");
+        assertError(errorsOf(raw({ consul: { install: { url: urlInstall.url } } })), "consul.install.sha256", "no checksum");
+        assertError(errorsOf(raw({ consul: { install: { url: "ftp:/x", sha256: "a".repeat(64) } } })), "consul.install.url", "http(s) URL");
+        assertError(errorsOf(raw({ consul: {} })), "consul.install", "no install source");
+    });
+
+    it("lists every problem at once", () => {
+        const errors = errorsOf({ hosts: [{ name: "a", address: "!", roles: ["x"] }], consul: { version: "1" }, hasPrivateKey: false });
+        assert.ok(errors.length >= 5, errors.join("\n"));
+        const e = new ConfigError(errors);
+        assert.match(e.message, /nothing was changed on any host/);
+    });
+
+    it("keeps lab hosts inside the lab subnet", () => {
+        const errors = errorsOf(raw({ hasPrivateKey: false, lab: { subnet: "10.213.0.0/24" } }));
+        assertError(errors, "hosts[0].address", "outside the lab subnet 10.213.0.0/24");
+        assertError(errorsOf(raw({ lab: { subnet: "10.213.0.0" } })), "lab.subnet", "not an IPv4 CIDR");
+    });
+
+    it("refuses consul.options keys that the stack owns", () => {
+        assertError(errorsOf(raw({ consul: { install: urlInstall, options: { bootstrap: true } } })), "consul.options.bootstrap", "set by the stack itself");
+    });
+});
+
+describe("helpers", () => {
+    it("orders rolling restarts with the bootstrap server last", () => {
+        const s = validateConfig(raw()).settings!;
+        assert.deepEqual(rollingOrder(s.hosts).map((h) => h.name), ["consul01", "consul02", "consulsvr"]);
+    });
+    it("does CIDR arithmetic", () => {
+        assert.equal(cidrGateway("10.213.0.0/24"), "10.213.0.1");
+        assert.ok(cidrContains("10.213.0.0/24", "10.213.0.111"));
+        assert.ok(!cidrContains("10.213.0.0/24", "10.213.1.1"));
+    });
+    it("resolves the toolchain install source from CONSUL_SWARM_TOOLBIN", () => {
+        assert.deepEqual(resolveInstall({ kind: "toolchain" }, { CONSUL_SWARM_TOOLBIN: "/tb" }, () => true), { kind: "file", file: "/tb/consul" });
+        assert.throws(() => resolveInstall({ kind: "toolchain" }, {}, () => true), /CONSUL_SWARM_TOOLBIN is not set; run the stack through `npm run pulumi/);
+        assert.throws(() => resolveInstall({ kind: "file", file: "/nope" }, {}, () => false), /consul.install.file: \/nope does not exist/);
+    });
+});

@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { describe, it } from "node:test";
+import {
+    consulAgentConfig,
+    consulServiceScript,
+    dockerDaemonJson,
+    dockerDaemonScript,
+    dockerSysconfigFlags,
+    parseClusterStatus,
+    parseHostFacts,
+    parseSwarmNodes,
+    renderScript,
+    shq,
+} from "../../components/render";
+
+/** Runs a script under sh with a fake PATH-free environment and returns what it prints. */
+function sh(script: string, input?: string): string {
+    return execFileSync("sh", ["-c", script], { input, encoding: "utf8" });
+}
+
+describe("shell quoting", () => {
+    it("round-trips every awkward value through sh", () => {
+        for (const v of [`it's`, `$(touch /tmp/pwned)`, "a b\tc\nd", "`id`", `"\\'`, ""]) {
+            assert.equal(sh(`printf '%s' ${shq(v)}`), v);
+        }
+    });
+    it("puts variables in a sorted, quoted header and rejects bad names", () => {
+        const s = renderScript("swarm-leave", { B: "x y", A: "it's" });
+        assert.match(s, /^#!\/bin\/sh\n# consul-swarm: swarm-leave\nset -eu\nA='it'\\''s'\nB='x y'\n/);
+        assert.throws(() => renderScript("swarm-leave", { "bad-name": 1 }), /bad variable name/);
+    });
+    it("renders every script as valid sh", () => {
+        const scripts = [
+            dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0" }),
+            dockerDaemonScript("rhel", { tcpPort: 2375, bindAddress: "0.0.0.0" }),
+            consulServiceScript({ nodeName: "consulsvr", bootstrap: true, waitSeconds: 60, binarySha256: "ab" }),
+            ...["consul-join", "consul-verify", "consul-install-url", "consul-install-file", "swarm-init", "swarm-join", "swarm-verify", "host-facts"].map((n) =>
+                renderScript(n, {}),
+            ),
+        ];
+        for (const s of scripts) {
+            execFileSync("sh", ["-n"], { input: s });
+        }
+    });
+});
+
+describe("Docker daemon config", () => {
+    it("Debian: daemon.json hosts (unix socket kept) and a drop-in that drops -H fd://", () => {
+        assert.equal(
+            dockerDaemonJson({ tcpPort: 2375, bindAddress: "0.0.0.0" }),
+            '{\n  "hosts": [\n    "unix:///var/run/docker.sock",\n    "tcp://0.0.0.0:2375"\n  ]\n}\n',
+        );
+        const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0" });
+        assert.match(s, /DROPIN='\[Service\]\nExecStart=\nExecStart=@DOCKERD@ \$DOCKER_OPTS\n'/);
+        assert.match(s, /PING_ADDR='127.0.0.1'/);
+        assert.match(s, /jq -s '\.\[0\] \* \.\[1\]'/, "merges into the user's daemon.json instead of overwriting it");
+        assert.doesNotMatch(s, /sysconfig/);
+    });
+    it("CentOS 7: the tutorial's flags in /etc/sysconfig/docker OPTIONS", () => {
+        assert.equal(dockerSysconfigFlags({ tcpPort: 2375, bindAddress: "0.0.0.0" }), "-H unix:///var/run/docker.sock -H tcp://0.0.0.0:2375");
+        const s = dockerDaemonScript("rhel", { tcpPort: 2376, bindAddress: "10.0.0.5" });
+        assert.match(s, /FLAGS='-H unix:\/\/\/var\/run\/docker.sock -H tcp:\/\/10.0.0.5:2376'/);
+        assert.match(s, /PING_ADDR='10.0.0.5'/);
+        assert.match(s, /CONF=\/etc\/sysconfig\/docker/);
+        assert.doesNotMatch(s, /daemon\.json/);
+    });
+    it("the Debian script merges, restarts only on change and restores on the first backup", () => {
+        const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0" });
+        assert.match(s, /if ! cmp -s "\$tmp\/daemon.json" \/etc\/docker\/daemon.json; then/);
+        assert.match(s, /if \[ "\$changed" = yes \]; then[\s\S]*systemctl restart docker/);
+        assert.match(s, /daemon.json.orig/);
+    });
+});
+
+describe("Consul config", () => {
+    const base = {
+        datacenter: "dc1",
+        nodeName: "consul01",
+        address: "10.0.0.2",
+        server: true,
+        retryJoin: ["10.0.0.3", "10.0.0.1"],
+        ui: true,
+        logLevel: "INFO",
+    };
+    it("renders a server's config with sorted keys and retry_join", () => {
+        assert.equal(
+            consulAgentConfig(base),
+            JSON.stringify(
+                {
+                    advertise_addr: "10.0.0.2",
+                    bind_addr: "10.0.0.2",
+                    client_addr: "0.0.0.0",
+                    data_dir: "/opt/consul",
+                    datacenter: "dc1",
+                    disable_update_check: true,
+                    log_level: "INFO",
+                    node_name: "consul01",
+                    retry_join: ["10.0.0.1", "10.0.0.3"],
+                    server: true,
+                    ui_config: { enabled: true },
+                },
+                null,
+                2,
+            ) + "\n",
+        );
+    });
+    it("carries bootstrap_expect and the gossip key only when given; never `bootstrap`", () => {
+        const c = JSON.parse(consulAgentConfig({ ...base, bootstrapExpect: 3, encrypt: "k3y" }));
+        assert.equal(c.bootstrap_expect, 3);
+        assert.equal(c.encrypt, "k3y");
+        assert.equal(c.bootstrap, undefined, "bootstrap lives in its own file, written on the first start only");
+        const plain = JSON.parse(consulAgentConfig(base));
+        assert.equal(plain.bootstrap_expect, undefined);
+        assert.equal(plain.encrypt, undefined);
+    });
+    it("bootstraps only on the first start, and reads its config from stdin", () => {
+        const s = consulServiceScript({ nodeName: "consulsvr", bootstrap: true, waitSeconds: 60, binarySha256: "ab" });
+        assert.match(s, /BOOTSTRAP='yes'/);
+        assert.match(s, /if \[ "\$BOOTSTRAP" = yes \] && \[ ! -e "\$DATA_DIR\/raft\/raft.db" \]; then/);
+        assert.match(s, /cat > "\$tmp\/consul.json"/);
+        assert.match(consulServiceScript({ nodeName: "consul01", bootstrap: false, waitSeconds: 60, binarySha256: "ab" }), /BOOTSTRAP='no'/);
+    });
+});
+
+describe("parsers", () => {
+    it("reads host facts: CentOS 7 is rhel, Debian is debian", () => {
+        assert.deepEqual(parseHostFacts("os_id=centos\nos_version=7\nos_like=rhel fedora\ninit=systemd\nhostname=consulsvr\n"), {
+            osId: "centos",
+            osVersion: "7",
+            osFamily: "rhel",
+            initSystem: "systemd",
+            hostname: "consulsvr",
+        });
+        assert.equal(parseHostFacts("os_id=debian\nos_version=12\n").osFamily, "debian");
+        assert.equal(parseHostFacts("os_id=rocky\nos_like=rhel centos fedora\n").osFamily, "rhel");
+    });
+    it("reads the cluster status and names the leader", () => {
+        const s = parseClusterStatus(
+            "leader=10.0.0.1:8300\nmember=consul01 10.0.0.2:8301 alive server\nmember=consulsvr 10.0.0.1:8301 alive server\n",
+        );
+        assert.equal(s.leader, "consulsvr");
+        assert.equal(s.leaderAddress, "10.0.0.1:8300");
+        assert.deepEqual(
+            s.members.map((m) => m.name),
+            ["consul01", "consulsvr"],
+        );
+    });
+    it("reads swarm nodes", () => {
+        assert.deepEqual(parseSwarmNodes("node=b Ready Active \nnode=a Ready Active Leader\nnoise\n"), [
+            { hostname: "a", status: "Ready", availability: "Active", manager: "Leader" },
+            { hostname: "b", status: "Ready", availability: "Active", manager: "" },
+        ]);
+    });
+});

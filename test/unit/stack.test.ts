@@ -1,0 +1,261 @@
+// The resource graph, with Pulumi's mocks: which resources exist for which roles, the edges
+// between them, and what is secret. The mocks record every registration as the engine would
+// receive it (type, name, parent, dependencies, inputs with their secret markers).
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { validateConfig, resolveInstall, RawConfig } from "../../components/config";
+
+interface Registration {
+    type: string;
+    name: string;
+    parent: string;
+    deps: string[];
+    inputs: Record<string, unknown>;
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const registrations: Registration[] = [];
+
+function nameOfUrn(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** What a resource "returns" in the mocks: the outputs the real providers would give. */
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+    if (type === "command:remote:Command" && name.endsWith("-facts")) {
+        const host = name.replace(/-facts$/, "");
+        return { ...inputs, stdout: `os_id=debian\nos_version=12\ninit=systemd\nhostname=${host}\n` };
+    }
+    if (type === "command:remote:Command" && name === "consul-verify") {
+        return {
+            ...inputs,
+            stdout: "leader=10.0.0.1:8300\nmember=consulsvr 10.0.0.1:8301 alive server\nmember=consul01 10.0.0.2:8301 alive server\n",
+        };
+    }
+    if (type === "command:remote:Command" && name === "swarm-verify") {
+        return { ...inputs, stdout: "node=consulsvr Ready Active Leader\nnode=consul01 Ready Active \n" };
+    }
+    if (type === "random:index/randomBytes:RandomBytes") {
+        return { ...inputs, base64: Buffer.alloc(inputs.length, 1).toString("base64"), hex: "00" };
+    }
+    if (type === "command:local:Command") {
+        return { ...inputs, stdout: "progress\nconsul-swarm-lab:0123456789ab\n" };
+    }
+    return { ...inputs };
+}
+
+before(async () => {
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+            call: (args) => {
+                throw new Error(`unexpected call to ${args.token}`);
+            },
+        },
+        "consul-swarm",
+        "test",
+        false,
+    );
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        registrations.push({
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent() ? nameOfUrn(req.getParent()) : "",
+            deps: req.getDependenciesList().map(nameOfUrn),
+            inputs: req.getObject()?.toJavaScript() ?? {},
+        });
+        return register(req, cb);
+    };
+});
+
+function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+/** Builds the stack for a raw config and waits until every registration has reached the mocks. */
+async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
+    const { buildStack } = await import("../../components/stack");
+    const res = validateConfig(raw);
+    assert.deepEqual(res.errors, []);
+    const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync);
+    const start = registrations.length;
+    const outputs = buildStack({ settings: res.settings!, install, sshPrivateKey: pulumi.secret("PRIVATE-KEY") });
+    const values = {
+        leader: await promiseOf(outputs.consulLeader),
+        members: await promiseOf(outputs.consulMembers),
+        swarmNodes: outputs.swarmNodes ? await promiseOf(outputs.swarmNodes) : undefined,
+        uiUrl: await promiseOf(outputs.consulUiUrl),
+        dockerHosts: await promiseOf(pulumi.output(outputs.dockerHosts)),
+        swarmManager: outputs.swarmManager ? await promiseOf(outputs.swarmManager) : undefined,
+        gossipKeySecret: await pulumi.isSecret(outputs.gossipKey),
+    };
+    let n = -1;
+    while (n !== registrations.length) {
+        n = registrations.length;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    const regs = registrations.slice(start);
+    const byName = new Map(regs.map((r) => [r.name, r]));
+    return { regs, byName, values, outputs };
+}
+
+function isSecretValue(v: unknown): boolean {
+    return typeof v === "object" && v !== null && Object.values(v as object).includes(SECRET_SIG);
+}
+
+const tutorial: RawConfig = {
+    hosts: [
+        { name: "consulsvr", address: "10.0.0.1", roles: ["consul-server", "swarm-manager"], bootstrap: true },
+        { name: "consul01", address: "10.0.0.2", roles: ["consul-server", "swarm-agent"] },
+        { name: "consul02", address: "10.0.0.3", roles: ["consul-server", "swarm-agent"] },
+    ],
+    consul: { install: { url: "https://releases.example/consul.zip", sha256: "b".repeat(64) } },
+    hasPrivateKey: true,
+};
+
+describe("the tutorial's three hosts", () => {
+    let g: Awaited<ReturnType<typeof build>>;
+    before(async () => {
+        g = await build(tutorial);
+    });
+
+    const need = (name: string) => {
+        const r = g.byName.get(name);
+        assert.ok(r, `no resource ${name}; have ${[...g.byName.keys()].join(", ")}`);
+        return r!;
+    };
+    const assertEdge = (from: string, to: string) =>
+        assert.ok(need(from).deps.includes(to), `${from} must depend on ${to}; it depends on [${need(from).deps.join(", ")}]`);
+
+    it("creates one Host, DockerDaemon and ConsulServer per host, one cluster and one swarm", () => {
+        const count = (t: string) => g.regs.filter((r) => r.type === t).length;
+        assert.equal(count("consul-swarm:host:Host"), 3);
+        assert.equal(count("consul-swarm:docker:DockerDaemon"), 3);
+        assert.equal(count("consul-swarm:consul:ConsulServer"), 3);
+        assert.equal(count("consul-swarm:consul:ConsulCluster"), 1);
+        assert.equal(count("consul-swarm:swarm:Swarm"), 1);
+        assert.equal(count("consul-swarm:lab:LabHosts"), 0, "real hosts get no lab");
+        assert.equal(count("random:index/randomBytes:RandomBytes"), 1, "one gossip key per stack");
+        assert.equal(count("command:remote:CopyToRemote"), 0, "a URL install copies nothing");
+    });
+
+    it("parents every command under its component", () => {
+        assert.equal(need("consulsvr-facts").parent, "consulsvr");
+        assert.equal(need("consul01-docker-config").parent, "consul01-docker");
+        assert.equal(need("consul01-consul-service").parent, "consul01-consul");
+        assert.equal(need("consul-join").parent, "consul");
+        assert.equal(need("swarm-verify").parent, "swarm");
+    });
+
+    it("orders Host → DockerDaemon/ConsulServer → ConsulCluster → Swarm", () => {
+        for (const h of ["consulsvr", "consul01", "consul02"]) {
+            assertEdge(`${h}-docker-config`, `${h}-facts`);
+            assertEdge(`${h}-consul-install`, `${h}-facts`);
+            assertEdge(`${h}-consul-service`, `${h}-consul-install`);
+            assertEdge("consul-join", `${h}-consul-service`);
+        }
+        assertEdge("consul-verify", "consul-join");
+        assertEdge("swarm-init-consulsvr", "consul-verify");
+        assertEdge("swarm-init-consulsvr", "consulsvr-docker-config");
+        assertEdge("swarm-join-consul01", "swarm-init-consulsvr");
+        assertEdge("swarm-join-consul01", "consul01-docker-config");
+        assertEdge("swarm-verify", "swarm-join-consul01");
+        assertEdge("swarm-verify", "swarm-join-consul02");
+    });
+
+    it("rolls restarts one server at a time, the bootstrap server last", () => {
+        assertEdge("consul02-consul-service", "consul01-consul-service");
+        assertEdge("consulsvr-consul-service", "consul02-consul-service");
+        assert.ok(!need("consul01-consul-service").deps.some((d) => d.endsWith("-consul-service")), "the first server waits for no other");
+    });
+
+    it("bootstraps exactly one server, the one marked bootstrap", () => {
+        const boots = g.regs.filter((r) => r.name.endsWith("-consul-service") && /BOOTSTRAP='yes'/.test(String(r.inputs.create)));
+        assert.deepEqual(
+            boots.map((r) => r.name),
+            ["consulsvr-consul-service"],
+        );
+    });
+
+    it("joins from the bootstrap server to the others, and re-joins when the set changes", () => {
+        const join = need("consul-join");
+        assert.match(String(join.inputs.create), /ADDRESSES='10.0.0.2 10.0.0.3'/);
+        assert.deepEqual(join.inputs.triggers, [["10.0.0.2", "10.0.0.3"]]);
+    });
+
+    it("keeps the gossip key and the SSH key secret, and off every command line", () => {
+        assert.ok(g.values.gossipKeySecret);
+        const service = need("consul01-consul-service");
+        assert.ok(isSecretValue(service.inputs.stdin), "the consul config (with the gossip key) is a secret stdin");
+        assert.ok(isSecretValue(service.inputs.connection), "the connection carries the private key: secret");
+        const key = Buffer.alloc(32, 1).toString("base64");
+        for (const r of g.regs) {
+            assert.ok(!JSON.stringify(r.inputs.create ?? "").includes(key), `${r.name}: gossip key in a command line`);
+            assert.ok(!JSON.stringify(r.inputs.create ?? "").includes("PRIVATE-KEY"), `${r.name}: SSH key in a command line`);
+        }
+    });
+
+    it("re-runs commands through triggers only for the inputs that need it", () => {
+        assert.deepEqual(need("consulsvr-facts").inputs.triggers, ["10.0.0.1"]);
+        assert.equal(need("consul01-consul-service").inputs.triggers, undefined, "config changes update in place, never replace (replace would stop consul)");
+        assert.equal(need("consul01-consul-service").inputs.update, need("consul01-consul-service").inputs.create);
+        assert.equal(need("consul01-docker-config").inputs.update, need("consul01-docker-config").inputs.create);
+    });
+
+    it("exports the outputs other stacks read", () => {
+        assert.equal(g.values.leader, "consulsvr");
+        assert.equal(g.values.uiUrl, "http://10.0.0.1:8500/ui/");
+        assert.deepEqual(g.values.dockerHosts, {
+            consulsvr: "tcp://10.0.0.1:2375",
+            consul01: "tcp://10.0.0.2:2375",
+            consul02: "tcp://10.0.0.3:2375",
+        });
+        assert.equal(g.values.swarmManager, "tcp://10.0.0.1:2375");
+        assert.equal(g.values.swarmNodes?.length, 2);
+    });
+});
+
+describe("expect mode and clients", () => {
+    it("gives every server bootstrap_expect and no server bootstrap", async () => {
+        const hosts = (tutorial.hosts as any[]).map((h, i) => ({ ...h, name: `e${i}`, address: `10.0.1.${i + 1}`, bootstrap: false }));
+        hosts.push({ name: "e-client", address: "10.0.1.9", roles: ["consul-client"] });
+        const g = await build({ ...tutorial, hosts, consul: { ...(tutorial.consul as object), bootstrapMode: "expect" } });
+        const services = g.regs.filter((r) => r.type === "command:remote:Command" && /^e\d-consul-service$/.test(r.name));
+        assert.equal(services.length, 3);
+        for (const s of services) {
+            assert.match(String(s.inputs.create), /BOOTSTRAP='no'/);
+        }
+        assert.equal(g.regs.filter((r) => r.type === "consul-swarm:consul:ConsulClient").length, 1);
+        assert.match(String(g.byName.get("consul-verify")?.inputs.create), /EXPECTED_MEMBERS='4'/);
+        assert.match(String(g.byName.get("consul-verify")?.inputs.create), /EXPECTED_SERVERS='3'/);
+    });
+});
+
+describe("the dev stack on lab hosts", () => {
+    it("creates a network, one container and volume per host, and copies the toolchain's consul", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-unit-"));
+        fs.writeFileSync(path.join(dir, "consul"), "not really consul");
+        const hosts = (tutorial.hosts as any[]).map((h, i) => ({ ...h, name: `lab${i}`, address: `10.213.0.${111 + i}` }));
+        const g = await build({ hosts, lab: { subnet: "10.213.0.0/24" }, hasPrivateKey: false }, { CONSUL_SWARM_TOOLBIN: dir });
+        const of = (t: string) => g.regs.filter((r) => r.type === t);
+        assert.equal(of("docker:index/network:Network").length, 1);
+        assert.deepEqual(of("docker:index/network:Network")[0].inputs.ipamConfigs, [{ subnet: "10.213.0.0/24", gateway: "10.213.0.1" }]);
+        const containers = of("docker:index/container:Container");
+        assert.equal(containers.length, 3);
+        const c = containers.find((r) => r.name === "lab-lab0")!;
+        assert.deepEqual((c.inputs.networksAdvanced as any[])[0].ipv4Address, "10.213.0.111");
+        assert.ok(!("privileged" in c.inputs) || c.inputs.privileged === false, "lab hosts are not --privileged");
+        assert.ok(!((c.inputs.capabilities as any).adds as string[]).includes("SYS_RESOURCE"));
+        assert.equal(of("docker:index/volume:Volume").length, 3);
+        assert.equal(of("command:remote:CopyToRemote").length, 3);
+        // The hosts wait for their container; the rest of the stack sees only an address and a key.
+        assert.ok(g.byName.get("lab0-facts")!.deps.includes("lab-lab0"));
+        assert.ok(isSecretValue(g.byName.get("lab0-facts")!.inputs.connection));
+    });
+});
