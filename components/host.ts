@@ -52,7 +52,9 @@ export class Host extends pulumi.ComponentResource {
                 // A different machine at this name has different facts.
                 triggers: [this.address],
             },
-            { parent: this },
+            // Children do not inherit the component's dependsOn: what the host waits for (a lab
+            // container, say) must gate the first SSH dial itself.
+            { parent: this, dependsOn: opts?.dependsOn },
         );
         this.facts = this.ready.stdout.apply(parseHostFacts);
         this.registerOutputs({ address: this.address, facts: this.facts });

@@ -97,8 +97,7 @@ func (c *connection) clientConfig() (*ssh.ClientConfig, func(), error) {
 			signer, err = ssh.ParsePrivateKey([]byte(c.PrivateKey))
 		}
 		if err != nil {
-			// Never include the key in the message.
-			return nil, cleanup, fmt.Errorf("parsing connection.privateKey: %v", errors.Unwrap(err) /* may be nil */)
+			return nil, cleanup, fmt.Errorf("parsing connection.privateKey: %w", err)
 		}
 		cfg.Auth = append(cfg.Auth, ssh.PublicKeys(signer))
 	}

@@ -239,6 +239,14 @@ func describe(spec runSpec, red redactor) string {
 	return fmt.Sprintf("while running %q", c)
 }
 
+// withTimeout applies a custom timeout (seconds; 0 = none).
+func withTimeout(ctx context.Context, seconds float64) (context.Context, context.CancelFunc) {
+	if seconds <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, time.Duration(seconds*float64(time.Second)))
+}
+
 // runLocal runs spec on this machine with the interpreter (default
 // /bin/sh -c), in dir (default the program's directory).
 func runLocal(ctx context.Context, spec runSpec, log func(string)) (runResult, error) {
