@@ -9,6 +9,8 @@ const UPLOAD_PATH = "/var/tmp/consul-swarm-consul";
 
 export interface ConsulAgentArgs {
     host: Host;
+    /** The release being installed (pinned; what a policy checks). */
+    version: string;
     datacenter: pulumi.Input<string>;
     /** How the binary gets to the host; a `file` is copied over SSH (air-gapped sites, the lab). */
     install: ConsulInstall & { kind: "url" | "file" };
@@ -33,6 +35,21 @@ export interface ConsulServerArgs extends ConsulAgentArgs {
     bootstrap?: boolean;
     /** Expect mode: every server waits for this many servers before electing a leader. */
     bootstrapExpect?: number;
+}
+
+/** What a policy pack sees of an agent: never the key itself, only whether there is one. */
+function agentFacts(args: ConsulAgentArgs, server: boolean, bootstrap: boolean, bootstrapExpect: number | undefined) {
+    return {
+        nodeName: args.host.name,
+        address: args.host.address,
+        datacenter: args.datacenter,
+        server,
+        bootstrap,
+        bootstrapExpect,
+        version: args.version,
+        install: args.install.kind === "url" ? { kind: "url", url: args.install.url, sha256: args.install.sha256 } : { kind: "file" },
+        gossipEncryption: args.gossipKey !== undefined,
+    };
 }
 
 /** The installed binary's identity: what tells a host that its agent must restart on the new one. */
@@ -139,10 +156,11 @@ export class ConsulServer extends pulumi.ComponentResource {
     readonly service: command.remote.Command;
 
     constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ConsulServer.type, name, {}, opts);
         if (args.bootstrap && args.bootstrapExpect !== undefined) {
             throw new Error(`ConsulServer ${name}: bootstrap and bootstrapExpect exclude each other; set one`);
         }
+        const facts = agentFacts(args, true, args.bootstrap ?? false, args.bootstrapExpect);
+        super(ConsulServer.type, name, facts, opts);
         this.nodeName = args.host.name;
         this.address = args.host.address;
         this.connection = args.host.connection;
@@ -153,7 +171,7 @@ export class ConsulServer extends pulumi.ComponentResource {
             bootstrap: this.bootstrap,
             bootstrapExpect: args.bootstrapExpect,
         });
-        this.registerOutputs({ address: this.address });
+        this.registerOutputs(facts);
     }
 }
 
@@ -167,13 +185,14 @@ export class ConsulClient extends pulumi.ComponentResource {
     readonly service: command.remote.Command;
 
     constructor(name: string, args: ConsulAgentArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ConsulClient.type, name, {}, opts);
+        const facts = agentFacts(args, false, false, undefined);
+        super(ConsulClient.type, name, facts, opts);
         this.nodeName = args.host.name;
         this.address = args.host.address;
         this.connection = args.host.connection;
         const sha = binarySha256(args.install);
         const install = installCommand(this, name, args, sha);
         this.service = serviceCommand(this, name, args, install, sha, undefined);
-        this.registerOutputs({ address: this.address });
+        this.registerOutputs(facts);
     }
 }

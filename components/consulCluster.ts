@@ -29,11 +29,12 @@ export class ConsulCluster extends pulumi.ComponentResource {
     readonly seed: ConsulServer;
 
     constructor(name: string, args: ConsulClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(ConsulCluster.type, name, {}, opts);
         if (args.servers.length === 0) {
             throw new Error(`ConsulCluster ${name}: no servers`);
         }
         const clients = args.clients ?? [];
+        const facts = { servers: args.servers.map((s) => s.nodeName), clients: clients.map((c) => c.nodeName) };
+        super(ConsulCluster.type, name, facts, opts);
         this.seed = args.servers.find((s) => s.bootstrap) ?? args.servers[0];
         const seedHost = this.seed;
         const others = [...args.servers, ...clients].filter((a) => a !== seedHost);
@@ -72,6 +73,6 @@ export class ConsulCluster extends pulumi.ComponentResource {
         this.leader = status.apply((s) => s.leader);
         this.leaderAddress = status.apply((s) => s.leaderAddress);
         this.members = status.apply((s) => s.members);
-        this.registerOutputs({ leader: this.leader, leaderAddress: this.leaderAddress, members: this.members });
+        this.registerOutputs({ ...facts, leader: this.leader, leaderAddress: this.leaderAddress, members: this.members });
     }
 }

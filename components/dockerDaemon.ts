@@ -24,9 +24,11 @@ export class DockerDaemon extends pulumi.ComponentResource {
     readonly configured: command.remote.Command;
 
     constructor(name: string, args: DockerDaemonArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(DockerDaemon.type, name, {}, opts);
         const port = pulumi.output(args.tcpPort ?? 2375);
         const bind = pulumi.output(args.bindAddress ?? "0.0.0.0");
+        // What a policy pack checks: where the API listens and whether it is protected by TLS.
+        const facts = { host: args.host.name, tcpPort: port, bindAddress: bind, tls: false };
+        super(DockerDaemon.type, name, facts, opts);
         const script = pulumi
             .all([args.host.facts, port, bind])
             .apply(([facts, tcpPort, bindAddress]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress }));
@@ -42,6 +44,6 @@ export class DockerDaemon extends pulumi.ComponentResource {
             { parent: this, dependsOn: [args.host.ready] },
         );
         this.dockerHost = pulumi.interpolate`tcp://${args.host.address}:${port}`;
-        this.registerOutputs({ dockerHost: this.dockerHost });
+        this.registerOutputs({ ...facts, dockerHost: this.dockerHost });
     }
 }

@@ -28,7 +28,9 @@ export class Host extends pulumi.ComponentResource {
     readonly ready: command.remote.Command;
 
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(Host.type, name, {}, opts);
+        // What a policy pack sees of a host (never the key).
+        const facts = { address: args.address, port: args.port ?? 22, user: args.user ?? "root" };
+        super(Host.type, name, facts, opts);
         this.name = name;
         this.address = pulumi.output(args.address);
         this.connection = pulumi.secret(
@@ -57,6 +59,6 @@ export class Host extends pulumi.ComponentResource {
             { parent: this, dependsOn: opts?.dependsOn },
         );
         this.facts = this.ready.stdout.apply(parseHostFacts);
-        this.registerOutputs({ address: this.address, facts: this.facts });
+        this.registerOutputs({ ...facts, facts: this.facts });
     }
 }

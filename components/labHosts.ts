@@ -60,7 +60,9 @@ export class LabHosts extends pulumi.ComponentResource {
     readonly image: pulumi.Output<string>;
 
     constructor(name: string, args: LabHostsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(LabHosts.type, name, {}, opts);
+        // Marks the stack as a lab for the policy pack (the lab runs tutorial-mode defaults).
+        const facts = { subnet: args.subnet, hosts: args.hosts.map((h) => h.name) };
+        super(LabHosts.type, name, facts, opts);
         const seed = new random.RandomBytes(`${name}-ssh-seed`, { length: 32 }, { parent: this });
         const keys = seed.base64.apply((b64) => sshKeyPairFromSeed(b64));
         this.privateKey = pulumi.secret(keys.apply((k) => k.privateKeyPem));
@@ -117,6 +119,6 @@ export class LabHosts extends pulumi.ComponentResource {
                 { parent: this, deleteBeforeReplace: true },
             );
         }
-        this.registerOutputs({ image: this.image, publicKey: this.publicKey });
+        this.registerOutputs({ ...facts, image: this.image, publicKey: this.publicKey });
     }
 }

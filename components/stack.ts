@@ -56,6 +56,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         host: hosts.get(h.name)!,
         datacenter: settings.datacenter,
         install,
+        version: settings.consul.version,
         retryJoin: consulAgents.filter((a) => a !== h).map((a) => a.address),
         gossipKey,
         ui: settings.consul.ui,

@@ -38,10 +38,11 @@ export class Swarm extends pulumi.ComponentResource {
     readonly nodes: pulumi.Output<{ hostname: string; status: string; availability: string; manager: string }[]>;
 
     constructor(name: string, args: SwarmArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(Swarm.type, name, {}, opts);
         if (args.managers.length === 0) {
             throw new Error(`Swarm ${name}: no manager`);
         }
+        const facts = { managers: args.managers.map((m) => m.host.name), agents: args.agents.map((m) => m.host.name) };
+        super(Swarm.type, name, facts, opts);
         const kvPrefix = args.kvPrefix ?? "consul-swarm/swarm";
         const [first, ...otherManagers] = args.managers;
         const leave = renderScript("swarm-leave", {});
@@ -91,6 +92,6 @@ export class Swarm extends pulumi.ComponentResource {
         );
         this.managerDockerHost = first.daemon.dockerHost;
         this.nodes = this.verify.stdout.apply(parseSwarmNodes);
-        this.registerOutputs({ managerDockerHost: this.managerDockerHost, nodes: this.nodes });
+        this.registerOutputs({ ...facts, managerDockerHost: this.managerDockerHost, nodes: this.nodes });
     }
 }

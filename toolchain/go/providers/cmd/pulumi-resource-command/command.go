@@ -47,7 +47,7 @@ func (c *command) Check(_ context.Context, req fw.CheckRequest) (fw.PropertyMap,
 		ck.stringList("interpreter")
 		for _, k := range []string{"assetPaths", "archivePaths"} {
 			if fw.Has(ck.in, k) {
-				ck.fail(k, k+" is not supported by this build of the command plugin")
+				ck.fail(k, "%s is not supported by this build of the command plugin", k)
 			}
 		}
 	}

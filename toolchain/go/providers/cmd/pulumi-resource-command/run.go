@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	fw "consul-swarm/toolchain/providers/internal/framework"
 )
@@ -33,6 +34,8 @@ type runSpec struct {
 
 	// SecretCommand hides the command text from errors.
 	SecretCommand bool
+	// What, if set, describes the run in errors instead of the command text.
+	What string
 	// Secrets are masked in everything logged or returned as an error.
 	Secrets []string
 
@@ -65,8 +68,12 @@ func specFrom(cmd string, cmdKey string, m, prev fw.PropertyMap) runSpec {
 	}
 }
 
-func (s runSpec) logStdout() bool { return s.Logging == "" || s.Logging == "stdout" || s.Logging == "stdoutAndStderr" }
-func (s runSpec) logStderr() bool { return s.Logging == "" || s.Logging == "stderr" || s.Logging == "stdoutAndStderr" }
+func (s runSpec) logStdout() bool {
+	return s.Logging == "" || s.Logging == "stdout" || s.Logging == "stdoutAndStderr"
+}
+func (s runSpec) logStderr() bool {
+	return s.Logging == "" || s.Logging == "stderr" || s.Logging == "stdoutAndStderr"
+}
 
 // redactor masks secret values.
 type redactor struct{ secrets []string }
@@ -229,6 +236,9 @@ func (e *exitError) Error() string {
 }
 
 func describe(spec runSpec, red redactor) string {
+	if spec.What != "" {
+		return spec.What
+	}
 	if spec.SecretCommand {
 		return "while running a secret command"
 	}
