@@ -404,7 +404,8 @@ func reflectContainer(in pmap, cj *dockerapi.ContainerJSON) pmap {
 				continue
 			}
 			m := framework.Copy(n)
-			if want := str(n, "ipv4Address"); want != "" && ep.IPAddress != want {
+			// A stopped container holds no address, so only a running one can show a different one.
+			if want := str(n, "ipv4Address"); want != "" && isRunning(cj) && ep.IPAddress != want {
 				m[key("ipv4Address")] = resource.NewProperty(ep.IPAddress)
 				changed = true
 			}

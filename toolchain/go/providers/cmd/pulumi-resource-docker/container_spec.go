@@ -468,9 +468,11 @@ func containerRequest(in pmap) (*dockerapi.ContainerCreateRequest, []netAttach) 
 	return req, later
 }
 
-// updateRequest builds the docker update body for the in-place inputs.
+// updateRequest builds the docker update body for the in-place inputs. Docker refuses a memory
+// limit above the container's current swap limit unless both change together, so a memory limit
+// without memorySwap sends swap = 2 x memory, which is what Docker picks at create time.
 func updateRequest(in pmap) *dockerapi.UpdateConfig {
-	return &dockerapi.UpdateConfig{
+	u := &dockerapi.UpdateConfig{
 		RestartPolicy: &dockerapi.RestartPolicy{
 			Name:              framework.StringOr(in, "restart", "no"),
 			MaximumRetryCount: framework.IntOr(in, "maxRetryCount", 0),
@@ -483,4 +485,8 @@ func updateRequest(in pmap) *dockerapi.UpdateConfig {
 		CPUQuota:          int64Of(in, "cpuQuota", 1),
 		CpusetCpus:        str(in, "cpuSet"),
 	}
+	if u.Memory > 0 && !framework.Has(in, "memorySwap") {
+		u.MemorySwap = 2 * u.Memory
+	}
+	return u
 }

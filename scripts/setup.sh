@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# What a fresh machine needs before anything else: Debian's packages (Docker engine, debootstrap
+# for the lab image, OpenSSH client, jq) and the npm packages of the stack and its policy pack.
+# Safe to run twice; asks apt only for what is missing.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+need=()
+for pkg in docker.io debootstrap openssh-client iptables jq curl; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]} with apt-get"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v go >/dev/null 2>&1 || { echo "setup: Go is missing: install Go >= 1.25 (the toolchain is built from the Go module proxy)" >&2; exit 1; }
+npm ci --no-audit --no-fund
+if [ -f policy/package.json ]; then
+  (cd policy && npm ci --no-audit --no-fund)
+fi

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# End-to-end tests: the project's own Pulumi CLI (Automation API) on lab hosts on this machine.
+# Builds or reuses the toolchain and the lab image, starts a Docker engine if none answers, runs
+# test/e2e/*.test.ts one file at a time, and removes every lab container, network and volume the
+# tests made, even when a test fails.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$CONSUL_SWARM_REPO"
+consul_swarm_env
+bash scripts/dockerd-start.sh
+bash lab/image/build.sh >/dev/null
+# The e2e stacks have their own backend, passphrase and lab subnet, apart from the dev stack.
+export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/e2e-backend"
+export PULUMI_CONFIG_PASSPHRASE="consul-swarm-e2e"
+mkdir -p "$CONSUL_SWARM_STATE/e2e-backend"
+
+cleanup() {
+  # Whatever a failed test left behind: lab containers, their volumes and networks are all named
+  # consul-swarm-e2e*.
+  local ids
+  ids=$(docker ps -aq --filter name=consul-swarm-e2e) || true
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+  ids=$(docker volume ls -q --filter name=consul-swarm-e2e) || true
+  [ -z "$ids" ] || docker volume rm $ids >/dev/null 2>&1 || true
+  ids=$(docker network ls -q --filter name=consul-swarm-e2e) || true
+  [ -z "$ids" ] || docker network rm $ids >/dev/null 2>&1 || true
+  rm -f Pulumi.e2e*.yaml
+}
+trap cleanup EXIT
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(test/e2e/*.test.ts)
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	fw "consul-swarm/toolchain/providers/internal/framework"
+)
+
+func conn() fw.PropertyMap {
+	return fw.PropertyMap{"host": fw.Str("10.0.0.1"), "privateKey": fw.Str("k")}
+}
+
+func TestCheckConnectionDefaultsKeepSecret(t *testing.T) {
+	news := fw.PropertyMap{"create": fw.Str("true"), "connection": fw.Secret(fw.Obj(conn()))}
+	in, failures, err := (&command{remote: true}).Check(context.Background(), fw.CheckRequest{News: news})
+	if err != nil || len(failures) != 0 {
+		t.Fatalf("%v %v", failures, err)
+	}
+	if !in["connection"].IsSecret() {
+		t.Fatal("connection must stay secret")
+	}
+	c, _ := fw.GetObject(in, "connection")
+	if fw.IntOr(c, "port", 0) != 22 || fw.StringOr(c, "user", "") != "root" ||
+		fw.IntOr(c, "dialErrorLimit", 0) != 10 || fw.IntOr(c, "perDialTimeout", 0) != 15 {
+		t.Fatalf("defaults not applied: %v", c)
+	}
+}
+
+func TestCheckFailures(t *testing.T) {
+	cases := map[string]fw.PropertyMap{
+		"no connection": {"create": fw.Str("x")},
+		"no host":       {"connection": fw.Obj(fw.PropertyMap{"user": fw.Str("u")})},
+		"bad logging":   {"connection": fw.Obj(conn()), "logging": fw.Str("all")},
+		"bad env":       {"connection": fw.Obj(conn()), "environment": fw.Obj(fw.PropertyMap{"A": fw.Num(1)})},
+		"bad port":      {"connection": fw.Obj(fw.PropertyMap{"host": fw.Str("h"), "port": fw.Num(1.5)})},
+		"bad limit":     {"connection": fw.Obj(fw.PropertyMap{"host": fw.Str("h"), "dialErrorLimit": fw.Num(-2)})},
+	}
+	for name, news := range cases {
+		_, failures, _ := (&command{remote: true}).Check(context.Background(), fw.CheckRequest{News: news})
+		if len(failures) == 0 {
+			t.Errorf("%s: expected a failure", name)
+		}
+	}
+	_, failures, _ := (&command{}).Check(context.Background(), fw.CheckRequest{News: fw.PropertyMap{"assetPaths": fw.Str("x")}})
+	if len(failures) == 0 {
+		t.Error("assetPaths must be refused")
+	}
+}
+
+func TestCommandDiff(t *testing.T) {
+	base := fw.PropertyMap{
+		"connection": fw.Secret(fw.Obj(conn())),
+		"create":     fw.Str("a"),
+		"triggers":   resourceArray(fw.Str("1")),
+	}
+	with := func(k string, v any) fw.PropertyMap {
+		m := fw.Copy(base)
+		switch v := v.(type) {
+		case nil:
+			delete(m, "update")
+		default:
+			m[keyOf(k)] = v.(interface{ isPV() }).pv()
+		}
+		return m
+	}
+	_ = with
+	set := func(m fw.PropertyMap, kv ...any) fw.PropertyMap {
+		m = fw.Copy(m)
+		for i := 0; i < len(kv); i += 2 {
+			m[keyOf(kv[i].(string))] = kv[i+1].(pv)
+		}
+		return m
+	}
+	keys, run := remoteCommandInputs, remoteRunKeys
+	cases := []struct {
+		name      string
+		olds      fw.PropertyMap
+		news      fw.PropertyMap
+		changed   bool
+		replaces  []string
+	}{
+		{"same", base, base, false, nil},
+		{"triggers replace", base, set(base, "triggers", resourceArray(fw.Str("2"))), true, []string{"triggers"}},
+		{"triggers replace even with update", set(base, "update", fw.Str("u")),
+			set(base, "update", fw.Str("u"), "triggers", resourceArray(fw.Str("2"))), true, []string{"triggers"}},
+		{"create without update replaces", base, set(base, "create", fw.Str("b")), true, []string{"create"}},
+		{"create with update updates", set(base, "update", fw.Str("u")), set(base, "update", fw.Str("u"), "create", fw.Str("b")), true, nil},
+		{"stdin without update replaces", base, set(base, "stdin", fw.Str("x")), true, []string{"stdin"}},
+		{"env without update replaces", base, set(base, "environment", fw.Obj(fw.PropertyMap{"A": fw.Str("1")})), true, []string{"environment"}},
+		{"connection only updates", base, set(base, "connection", fw.Secret(fw.Obj(fw.PropertyMap{"host": fw.Str("10.0.0.2")}))), true, nil},
+		{"delete only updates", base, set(base, "delete", fw.Str("rm")), true, nil},
+		{"secretness only: no change", base, set(base, "create", fw.Secret(fw.Str("a"))), false, nil},
+	}
+	for _, c := range cases {
+		d := commandDiff(c.olds, c.news, keys, run)
+		if d.Changed != c.changed || strings.Join(d.Replaces, ",") != strings.Join(c.replaces, ",") {
+			t.Errorf("%s: got changed=%v replaces=%v", c.name, d.Changed, d.Replaces)
+		}
+	}
+	// local: dir and interpreter re-run too
+	d := commandDiff(fw.PropertyMap{"create": fw.Str("a")}, fw.PropertyMap{"create": fw.Str("a"), "dir": fw.Str("/tmp")}, localCommandInputs, localRunKeys)
+	if len(d.Replaces) != 1 || d.Replaces[0] != "dir" {
+		t.Errorf("local dir: %+v", d)
+	}
+}
+
+func TestRedactorAndTail(t *testing.T) {
+	r := newRedactor([]string{"hunter2", "ab", "line one\nline two"})
+	if got := r.mask("pw=hunter2 ab line two"); got != "pw=[secret] ab [secret]" {
+		t.Fatal(got)
+	}
+	long := strings.Repeat("x\n", 100) + "last"
+	if got := tail(long); strings.Count(got, "\n") != stderrTail-1 || !strings.HasSuffix(got, "last") {
+		t.Fatalf("tail: %q", got)
+	}
+	if got := shellQuote(`it's`); got != `'it'"'"'s'` {
+		t.Fatal(got)
+	}
+}
+
+func common() fw.Common { return fw.Common{Name: "c", Host: &fw.Host{}} }
+
+func TestLocalLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	c := &command{}
+	ctx := context.Background()
+	inputs := fw.PropertyMap{
+		"create":      fw.Str(`echo "created $GREETING"; cat; echo warn >&2; echo c >> log`),
+		"update":      fw.Str(`echo "updated after: $PULUMI_COMMAND_STDOUT"; echo u >> log`),
+		"delete":      fw.Str(`echo "deleted $GREETING" >> log`),
+		"dir":         fw.Str(dir),
+		"stdin":       fw.Secret(fw.Str("from-stdin")),
+		"environment": fw.Obj(fw.PropertyMap{"GREETING": fw.Str("hi")}),
+	}
+	id, out, err := c.Create(ctx, fw.CreateRequest{Common: common(), Inputs: inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(id, "c") || len(id) != 9 {
+		t.Errorf("id %q", id)
+	}
+	if !out["stdout"].IsSecret() || !out["stderr"].IsSecret() {
+		t.Fatal("stdout/stderr must be secret when stdin is")
+	}
+	if s, _ := fw.GetString(out, "stdout"); s != "created hi\nfrom-stdin" {
+		t.Fatalf("stdout %q", s)
+	}
+	if s, _ := fw.GetString(out, "stderr"); s != "warn" {
+		t.Fatalf("stderr %q", s)
+	}
+
+	// A delete-only change only updates the state.
+	news := fw.Copy(inputs)
+	news["delete"] = fw.Str(`echo "deleted2 $GREETING" >> log`)
+	out2, err := c.Update(ctx, fw.UpdateRequest{Common: common(), OldState: out, OldInputs: inputs, News: news})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := fw.GetString(out2, "stdout"); s != "created hi\nfrom-stdin" {
+		t.Fatalf("state-only update changed stdout: %q", s)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "log")); string(b) != "c\n" {
+		t.Fatalf("state-only update ran something: %q", b)
+	}
+
+	// A stdin change with update set runs update with the previous stdout.
+	news2 := fw.Copy(news)
+	news2["stdin"] = fw.Str("new")
+	out3, err := c.Update(ctx, fw.UpdateRequest{Common: common(), OldState: out2, OldInputs: news, News: news2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := fw.GetString(out3, "stdout"); s != "updated after: created hi\nfrom-stdin" {
+		t.Fatalf("update stdout %q", s)
+	}
+	if out3["stdout"].IsSecret() {
+		t.Error("stdout should not be secret any more")
+	}
+
+	// Delete runs with the state's environment.
+	if err := c.Delete(ctx, fw.DeleteRequest{Common: common(), State: out3}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "log")); string(b) != "c\nu\ndeleted2 hi\n" {
+		t.Fatalf("log %q", b)
+	}
+}
+
+func TestLocalFailure(t *testing.T) {
+	c := &command{}
+	_, _, err := c.Create(context.Background(), fw.CreateRequest{Common: common(), Inputs: fw.PropertyMap{
+		"create": fw.Str(`echo one >&2; echo "two $TOKEN" >&2; exit 3`),
+		"environment": fw.Obj(fw.PropertyMap{"TOKEN": fw.Secret(fw.Str("s3cr3t"))}),
+	}})
+	if err == nil {
+		t.Fatal("expected an error")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "exited with code 3") || !strings.Contains(msg, "one\ntwo [secret]") || strings.Contains(msg, "s3cr3t") {
+		t.Fatalf("error: %s", msg)
+	}
+	// A secret command is not shown.
+	_, _, err = c.Create(context.Background(), fw.CreateRequest{Common: common(), Inputs: fw.PropertyMap{
+		"create": fw.Secret(fw.Str(`false # pw=abc123`)),
+	}})
+	if err == nil || strings.Contains(err.Error(), "abc123") {
+		t.Fatalf("error: %v", err)
+	}
+}
+
+func TestPreview(t *testing.T) {
+	c := &command{}
+	pc := common()
+	pc.Preview = true
+	_, out, err := c.Create(context.Background(), fw.CreateRequest{Common: pc, Inputs: fw.PropertyMap{"create": fw.Str("exit 1")}})
+	if err != nil || !out["stdout"].IsComputed() {
+		t.Fatalf("%v %v", out, err)
+	}
+}
+
+type pv = resourcePV
+
+func keyOf(k string) resourceKey { return resourceKey(k) }
