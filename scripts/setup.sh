@@ -14,7 +14,16 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v go >/dev/null 2>&1 || { echo "setup: Go is missing: install Go >= 1.25 (the toolchain is built from the Go module proxy)" >&2; exit 1; }
-npm ci --no-audit --no-fund
+# npm ci only when the lock file changed since the last install here.
+npm_ci() {
+  local dir=$1 stamp
+  stamp="$dir/node_modules/.consul-swarm-lock.sha256"
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$(sha256sum "$dir/package-lock.json" | cut -c1-64)" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund)
+    sha256sum "$dir/package-lock.json" | cut -c1-64 > "$stamp"
+  fi
+}
+npm_ci .
 if [ -f policy/package.json ]; then
-  (cd policy && npm ci --no-audit --no-fund)
+  npm_ci policy
 fi

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
 	fw "consul-swarm/toolchain/providers/internal/framework"
 )
 
@@ -57,31 +59,20 @@ func TestCommandDiff(t *testing.T) {
 		"create":     fw.Str("a"),
 		"triggers":   resourceArray(fw.Str("1")),
 	}
-	with := func(k string, v any) fw.PropertyMap {
-		m := fw.Copy(base)
-		switch v := v.(type) {
-		case nil:
-			delete(m, "update")
-		default:
-			m[keyOf(k)] = v.(interface{ isPV() }).pv()
-		}
-		return m
-	}
-	_ = with
 	set := func(m fw.PropertyMap, kv ...any) fw.PropertyMap {
 		m = fw.Copy(m)
 		for i := 0; i < len(kv); i += 2 {
-			m[keyOf(kv[i].(string))] = kv[i+1].(pv)
+			m[resource.PropertyKey(kv[i].(string))] = kv[i+1].(resource.PropertyValue)
 		}
 		return m
 	}
 	keys, run := remoteCommandInputs, remoteRunKeys
 	cases := []struct {
-		name      string
-		olds      fw.PropertyMap
-		news      fw.PropertyMap
-		changed   bool
-		replaces  []string
+		name     string
+		olds     fw.PropertyMap
+		news     fw.PropertyMap
+		changed  bool
+		replaces []string
 	}{
 		{"same", base, base, false, nil},
 		{"triggers replace", base, set(base, "triggers", resourceArray(fw.Str("2"))), true, []string{"triggers"}},
@@ -193,7 +184,7 @@ func TestLocalLifecycle(t *testing.T) {
 func TestLocalFailure(t *testing.T) {
 	c := &command{}
 	_, _, err := c.Create(context.Background(), fw.CreateRequest{Common: common(), Inputs: fw.PropertyMap{
-		"create": fw.Str(`echo one >&2; echo "two $TOKEN" >&2; exit 3`),
+		"create":      fw.Str(`echo one >&2; echo "two $TOKEN" >&2; exit 3`),
 		"environment": fw.Obj(fw.PropertyMap{"TOKEN": fw.Secret(fw.Str("s3cr3t"))}),
 	}})
 	if err == nil {
@@ -222,6 +213,6 @@ func TestPreview(t *testing.T) {
 	}
 }
 
-type pv = resourcePV
-
-func keyOf(k string) resourceKey { return resourceKey(k) }
+func resourceArray(vs ...resource.PropertyValue) resource.PropertyValue {
+	return resource.NewProperty(vs)
+}
