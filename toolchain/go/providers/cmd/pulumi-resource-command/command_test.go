@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/asset"
 
 	fw "consul-swarm/toolchain/providers/internal/framework"
 )
@@ -215,4 +216,13 @@ func TestPreview(t *testing.T) {
 
 func resourceArray(vs ...resource.PropertyValue) resource.PropertyValue {
 	return resource.NewProperty(vs)
+}
+
+func textAsset(t *testing.T, text string) resource.PropertyValue {
+	t.Helper()
+	a, err := asset.FromText(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resource.NewProperty(a)
 }

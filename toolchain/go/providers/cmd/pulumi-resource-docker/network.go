@@ -98,6 +98,19 @@ func (r *networkResource) Diff(_ context.Context, req framework.DiffRequest) (fr
 	}), nil
 }
 
+// Update is reached only when checkDuplicate alone changed, which has no effect on a created
+// network: record the new inputs.
+func (r *networkResource) Update(_ context.Context, req framework.UpdateRequest) (pmap, error) {
+	out := framework.Copy(req.OldState)
+	for k, v := range req.News {
+		out[k] = v
+	}
+	if !framework.Has(req.News, "checkDuplicate") {
+		delete(out, key("checkDuplicate"))
+	}
+	return out, nil
+}
+
 // networkRequest builds the create body from checked inputs.
 func networkRequest(in pmap) dockerapi.NetworkCreateRequest {
 	req := dockerapi.NetworkCreateRequest{

@@ -312,10 +312,16 @@ type request struct {
 	path   string     // without the version prefix, e.g. "/containers/create"
 	query  url.Values // may be nil
 	body   any        // JSON-encoded when not nil
+	// raw, when not nil, is sent as the body instead of JSON, with contentType.
+	raw         io.Reader
+	contentType string
 	// noTimeout disables the client's per-request timeout (for calls that block on purpose,
 	// such as stop with a long grace period); the caller's context still applies.
 	noTimeout bool
 }
+
+// rawText collects an answer as text instead of decoding JSON.
+type rawText struct{ w io.Writer }
 
 // BuildPath returns the versioned request path with its query string.
 func BuildPath(version, path string, query url.Values) string {
@@ -341,7 +347,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	var body io.Reader
+	var body io.Reader = r.raw
 	if r.body != nil {
 		buf, err := json.Marshal(r.body)
 		if err != nil {
@@ -356,6 +362,8 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	req.Header.Set("User-Agent", c.userAgent)
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	} else if r.raw != nil {
+		req.Header.Set("Content-Type", r.contentType)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -366,6 +374,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		if out == nil || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 			return nil
+		}
+		if rt, ok := out.(*rawText); ok {
+			_, err := io.Copy(rt.w, resp.Body)
+			return err
 		}
 		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 			return fmt.Errorf("docker %s %s: decoding answer: %w", r.method, r.path, err)

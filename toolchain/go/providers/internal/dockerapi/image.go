@@ -2,7 +2,12 @@ package dockerapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -23,12 +28,58 @@ type Image struct {
 // /images/{name}/json with a multi-segment name).
 func (c *Client) ImageInspect(ctx context.Context, ref string) (*Image, error) {
 	var out Image
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/images/" + escapeRef(ref) + "/json"}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ImageImport creates an image from a tar stream of a root filesystem (docker import). repo and
+// tag name the result; changes are Dockerfile instructions applied to it, e.g.
+// `CMD ["/bin/sh"]`. It returns the daemon's progress text.
+func (c *Client) ImageImport(ctx context.Context, rootfs io.Reader, repo, tag string, changes []string) (string, error) {
+	q := url.Values{"fromSrc": {"-"}, "repo": {repo}}
+	if tag != "" {
+		q.Set("tag", tag)
+	}
+	for _, ch := range changes {
+		q.Add("changes", ch)
+	}
+	var out strings.Builder
+	err := c.do(ctx, request{method: http.MethodPost, path: "/images/create", query: q, raw: rootfs, contentType: "application/x-tar", noTimeout: true}, &rawText{&out})
+	if err != nil {
+		return "", err
+	}
+	return out.String(), streamError(out.String())
+}
+
+// ImageRemove removes an image by name or id.
+func (c *Client) ImageRemove(ctx context.Context, ref string, force bool) error {
+	q := url.Values{"force": {strconv.FormatBool(force)}}
+	return c.do(ctx, request{method: http.MethodDelete, path: "/images/" + escapeRef(ref), query: q}, nil)
+}
+
+// streamError finds an {"error": "..."} message in a JSON progress stream.
+func streamError(stream string) error {
+	dec := json.NewDecoder(strings.NewReader(stream))
+	for {
+		var m struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&m); err != nil {
+			return nil
+		}
+		if m.Error != "" {
+			return errors.New(m.Error)
+		}
+	}
+}
+
+// escapeRef escapes each '/'-separated part of an image reference.
+func escapeRef(ref string) string {
 	segs := strings.Split(ref, "/")
 	for i, s := range segs {
 		segs[i] = escape(s)
 	}
-	if err := c.do(ctx, request{method: http.MethodGet, path: "/images/" + strings.Join(segs, "/") + "/json"}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return strings.Join(segs, "/")
 }

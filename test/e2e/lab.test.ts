@@ -1,0 +1,250 @@
+// End to end: the real engine (the project's own CLI through the Automation API) brings the
+// tutorial's cluster up on three lab hosts, and the test checks it from outside, over the lab
+// network, the way an operator would. Run by scripts/test-e2e.sh (which provides the toolchain,
+// the Docker engine and the lab image).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { LocalWorkspace, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
+
+const repo = path.resolve(__dirname, "..", "..");
+const NETWORK = "consul-swarm-e2e";
+const SUBNET = "10.214.0.0/24";
+const HOSTS = [
+    { name: "consulsvr", address: "10.214.0.111", roles: ["consul-server", "swarm-manager"], bootstrap: true },
+    { name: "consul01", address: "10.214.0.112", roles: ["consul-server", "swarm-agent"] },
+    { name: "consul02", address: "10.214.0.113", roles: ["consul-server", "swarm-agent"] },
+];
+const container = (host: string) => `${NETWORK}-${host}`;
+
+function baseConfig(consulExtra: Record<string, unknown> = {}) {
+    return {
+        "consul-swarm:lab": { value: JSON.stringify({ subnet: SUBNET, networkName: NETWORK }) },
+        "consul-swarm:consul": { value: JSON.stringify({ version: "1.14.11", install: { source: "toolchain" }, ...consulExtra }) },
+        "consul-swarm:docker": { value: JSON.stringify({ tcpPort: 2375 }) },
+        "consul-swarm:hosts": { value: JSON.stringify(HOSTS) },
+    };
+}
+
+async function http(url: string, init: RequestInit = {}): Promise<{ status: number; body: string }> {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+    return { status: res.status, body: await res.text() };
+}
+
+async function json<T>(url: string): Promise<T> {
+    const r = await http(url);
+    assert.equal(r.status, 200, `${url}: ${r.status} ${r.body}`);
+    return JSON.parse(r.body) as T;
+}
+
+function onHost(host: string, script: string): string {
+    return execFileSync("docker", ["exec", container(host), "sh", "-c", script], { encoding: "utf8" });
+}
+
+/** Polls until check() passes or the bound runs out; returns the last error on failure. */
+async function eventually(what: string, seconds: number, check: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    let last: unknown;
+    while (Date.now() < deadline) {
+        try {
+            await check();
+            return;
+        } catch (e) {
+            last = e;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`${what} not within ${seconds}s: ${last}`);
+}
+
+function changed(r: UpResult): Record<string, number> {
+    const c = { ...(r.summary.resourceChanges ?? {}) };
+    delete c.same;
+    return c;
+}
+
+const log = (m: string) => process.stderr.write(`[e2e] ${m}\n`);
+
+describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 }, () => {
+    let stack: Stack;
+    let outputs: OutputMap;
+    const seed = `http://${HOSTS[0].address}:8500`;
+
+    before(async () => {
+        stack = await LocalWorkspace.createOrSelectStack({ stackName: "e2e", workDir: repo });
+        await stack.setAllConfig(baseConfig());
+        const t0 = Date.now();
+        const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
+        log(`cold up: ${((Date.now() - t0) / 1000).toFixed(0)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
+        outputs = up.outputs;
+    });
+
+    after(async () => {
+        if (!stack) {
+            return;
+        }
+        const d = await stack.destroy({ onOutput: (o) => process.stderr.write(o) });
+        log(`destroy: ${JSON.stringify(d.summary.resourceChanges)}`);
+        const left = (kind: string) =>
+            execFileSync("docker", [kind, "ls", "-q", "--filter", `name=${NETWORK}`], { encoding: "utf8" }).trim();
+        const containers = execFileSync("docker", ["ps", "-aq", "--filter", `name=${NETWORK}`], { encoding: "utf8" }).trim();
+        assert.equal(containers, "", "destroy leaves no lab container");
+        assert.equal(left("network"), "", "destroy leaves no lab network");
+        assert.equal(left("volume"), "", "destroy leaves no lab volume");
+        await stack.workspace.removeStack("e2e");
+    });
+
+    it("every host's `consul members` shows 3 alive servers", () => {
+        for (const h of HOSTS) {
+            const rows = onHost(h.name, "consul members")
+                .trim()
+                .split("\n")
+                .slice(1)
+                .map((l) => l.split(/\s+/));
+            assert.deepEqual(
+                rows.map((r) => [r[0], r[2], r[3]]).sort(),
+                [
+                    ["consul01", "alive", "server"],
+                    ["consul02", "alive", "server"],
+                    ["consulsvr", "alive", "server"],
+                ],
+                `consul members on ${h.name}`,
+            );
+        }
+    });
+
+    it("the HTTP API over the lab network: a leader, 3 peers, 3 catalog nodes, the UI", async () => {
+        for (const h of HOSTS) {
+            const base = `http://${h.address}:8500`;
+            assert.match(await json<string>(`${base}/v1/status/leader`), /^10\.214\.0\.11[123]:8300$/);
+            assert.equal((await json<string[]>(`${base}/v1/status/peers`)).length, 3);
+            const nodes = await json<{ Node: string }[]>(`${base}/v1/catalog/nodes`);
+            assert.deepEqual(nodes.map((n) => n.Node).sort(), ["consul01", "consul02", "consulsvr"]);
+            const ui = await http(`${base}/ui/`);
+            assert.equal(ui.status, 200);
+            assert.match(ui.body, /consul/i);
+        }
+    });
+
+    it("a KV write on one server is read back from another", async () => {
+        const value = `written-${Date.now()}`;
+        const put = await http(`http://${HOSTS[1].address}:8500/v1/kv/e2e/check`, { method: "PUT", body: value });
+        assert.equal(put.status, 200);
+        assert.equal((await http(`http://${HOSTS[2].address}:8500/v1/kv/e2e/check?raw`)).body, value);
+    });
+
+    it("gossip is encrypted with the stack's key", () => {
+        const keyring = onHost("consul01", "consul keyring -list");
+        assert.match(keyring, new RegExp(String(outputs.gossipKey.value).replace(/[+/=]/g, (c) => `\\${c}`)));
+        assert.ok(outputs.gossipKey.secret, "gossipKey is a secret output");
+    });
+
+    it("the Docker API answers on every host's TCP port and the manager lists 3 nodes Ready", async () => {
+        for (const h of HOSTS) {
+            assert.equal((await http(`http://${h.address}:2375/_ping`)).body, "OK", `docker API on ${h.name}`);
+        }
+        const manager = String(outputs.swarmManager.value).replace(/^tcp:/, "http:");
+        const nodes = await json<{ Description: { Hostname: string }; Status: { State: string } }[]>(`${manager}/nodes`);
+        assert.deepEqual(
+            nodes.map((n) => `${n.Description.Hostname}=${n.Status.State}`).sort(),
+            ["consul01=ready", "consul02=ready", "consulsvr=ready"],
+        );
+    });
+
+    it("the stack's outputs say what the hosts say", async () => {
+        const leaderAddr = (await json<string>(`${seed}/v1/status/leader`)).replace(/:8300$/, "");
+        const leaderName = HOSTS.find((h) => h.address === leaderAddr)!.name;
+        assert.equal(outputs.consulLeader.value, leaderName);
+        const members = outputs.consulMembers.value as { name: string; address: string; status: string }[];
+        assert.deepEqual(
+            members.map((m) => `${m.name} ${m.address.replace(/:\d+$/, "")} ${m.status}`),
+            ["consul01 10.214.0.112 alive", "consul02 10.214.0.113 alive", "consulsvr 10.214.0.111 alive"],
+        );
+        assert.deepEqual(outputs.consulServers.value, Object.fromEntries(HOSTS.map((h) => [h.name, h.address])));
+        assert.equal(outputs.consulUiUrl.value, `${seed}/ui/`);
+        assert.deepEqual(
+            (outputs.swarmNodes.value as { hostname: string; status: string }[]).map((n) => `${n.hostname} ${n.status}`),
+            ["consul01 Ready", "consul02 Ready", "consulsvr Ready"],
+        );
+        assert.deepEqual(outputs.dockerHosts.value, Object.fromEntries(HOSTS.map((h) => [h.name, `tcp://${h.address}:2375`])));
+    });
+
+    it("a second up changes nothing and preview --expect-no-changes passes", async () => {
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `second up: ${JSON.stringify(again.summary.resourceChanges)}`);
+        await stack.preview({ expectNoChanges: true });
+    });
+
+    it("a changed Consul option re-runs only the service steps, one server at a time, without losing the cluster", async () => {
+        await stack.setAllConfig(baseConfig({ logLevel: "DEBUG" }));
+        // A reader polls KV every 200 ms during the up: rolling restarts may cost at most one short window.
+        await http(`${seed}/v1/kv/e2e/rolling`, { method: "PUT", body: "x" });
+        const samples: { t: number; ok: boolean }[] = [];
+        let reading = true;
+        const reader = (async () => {
+            while (reading) {
+                const t = Date.now();
+                let ok = false;
+                for (const h of HOSTS) {
+                    try {
+                        ok = (await http(`http://${h.address}:8500/v1/kv/e2e/rolling?raw&consistent`)).body === "x";
+                    } catch {
+                        ok = false;
+                    }
+                    if (ok) {
+                        break;
+                    }
+                }
+                samples.push({ t, ok });
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        })();
+        const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
+        reading = false;
+        await reader;
+        assert.deepEqual(changed(up), { update: 3 }, `only the three service steps: ${JSON.stringify(up.summary.resourceChanges)}`);
+        const windows: number[] = [];
+        let start = -1;
+        samples.forEach((s, i) => {
+            if (!s.ok && start < 0) {
+                start = i;
+            }
+            if (s.ok && start >= 0) {
+                windows.push(s.t - samples[start].t);
+                start = -1;
+            }
+        });
+        log(`rolling restart: ${samples.length} reads, failure windows (ms): ${JSON.stringify(windows)}`);
+        assert.ok(start < 0, "reads work again at the end");
+        assert.ok(windows.length <= 1, `reads failed in ${windows.length} windows`);
+        assert.ok((windows[0] ?? 0) < 15000, `the window lasted ${windows[0]} ms`);
+        for (const h of HOSTS) {
+            assert.match(onHost(h.name, "grep -o '\"log_level\": \"DEBUG\"' /etc/consul.d/consul.json"), /DEBUG/);
+        }
+        await eventually("3 alive servers and one leader", 60, async () => {
+            const leaders = new Set<string>();
+            for (const h of HOSTS) {
+                leaders.add(await json<string>(`http://${h.address}:8500/v1/status/leader`));
+                assert.equal((await json<string[]>(`http://${h.address}:8500/v1/status/peers`)).length, 3);
+            }
+            assert.equal(leaders.size, 1);
+            assert.notEqual([...leaders][0], "");
+        });
+    });
+
+    it("restarting the bootstrap server after the cluster formed does not split it", async () => {
+        assert.equal(onHost("consulsvr", "test -e /etc/consul.d/bootstrap.json && echo yes || echo no").trim(), "no");
+        onHost("consulsvr", "systemctl restart consul");
+        await eventually("one leader and 3 peers seen from every server", 90, async () => {
+            const leaders = new Set<string>();
+            for (const h of HOSTS) {
+                const leader = await json<string>(`http://${h.address}:8500/v1/status/leader`);
+                assert.notEqual(leader, "");
+                leaders.add(leader);
+                assert.equal((await json<string[]>(`http://${h.address}:8500/v1/status/peers`)).length, 3);
+            }
+            assert.equal(leaders.size, 1, `leaders: ${[...leaders]}`);
+        });
+    });
+});
