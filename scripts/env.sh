@@ -20,6 +20,8 @@ consul_swarm_env() {
   export PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+  # Plugins come from PULUMI_HOME at their pinned versions, never from whatever is on PATH.
+  export PULUMI_IGNORE_AMBIENT_PLUGINS=true
   mkdir -p "$PULUMI_HOME" "${PULUMI_BACKEND_URL#file://}"
   consul_swarm_install_plugins "$toolbin"
 }

@@ -105,7 +105,8 @@ for line in "${BINARIES[@]}"; do
     built=$((built + 1))
     log "built $name in $(( $(date +%s) - started ))s"
   fi
-  ln -sfn "$out/$name" "$BIN_DIR/$name"
+  # Hard links, not symlinks: the CLI finds its language host next to its own path (/proc/self/exe).
+  ln -f "$out/$name" "$BIN_DIR/$name"
 done
 total=$(( $(date +%s) - T0 ))
 if [ "$built" -eq "${#BINARIES[@]}" ]; then

@@ -58,6 +58,7 @@ type Config struct {
 type Client struct {
 	http      *http.Client
 	base      string // scheme://host, without a trailing slash
+	addr      string // the daemon address as configured, for messages
 	userAgent string
 	timeout   time.Duration
 
@@ -78,9 +79,7 @@ type Endpoint struct {
 // ParseHost turns a daemon address into an Endpoint. useTLS says whether TLS material was
 // given; it makes tcp:// addresses use HTTPS.
 func ParseHost(host string, useTLS bool) (Endpoint, error) {
-	if host == "" {
-		host = DefaultHost
-	}
+	host = hostOrDefault(host)
 	scheme, rest, ok := strings.Cut(host, "://")
 	if !ok {
 		return Endpoint{}, fmt.Errorf("docker host %q: expected unix://PATH, tcp://HOST:PORT, http:// or https://", host)
@@ -130,6 +129,13 @@ func ParseHost(host string, useTLS bool) (Endpoint, error) {
 	default:
 		return Endpoint{}, fmt.Errorf("docker host %q: unsupported scheme %q", host, scheme)
 	}
+}
+
+func hostOrDefault(h string) string {
+	if h == "" {
+		return DefaultHost
+	}
+	return h
 }
 
 // TLSConfig builds a client TLS configuration from PEM strings.
@@ -202,6 +208,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		http:       &http.Client{Transport: tr},
 		base:       base,
+		addr:       hostOrDefault(cfg.Host),
 		userAgent:  ua,
 		timeout:    timeout,
 		apiVersion: strings.TrimPrefix(cfg.APIVersion, "v"),
@@ -253,7 +260,7 @@ func (c *Client) Ping(ctx context.Context) (string, error) {
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("docker daemon at %s does not answer: %w", c.base, err)
+		return "", fmt.Errorf("docker daemon at %s does not answer: %w", c.addr, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
