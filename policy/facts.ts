@@ -1,0 +1,75 @@
+// What the policy pack reads: the type tokens of the stack's components and the non-secret facts
+// each one registers as its inputs and its outputs (see the `facts` objects in components/*.ts).
+//
+// This file imports nothing, so the stack's own unit tests can import it too and check that the
+// components register exactly these fields (test/unit/stack.test.ts).
+
+export const TYPES = {
+    host: "consul-swarm:host:Host",
+    dockerDaemon: "consul-swarm:docker:DockerDaemon",
+    consulServer: "consul-swarm:consul:ConsulServer",
+    consulClient: "consul-swarm:consul:ConsulClient",
+    consulCluster: "consul-swarm:consul:ConsulCluster",
+    swarm: "consul-swarm:swarm:Swarm",
+    labHosts: "consul-swarm:lab:LabHosts",
+    randomBytes: "random:index/randomBytes:RandomBytes",
+    randomPassword: "random:index/randomPassword:RandomPassword",
+    remoteCommand: "command:remote:Command",
+    localCommand: "command:local:Command",
+    copyToRemote: "command:remote:CopyToRemote",
+    stack: "pulumi:pulumi:Stack",
+} as const;
+
+/** The facts each component registers, by type: the policy reads these fields and no others. */
+export const FACT_KEYS: Record<string, readonly string[]> = {
+    [TYPES.host]: ["address", "port", "user"],
+    [TYPES.dockerDaemon]: ["host", "tcpPort", "bindAddress", "tls"],
+    [TYPES.consulServer]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption"],
+    [TYPES.consulClient]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption"],
+    [TYPES.consulCluster]: ["servers", "clients"],
+    [TYPES.swarm]: ["managers", "agents"],
+    [TYPES.labHosts]: ["subnet", "hosts"],
+};
+
+export interface HostFacts {
+    address: string;
+    port: number;
+    user: string;
+}
+
+export interface DockerDaemonFacts {
+    /** The Host's name. */
+    host: string;
+    tcpPort: number;
+    bindAddress: string;
+    tls: boolean;
+}
+
+export interface ConsulAgentFacts {
+    nodeName: string;
+    address: string;
+    datacenter: string;
+    server: boolean;
+    /** Tutorial mode: this server starts with -bootstrap. */
+    bootstrap: boolean;
+    /** Expect mode: bootstrap_expect (absent in tutorial mode and on clients). */
+    bootstrapExpect?: number;
+    version: string;
+    install: { kind: "url"; url: string; sha256: string } | { kind: "file" };
+    gossipEncryption: boolean;
+}
+
+export interface ConsulClusterFacts {
+    servers: string[];
+    clients: string[];
+}
+
+export interface SwarmFacts {
+    managers: string[];
+    agents: string[];
+}
+
+export interface LabHostsFacts {
+    subnet: string;
+    hosts: string[];
+}
