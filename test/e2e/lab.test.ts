@@ -170,6 +170,24 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(outputs.dockerHosts.value, Object.fromEntries(HOSTS.map((h) => [h.name, `tcp://${h.address}:2375`])));
     });
 
+    it("another stack reads the outputs through a StackReference", async () => {
+        const consumer = await LocalWorkspace.createOrSelectStack({
+            stackName: "e2e-consumer",
+            workDir: path.join(repo, "examples", "consumer"),
+        });
+        try {
+            await consumer.setConfig("consul-swarm-consumer:source", { value: "organization/consul-swarm/e2e" });
+            const up = await consumer.up();
+            assert.equal(up.outputs.consulUiUrl.value, outputs.consulUiUrl.value);
+            assert.equal(up.outputs.consulLeader.value, outputs.consulLeader.value);
+            assert.equal(up.outputs.dockerHost.value, outputs.swarmManager.value);
+            assert.equal(up.outputs.serverCount.value, 3);
+        } finally {
+            await consumer.destroy();
+            await consumer.workspace.removeStack("e2e-consumer");
+        }
+    });
+
     it("a second up changes nothing and preview --expect-no-changes passes", async () => {
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `second up: ${JSON.stringify(again.summary.resourceChanges)}`);
