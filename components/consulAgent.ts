@@ -72,7 +72,7 @@ function installCommand(
                 connection: args.host.connection,
                 source: new pulumi.asset.FileAsset(args.install.file),
                 remotePath: UPLOAD_PATH,
-                triggers: [sha],
+                triggers: [sha, args.host.machine],
             },
             { parent, dependsOn: [args.host.ready] },
         );
@@ -89,8 +89,9 @@ function installCommand(
             // A new version installs in place: replacing would run the old delete after the new create.
             update: create,
             delete: renderScript("consul-uninstall", { UPLOAD: UPLOAD_PATH }),
+            triggers: [args.host.machine],
         },
-        { parent, dependsOn: deps },
+        args.host.commandOptions(parent, deps),
     );
 }
 
@@ -135,8 +136,10 @@ function serviceCommand(
             // The config holds the gossip key: stdin keeps it off every command line, and
             // pulumi.secret keeps it encrypted in state.
             stdin: args.gossipKey === undefined ? config : pulumi.secret(config),
+            // Only a new machine replaces this step: a config change updates it in place.
+            triggers: [args.host.machine],
         },
-        { parent, dependsOn: [install, ...(args.restartAfter ?? [])] },
+        args.host.commandOptions(parent, [install, ...(args.restartAfter ?? [])]),
     );
 }
 
@@ -149,6 +152,7 @@ export class ConsulServer extends pulumi.ComponentResource {
 
     readonly nodeName: string;
     readonly address: pulumi.Output<string>;
+    readonly machine: pulumi.Output<string>;
     readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     readonly bootstrap: boolean;
     readonly install: command.remote.Command;
@@ -164,6 +168,7 @@ export class ConsulServer extends pulumi.ComponentResource {
         this.nodeName = args.host.name;
         this.address = args.host.address;
         this.connection = args.host.connection;
+        this.machine = args.host.machine;
         this.bootstrap = args.bootstrap ?? false;
         const sha = binarySha256(args.install);
         this.install = installCommand(this, name, args, sha);
@@ -181,6 +186,7 @@ export class ConsulClient extends pulumi.ComponentResource {
 
     readonly nodeName: string;
     readonly address: pulumi.Output<string>;
+    readonly machine: pulumi.Output<string>;
     readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     readonly service: command.remote.Command;
 
@@ -190,6 +196,7 @@ export class ConsulClient extends pulumi.ComponentResource {
         this.nodeName = args.host.name;
         this.address = args.host.address;
         this.connection = args.host.connection;
+        this.machine = args.host.machine;
         const sha = binarySha256(args.install);
         const install = installCommand(this, name, args, sha);
         this.service = serviceCommand(this, name, args, install, sha, undefined);

@@ -40,6 +40,8 @@ export class ConsulCluster extends pulumi.ComponentResource {
         const others = [...args.servers, ...clients].filter((a) => a !== seedHost);
         const everyService = [...args.servers, ...clients].map((a) => a.service);
         const joinAddresses = pulumi.all(others.map((a) => a.address)).apply((a) => [...a].sort());
+        // A new set of agents, or a new machine behind one of them, joins and verifies again.
+        const membership = [joinAddresses, pulumi.all([...args.servers, ...clients].map((a) => a.machine))];
 
         const connection = seedHost.connection;
         this.join = new command.remote.Command(
@@ -49,8 +51,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                 create: joinAddresses.apply((addresses) =>
                     addresses.length === 0 ? "true" : renderScript("consul-join", { ADDRESSES: addresses.join(" ") }),
                 ),
-                // Re-join whenever the set of agents changes.
-                triggers: [joinAddresses],
+                triggers: membership,
             },
             { parent: this, dependsOn: everyService },
         );
@@ -65,7 +66,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                     EXPECTED_SERVERS: args.servers.length,
                     WAIT_SECONDS: wait,
                 }),
-                triggers: [joinAddresses],
+                triggers: membership,
             },
             { parent: this, dependsOn: [this.join] },
         );

@@ -40,8 +40,9 @@ export class DockerDaemon extends pulumi.ComponentResource {
                 // A changed config is applied in place; the script restarts dockerd only if it must.
                 update: script,
                 delete: args.host.facts.apply((f) => dockerDaemonDeleteScript(f.osFamily)),
+                triggers: [args.host.machine],
             },
-            { parent: this, dependsOn: [args.host.ready] },
+            args.host.commandOptions(this, [args.host.ready]),
         );
         this.dockerHost = pulumi.interpolate`tcp://${args.host.address}:${port}`;
         this.registerOutputs({ ...facts, dockerHost: this.dockerHost });

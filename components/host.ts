@@ -11,6 +11,11 @@ export interface HostArgs {
     privateKey: pulumi.Input<string>;
     /** How many failed SSH dials to tolerate while the host comes up (5 s each). */
     dialErrorLimit?: pulumi.Input<number>;
+    /**
+     * Identifies the machine behind the address (the lab passes its container's id). When it
+     * changes, the machine is a new one and every step on it runs again. Default: the address.
+     */
+    machineId?: pulumi.Input<string>;
 }
 
 /**
@@ -22,6 +27,8 @@ export class Host extends pulumi.ComponentResource {
 
     readonly name: string;
     readonly address: pulumi.Output<string>;
+    /** See HostArgs.machineId: every command on this host lists it in its triggers. */
+    readonly machine: pulumi.Output<string>;
     readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
     readonly facts: pulumi.Output<HostFacts>;
     /** The command that read the facts: later steps on this host depend on it, so they wait for SSH. */
@@ -33,6 +40,7 @@ export class Host extends pulumi.ComponentResource {
         super(Host.type, name, facts, opts);
         this.name = name;
         this.address = pulumi.output(args.address);
+        this.machine = pulumi.output(args.machineId ?? args.address);
         this.connection = pulumi.secret(
             pulumi.all([args.address, args.port, args.user, args.privateKey, args.dialErrorLimit]).apply(
                 ([host, port, user, privateKey, dialErrorLimit]) => ({
@@ -51,8 +59,8 @@ export class Host extends pulumi.ComponentResource {
             {
                 connection: this.connection,
                 create: renderScript("host-facts", {}),
-                // A different machine at this name has different facts.
-                triggers: [this.address],
+                // A different machine has different facts.
+                triggers: [this.machine],
             },
             // Children do not inherit the component's dependsOn: what the host waits for (a lab
             // container, say) must gate the first SSH dial itself.
@@ -60,5 +68,14 @@ export class Host extends pulumi.ComponentResource {
         );
         this.facts = this.ready.stdout.apply(parseHostFacts);
         this.registerOutputs({ ...facts, facts: this.facts });
+    }
+
+    /**
+     * Options for a command that runs on this host. A new machine re-runs it (its triggers carry
+     * the machine's identity); the old instance's delete runs first, while the new one has
+     * nothing yet, so a delete script never undoes what its successor just did.
+     */
+    commandOptions(parent: pulumi.Resource, dependsOn: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions {
+        return { parent, dependsOn, deleteBeforeReplace: true };
     }
 }

@@ -31,7 +31,14 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
             h.name,
             new Host(
                 h.name,
-                { address: h.address, port: h.ssh.port, user: h.ssh.user, privateKey },
+                {
+                    address: h.address,
+                    port: h.ssh.port,
+                    user: h.ssh.user,
+                    privateKey,
+                    // A lab host replaced by hand (or by a new image) is a new machine: set it up again.
+                    machineId: lab ? lab.containers[h.name].id : undefined,
+                },
                 { dependsOn: lab ? [lab.containers[h.name]] : [] },
             ),
         ]),

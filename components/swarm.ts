@@ -55,8 +55,9 @@ export class Swarm extends pulumi.ComponentResource {
                     .all([first.host.address, args.consulHttpAddr])
                     .apply(([addr, consul]) => renderScript("swarm-init", { ADDR: addr, CONSUL: consul, KV_PREFIX: kvPrefix })),
                 delete: leave,
+                triggers: [first.host.machine],
             },
-            { parent: this, dependsOn: [first.daemon.configured, ...args.consulReady] },
+            first.host.commandOptions(this, [first.daemon.configured, ...args.consulReady]),
         );
 
         const joiners = [
@@ -75,8 +76,9 @@ export class Swarm extends pulumi.ComponentResource {
                                 renderScript("swarm-join", { ADDR: addr, CONSUL: consul, KV_PREFIX: kvPrefix, ROLE: role }),
                             ),
                         delete: leave,
+                        triggers: [m.host.machine],
                     },
-                    { parent: this, dependsOn: [this.init, m.daemon.configured] },
+                    m.host.commandOptions(this, [this.init, m.daemon.configured]),
                 ),
         );
 
@@ -86,7 +88,7 @@ export class Swarm extends pulumi.ComponentResource {
             {
                 connection: first.host.connection,
                 create: renderScript("swarm-verify", { EXPECTED: expected, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 }),
-                triggers: [pulumi.all([...args.managers, ...args.agents].map((m) => m.host.address))],
+                triggers: [pulumi.all([...args.managers, ...args.agents].map((m) => m.host.machine))],
             },
             { parent: this, dependsOn: [this.init, ...this.joins] },
         );

@@ -72,11 +72,14 @@ interface Agent {
     p: Record<string, unknown>;
 }
 
+/** The Consul agents, sorted by node name (the engine hands resources over in no fixed order). */
 function consulAgents(resources: PolicyResource[], ...types: string[]): Agent[] {
-    return ofType(resources, ...(types.length ? types : [TYPES.consulServer, TYPES.consulClient])).map((r) => {
-        const p = propsOf(r);
-        return { r, p, label: str(p.nodeName) ?? r.name, datacenter: str(p.datacenter) ?? "(unknown datacenter)" };
-    });
+    return ofType(resources, ...(types.length ? types : [TYPES.consulServer, TYPES.consulClient]))
+        .map((r) => {
+            const p = propsOf(r);
+            return { r, p, label: str(p.nodeName) ?? r.name, datacenter: str(p.datacenter) ?? "(unknown datacenter)" };
+        })
+        .sort((a, b) => a.label.localeCompare(b.label) || a.r.name.localeCompare(b.r.name));
 }
 
 function quorumOf(n: number): { quorum: number; tolerates: number } {
@@ -319,7 +322,9 @@ export function uniqueNodes(name = "unique-nodes", enforcementLevel: Enforcement
             const dupes = <T>(items: T[], key: (t: T) => string | undefined): [string, T[]][] =>
                 [...groupBy(items.filter((t) => key(t) !== undefined), (t) => key(t)!)].filter(([, g]) => g.length > 1);
 
-            const hosts = ofType(args.resources, TYPES.host).map((r) => ({ r, p: propsOf(r) }));
+            const hosts = ofType(args.resources, TYPES.host)
+                .map((r) => ({ r, p: propsOf(r) }))
+                .sort((a, b) => a.r.name.localeCompare(b.r.name));
             for (const [address, g] of dupes(hosts, (h) => str(h.p.address))) {
                 report(
                     `Address ${address} belongs to ${g.length} hosts (${list(g.map((h) => h.r.name))}). Give every host its own address in consul-swarm:hosts.`,

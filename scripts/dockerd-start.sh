@@ -104,33 +104,37 @@ if pid="$(our_dockerd)"; then
 else
   say "starting dockerd (log: $LOG)"
   printf '\n===== %s dockerd-start.sh =====\n' "$(date -u +%FT%TZ)" >>"$LOG"
+  first_line=$(($(wc -l <"$LOG") + 1)) # errors quote this run's lines only
   # setsid: own session, so the engine outlives this shell and its process group.
-  setsid dockerd </dev/null >>"$LOG" 2>&1 &
+  # 9>&-: the engine must not inherit (and so hold forever) the lock.
+  setsid dockerd </dev/null >>"$LOG" 2>&1 9>&- &
   pid=$!
   # setsid execs dockerd in place (a background job is not a group leader), so $! is dockerd.
   sleep 0.2
   printf '%s %s\n' "$pid" "$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" >"$PIDFILE"
 fi
 
+log_tail() {
+  printf -- '--- last lines of %s ---\n' "$LOG" >&2
+  tail -n "+${first_line:-1}" "$LOG" | tail -n 25 >&2
+}
 t0=$SECONDS
 until engine_answers; do
   if ! kill -0 "$pid" 2>/dev/null; then
     rm -f "$PIDFILE"
-    printf -- '--- last lines of %s ---\n' "$LOG" >&2
-    tail -n 25 "$LOG" >&2
+    log_tail
     die "dockerd (pid $pid) exited before answering; see $LOG"
   fi
   if ((SECONDS - t0 >= TIMEOUT)); then
-    printf -- '--- last lines of %s ---\n' "$LOG" >&2
-    tail -n 25 "$LOG" >&2
+    log_tail
     die "dockerd (pid $pid) did not answer \`docker info\` within ${TIMEOUT}s; it is still running (stop it with scripts/dockerd-stop.sh); see $LOG"
   fi
   sleep 0.5
 done
 
 # Check the client really works against this daemon (API negotiation, see the header).
-if ! timeout 15 docker version >/dev/null 2>"$CACHE/docker-version.err"; then
-  cat "$CACHE/docker-version.err" >&2
+if ! err="$(timeout 15 docker version 2>&1 >/dev/null)"; then
+  printf '%s\n' "$err" >&2
   die "the docker client ($(command -v docker)) cannot talk to dockerd; try DOCKER_API_VERSION=1.41"
 fi
 say "dockerd answered after $((SECONDS - t0)) s"

@@ -25,6 +25,10 @@ fi
 exec 9>"$LOCK"
 flock -w 120 9 || die "another dockerd-start/stop holds $LOCK for over 120 s"
 
+if [[ ! -s "$PIDFILE" ]]; then # a concurrent dockerd-stop.sh got there first
+  say "no dockerd started by this project: nothing to stop"
+  exit 0
+fi
 read -r pid start <"$PIDFILE" || true
 if ! [[ "${pid:-}" =~ ^[0-9]+$ ]] \
   || [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" != dockerd ]] \

@@ -12,7 +12,6 @@ bash lab/image/build.sh >/dev/null
 # The e2e stacks have their own backend, passphrase and lab subnet, apart from the dev stack.
 export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/e2e-backend"
 export PULUMI_CONFIG_PASSPHRASE="consul-swarm-e2e"
-mkdir -p "$CONSUL_SWARM_STATE/e2e-backend"
 
 cleanup() {
   # Whatever a failed test left behind: lab containers, their volumes and networks are all named
@@ -27,6 +26,10 @@ cleanup() {
   rm -f Pulumi.e2e*.yaml examples/consumer/Pulumi.e2e*.yaml
 }
 trap cleanup EXIT
+# Start from nothing: no lab host or state left by an interrupted earlier run.
+cleanup
+rm -rf "$CONSUL_SWARM_STATE/e2e-backend"
+mkdir -p "$CONSUL_SWARM_STATE/e2e-backend"
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(test/e2e/*.test.ts)
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -90,11 +90,17 @@ fi
 TARBALL="$CACHE/$HASH.tar"
 TREE=
 
+DEBOOTSTRAP_PID=
 cleanup() {
   local rc=$?
+  if [[ -n "$DEBOOTSTRAP_PID" ]] && kill -0 "$DEBOOTSTRAP_PID" 2>/dev/null; then
+    log "stopping debootstrap (process group $DEBOOTSTRAP_PID)"
+    kill -TERM -- "-$DEBOOTSTRAP_PID" 2>/dev/null || true
+    wait "$DEBOOTSTRAP_PID" 2>/dev/null || true
+  fi
   if [[ -n "$TREE" && -d "$TREE" ]]; then
     # Never rm -rf through a mount left in the tree (debootstrap mounts /proc and /sys).
-    findmnt -rn -o TARGET | grep -F "$TREE/" | LC_ALL=C sort -r | while IFS= read -r m; do
+    { findmnt -rn -o TARGET | grep -F "$TREE/" || true; } | LC_ALL=C sort -r | while IFS= read -r m; do
       umount -l "$m" || true
     done
     rm -rf --one-file-system "$TREE"
@@ -103,6 +109,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The mirror this machine's apt uses for the main bookworm suite (deb822 or one-line format).
 debian_mirror() {
@@ -158,11 +166,19 @@ build_tree() {
   log "debootstrap --variant=minbase $SUITE from $mirror (log: $dlog)"
   local joined
   joined="$(IFS=,; echo "${PACKAGES[*]}")"
-  # Print debootstrap's stage lines, not one line per package; success is read from its log.
-  debootstrap --variant=minbase --include="$joined" "$SUITE" "$TREE" "$mirror" 2>&1 \
-    | tee "$dlog" \
+  # debootstrap runs in a session of its own, so an interrupted build stops it and everything it
+  # started (cleanup kills that process group) before removing the tree. Progress shows its stage
+  # lines, not one line per package; success is read from its log.
+  : >"$dlog"
+  setsid debootstrap --variant=minbase --include="$joined" "$SUITE" "$TREE" "$mirror" </dev/null >"$dlog" 2>&1 9>&- &
+  DEBOOTSTRAP_PID=$!
+  tail -n +1 --pid="$DEBOOTSTRAP_PID" -f "$dlog" \
     | { grep --line-buffered -Ev '^I: (Retrieving|Validating) [^ ]+ [^ ]+$|^I: (Extracting|Unpacking|Configuring) [^ ]+\.\.\.$' || true; } \
-    | while IFS= read -r line; do log "  $line"; done || true
+    | while IFS= read -r line; do log "  $line"; done &
+  local progress=$!
+  wait "$DEBOOTSTRAP_PID" || true # a signal interrupts this wait, and cleanup runs
+  DEBOOTSTRAP_PID=
+  wait "$progress" || true
   [[ "$(tail -n 1 "$dlog")" == "I: Base system installed successfully." ]] \
     || { tail -n 20 "$dlog" >&2; die "debootstrap failed (log: $dlog)"; }
   log "debootstrap done ($(du -sh --one-file-system "$TREE" | cut -f1))"

@@ -55,8 +55,8 @@ describe("consul-bootstrap", () => {
         const s = tutorialStack();
         s.get("consul01-consul").props.bootstrap = true;
         const o = await runStackPolicy(policy, s);
-        assertViolation(o, [/2 Consul servers that bootstrap \(consulsvr and consul01\)/, /Keep bootstrap: true on exactly one consul-server host/]);
-        assert.equal(o.violations[0].urn, s.urn("consul01-consul"));
+        assertViolation(o, [/2 Consul servers that bootstrap \(consul01 and consulsvr\)/, /Keep bootstrap: true on exactly one consul-server host/]);
+        assert.equal(o.violations[0].urn, s.urn("consulsvr-consul"));
         assert.equal(o.violations[0].level, "mandatory");
     });
     it("fails when no server bootstraps and none expects", async () => {
@@ -69,7 +69,7 @@ describe("consul-bootstrap", () => {
         for (const r of servers(s)) {
             r.props = { ...r.props, bootstrap: false, bootstrapExpect: 5 };
         }
-        assertViolation(await runStackPolicy(policy, s), [/bootstrap_expect is 5 on consulsvr, 5 on consul01, 5 on consul02, but the datacenter has 3 servers/]);
+        assertViolation(await runStackPolicy(policy, s), [/bootstrap_expect is 5 on consul01, 5 on consul02, 5 on consulsvr, but the datacenter has 3 servers/]);
     });
     it("fails when the modes are mixed", async () => {
         const s = tutorialStack();
@@ -99,7 +99,7 @@ describe("consul-server-quorum (outside dev stacks)", () => {
         const s = tutorialStack();
         s.get("consul02-consul").type = TYPES.consulClient;
         const o = await runStackPolicy(policy, s);
-        assertViolation(o, [/Datacenter dc1 has 2 Consul server\(s\) \(consulsvr and consul01\): quorum is 2, so it survives 0 server failure\(s\)/, /odd number of hosts, at least 3/]);
+        assertViolation(o, [/Datacenter dc1 has 2 Consul server\(s\) \(consul01 and consulsvr\): quorum is 2, so it survives 0 server failure\(s\)/, /odd number of hosts, at least 3/]);
         assert.equal(o.violations[0].level, "mandatory");
     });
     it("fails with a single server", async () => {
@@ -237,7 +237,7 @@ describe("unique-nodes", () => {
         const s = tutorialStack();
         s.add(TYPES.consulClient, "consul01-client", { ...s.get("consul01-consul").props, server: false });
         const o = await runStackPolicy(policy, s);
-        assertViolation(o, [/Consul node name consul01 is used by 2 agents in datacenter dc1 \(consul01-consul and consul01-client\)/, /Run one Consul agent per host/], 2);
+        assertViolation(o, [/Consul node name consul01 is used by 2 agents in datacenter dc1 \(consul01-client and consul01-consul\)/, /Run one Consul agent per host/], 2);
     });
 });
 

@@ -14,6 +14,7 @@ interface Registration {
     name: string;
     parent: string;
     deps: string[];
+    deleteBeforeReplace: boolean;
     inputs: Record<string, unknown>;
 }
 
@@ -68,6 +69,7 @@ before(async () => {
             name: req.getName(),
             parent: req.getParent() ? nameOfUrn(req.getParent()) : "",
             deps: req.getDependenciesList().map(nameOfUrn),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
             inputs: req.getObject()?.toJavaScript() ?? {},
         });
         return register(req, cb);
@@ -186,7 +188,7 @@ describe("the tutorial's three hosts", () => {
     it("joins from the bootstrap server to the others, and re-joins when the set changes", () => {
         const join = need("consul-join");
         assert.match(String(join.inputs.create), /ADDRESSES='10.0.0.2 10.0.0.3'/);
-        assert.deepEqual(join.inputs.triggers, [["10.0.0.2", "10.0.0.3"]]);
+        assert.deepEqual(join.inputs.triggers, [["10.0.0.2", "10.0.0.3"], ["10.0.0.2", "10.0.0.3", "10.0.0.1"]]);
     });
 
     it("keeps the gossip key and the SSH key secret, and off every command line", () => {
@@ -203,9 +205,17 @@ describe("the tutorial's three hosts", () => {
 
     it("re-runs commands through triggers only for the inputs that need it", () => {
         assert.deepEqual(need("consulsvr-facts").inputs.triggers, ["10.0.0.1"]);
-        assert.equal(need("consul01-consul-service").inputs.triggers, undefined, "config changes update in place, never replace (replace would stop consul)");
+        assert.deepEqual(need("consul01-consul-service").inputs.triggers, ["10.0.0.2"], "only a new machine replaces; config changes update in place");
         assert.equal(need("consul01-consul-service").inputs.update, need("consul01-consul-service").inputs.create);
         assert.equal(need("consul01-docker-config").inputs.update, need("consul01-docker-config").inputs.create);
+    });
+
+    it("replaces a host's steps only for a new machine, deleting the old step first", () => {
+        for (const r of g.regs.filter((x) => x.type === "command:remote:Command" && x.inputs.delete !== undefined)) {
+            assert.ok(r.deleteBeforeReplace, `${r.name}: its delete must run before its successor's create`);
+            const triggers = JSON.stringify(r.inputs.triggers);
+            assert.match(triggers, /10\.0\.0\.\d/, `${r.name}: the machine's identity is in its triggers`);
+        }
     });
 
     it("exports the outputs other stacks read", () => {
@@ -256,6 +266,8 @@ describe("the dev stack on lab hosts", () => {
         assert.equal(of("command:remote:CopyToRemote").length, 3);
         // The hosts wait for their container; the rest of the stack sees only an address and a key.
         assert.ok(g.byName.get("lab0-facts")!.deps.includes("lab-lab0"));
+        // The container's id is the machine's identity: a new container sets the host up again.
+        assert.deepEqual(g.byName.get("lab0-consul-service")!.inputs.triggers, ["lab-lab0-id"]);
         assert.ok(isSecretValue(g.byName.get("lab0-facts")!.inputs.connection));
     });
 });

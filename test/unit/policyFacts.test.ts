@@ -1,0 +1,160 @@
+// The contract between the components and the policy pack (policy/): every component registers, as
+// its inputs (what resource rules see) and among its outputs (what stack rules see), exactly the
+// facts that policy/facts.ts says the pack reads, under the type tokens the pack looks for.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { FACT_KEYS, TYPES } from "../../policy/facts";
+import { RawConfig, resolveInstall, validateConfig } from "../../components/config";
+
+interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+}
+
+const registered = new Map<string, Registered>(); // by URN
+
+before(async () => {
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                const state: Record<string, unknown> = { ...args.inputs };
+                if (args.type === TYPES.remoteCommand || args.type === TYPES.localCommand) {
+                    state.stdout = "os_id=debian\nos_version=12\ninit=systemd\nleader=10.0.0.1:8300\n";
+                }
+                if (args.type === TYPES.randomBytes) {
+                    state.base64 = Buffer.alloc(32, 1).toString("base64");
+                }
+                return { id: `${args.name}-id`, state };
+            },
+            call: (args) => {
+                throw new Error(`unexpected call to ${args.token}`);
+            },
+        },
+        "consul-swarm",
+        "policy-facts",
+        false,
+    );
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        const urn = `${req.getType()}::${req.getName()}`;
+        registered.set(urn, { type: req.getType(), name: req.getName(), inputs: req.getObject()?.toJavaScript() ?? {} });
+        return register(req, cb);
+    };
+    const registerOutputs = monitor.registerResourceOutputs?.bind(monitor);
+    monitor.registerResourceOutputs = (req: any, cb: any) => {
+        const urn: string = req.getUrn();
+        const key = [...registered.keys()].find((k) => urn.endsWith(`::${k.slice(k.lastIndexOf("::") + 2)}`) && urn.includes(k.slice(0, k.lastIndexOf("::"))));
+        if (key) {
+            registered.get(key)!.outputs = req.getOutputs()?.toJavaScript() ?? {};
+        }
+        return registerOutputs ? registerOutputs(req, cb) : cb(null, {});
+    };
+});
+
+async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
+    const { buildStack } = await import("../../components/stack");
+    const res = validateConfig(raw);
+    assert.deepEqual(res.errors, []);
+    buildStack({ settings: res.settings!, install: resolveInstall(res.settings!.consul.install, env, fs.existsSync), sshPrivateKey: pulumi.secret("KEY") });
+    let n = -1;
+    while (n !== registered.size) {
+        n = registered.size;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+const hosts = [
+    { name: "consulsvr", address: "10.0.0.1", roles: ["consul-server", "swarm-manager"], bootstrap: true },
+    { name: "consul01", address: "10.0.0.2", roles: ["consul-server", "swarm-agent"] },
+    { name: "consul02", address: "10.0.0.3", roles: ["consul-server", "swarm-agent"] },
+    { name: "client", address: "10.0.0.4", roles: ["consul-client"] },
+];
+
+/** Facts that a component may leave out: bootstrap_expect exists only in expect mode, on servers. */
+const OPTIONAL = new Set(["bootstrapExpect"]);
+
+describe("the facts the policy pack reads", () => {
+    before(async () => {
+        await build({ hosts, consul: { install: { url: "https://releases.example/consul_1.14.11.zip", sha256: "b".repeat(64) } }, hasPrivateKey: true });
+        await build({
+            hosts: hosts.map((h) => ({ ...h, name: `x${h.name}`, address: h.address.replace("10.0.0", "10.0.1"), bootstrap: false })),
+            consul: { install: { url: "https://releases.example/consul_1.14.11.zip", sha256: "b".repeat(64) }, bootstrapMode: "expect" },
+            hasPrivateKey: true,
+        });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-policy-facts-"));
+        fs.writeFileSync(path.join(dir, "consul"), "not really consul");
+        await build(
+            { hosts: hosts.map((h) => ({ ...h, name: `lab${h.name}`, address: h.address.replace("10.0.0", "10.213.0") })), lab: { subnet: "10.213.0.0/24" }, hasPrivateKey: false },
+            { CONSUL_SWARM_TOOLBIN: dir },
+        );
+        // Outputs are registered last, after every child: wait for them as well.
+        await new Promise((r) => setTimeout(r, 500));
+    });
+
+    it("uses the components' own type tokens", async () => {
+        const { Host } = await import("../../components/host");
+        const { DockerDaemon } = await import("../../components/dockerDaemon");
+        const { ConsulServer, ConsulClient } = await import("../../components/consulAgent");
+        const { ConsulCluster } = await import("../../components/consulCluster");
+        const { Swarm } = await import("../../components/swarm");
+        const { LabHosts } = await import("../../components/labHosts");
+        assert.deepEqual(
+            [Host.type, DockerDaemon.type, ConsulServer.type, ConsulClient.type, ConsulCluster.type, Swarm.type, LabHosts.type],
+            [TYPES.host, TYPES.dockerDaemon, TYPES.consulServer, TYPES.consulClient, TYPES.consulCluster, TYPES.swarm, TYPES.labHosts],
+        );
+    });
+
+    for (const [type, keys] of Object.entries(FACT_KEYS)) {
+        it(`${type} registers exactly its facts as inputs, and among its outputs`, () => {
+            const all = [...registered.values()].filter((r) => r.type === type);
+            assert.ok(all.length > 0, `no ${type} was registered`);
+            for (const r of all) {
+                const inputs = Object.keys(r.inputs);
+                assert.deepEqual(
+                    inputs.filter((k) => !keys.includes(k)),
+                    [],
+                    `${r.name}: inputs the pack does not know (facts must stay few and non-secret)`,
+                );
+                assert.deepEqual(
+                    keys.filter((k) => !OPTIONAL.has(k) && !inputs.includes(k)),
+                    [],
+                    `${r.name}: facts missing from its inputs`,
+                );
+                assert.ok(r.outputs, `${r.name}: registerOutputs was not seen`);
+                assert.deepEqual(
+                    inputs.filter((k) => !(k in r.outputs!)),
+                    [],
+                    `${r.name}: facts missing from its outputs`,
+                );
+            }
+        });
+    }
+
+    it("registers bootstrapExpect on every server in expect mode", () => {
+        const servers = [...registered.values()].filter((r) => r.type === TYPES.consulServer && r.name.startsWith("x"));
+        assert.equal(servers.length, 3);
+        for (const s of servers) {
+            assert.equal(s.inputs.bootstrapExpect, 3, s.name);
+            assert.equal(s.inputs.bootstrap, false, s.name);
+        }
+    });
+
+    it("never registers a secret as a fact", () => {
+        const key = Buffer.alloc(32, 1).toString("base64");
+        for (const r of registered.values()) {
+            if (!(r.type in FACT_KEYS)) {
+                continue;
+            }
+            const text = JSON.stringify(r.inputs);
+            assert.ok(!text.includes(key) && !text.includes("KEY\""), `${r.name}: a secret in its facts`);
+            assert.ok(!text.includes("1b47061264138c4ac30d75fd1eb44270"), `${r.name}: a secret-marked value in its facts`);
+        }
+    });
+});
