@@ -251,6 +251,23 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         });
     });
 
+    it("drift: a lab host removed by hand is rebuilt by refresh + up and rejoins", async () => {
+        execFileSync("docker", ["rm", "-f", container("consul02")]);
+        const refresh = await stack.refresh({ onOutput: (o) => process.stderr.write(o) });
+        log(`refresh after removing consul02: ${JSON.stringify(refresh.summary.resourceChanges)}`);
+        const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
+        log(`up after drift: ${JSON.stringify(up.summary.resourceChanges)}`);
+        await eventually("consul02 back, alive, with 3 peers and 3 catalog nodes", 120, async () => {
+            const rows = onHost("consulsvr", "consul members -status=alive").trim().split("\n").slice(1);
+            assert.deepEqual(rows.map((r) => r.split(/\s+/)[0]).sort(), ["consul01", "consul02", "consulsvr"]);
+            assert.equal((await json<string[]>(`http://${HOSTS[2].address}:8500/v1/status/peers`)).length, 3);
+            assert.equal((await json<unknown[]>(`${seed}/v1/catalog/nodes`)).length, 3);
+        });
+        assert.equal((await http(`http://${HOSTS[2].address}:2375/_ping`)).body, "OK", "the rebuilt host's Docker API is open again");
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `after the repair, up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
+    });
+
     it("restarting the bootstrap server after the cluster formed does not split it", async () => {
         assert.equal(onHost("consulsvr", "test -e /etc/consul.d/bootstrap.json && echo yes || echo no").trim(), "no");
         onHost("consulsvr", "systemctl restart consul");

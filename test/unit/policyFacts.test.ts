@@ -43,18 +43,21 @@ before(async () => {
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, cb: any) => {
-        const urn = `${req.getType()}::${req.getName()}`;
-        registered.set(urn, { type: req.getType(), name: req.getName(), inputs: req.getObject()?.toJavaScript() ?? {} });
-        return register(req, cb);
+        const r: Registered = { type: req.getType(), name: req.getName(), inputs: req.getObject()?.toJavaScript() ?? {} };
+        return register(req, (err: unknown, resp: any) => {
+            if (resp) {
+                registered.set(resp.getUrn(), r);
+            }
+            cb(err, resp);
+        });
     };
-    const registerOutputs = monitor.registerResourceOutputs?.bind(monitor);
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
     monitor.registerResourceOutputs = (req: any, cb: any) => {
-        const urn: string = req.getUrn();
-        const key = [...registered.keys()].find((k) => urn.endsWith(`::${k.slice(k.lastIndexOf("::") + 2)}`) && urn.includes(k.slice(0, k.lastIndexOf("::"))));
-        if (key) {
-            registered.get(key)!.outputs = req.getOutputs()?.toJavaScript() ?? {};
+        const r = registered.get(req.getUrn());
+        if (r) {
+            r.outputs = req.getOutputs()?.toJavaScript() ?? {};
         }
-        return registerOutputs ? registerOutputs(req, cb) : cb(null, {});
+        return registerOutputs(req, cb);
     };
 });
 
