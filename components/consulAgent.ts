@@ -85,10 +85,12 @@ function installCommand(
         `${name}-install`,
         {
             connection: args.host.connection,
+            addPreviousOutputInEnv: false,
             create,
             // A new version installs in place: replacing would run the old delete after the new create.
             update: create,
-            delete: renderScript("consul-uninstall", { UPLOAD: UPLOAD_PATH }),
+            // Not the upload: a replaced step's delete runs after its successor's upload.
+            delete: renderScript("consul-uninstall", {}),
             triggers: [args.host.machine],
         },
         args.host.commandOptions(parent, deps),
@@ -130,6 +132,7 @@ function serviceCommand(
         `${name}-service`,
         {
             connection: args.host.connection,
+            addPreviousOutputInEnv: false,
             create: script,
             update: script,
             delete: consulServiceRemoveScript(),

@@ -48,6 +48,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
             `${name}-join`,
             {
                 connection,
+                addPreviousOutputInEnv: false,
                 create: joinAddresses.apply((addresses) =>
                     addresses.length === 0 ? "true" : renderScript("consul-join", { ADDRESSES: addresses.join(" ") }),
                 ),
@@ -60,6 +61,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
             `${name}-verify`,
             {
                 connection,
+                addPreviousOutputInEnv: false,
                 create: renderScript("consul-verify", {
                     CONFIG_DIR: CONSUL_CONFIG_DIR,
                     EXPECTED_MEMBERS: args.servers.length + clients.length,

@@ -36,6 +36,7 @@ export class DockerDaemon extends pulumi.ComponentResource {
             `${name}-config`,
             {
                 connection: args.host.connection,
+                addPreviousOutputInEnv: false,
                 create: script,
                 // A changed config is applied in place; the script restarts dockerd only if it must.
                 update: script,

@@ -58,6 +58,8 @@ export class Host extends pulumi.ComponentResource {
             `${name}-facts`,
             {
                 connection: this.connection,
+                // Standard sshd refuses environment variables (AcceptEnv): pass nothing that way.
+                addPreviousOutputInEnv: false,
                 create: renderScript("host-facts", {}),
                 // A different machine has different facts.
                 triggers: [this.machine],

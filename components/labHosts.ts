@@ -113,6 +113,8 @@ export class LabHosts extends pulumi.ComponentResource {
                     cgroupnsMode: "host",
                     envs: [pulumi.interpolate`LAB_AUTHORIZED_KEYS=${this.publicKey}`],
                     restart: "unless-stopped",
+                    // systemd as PID 1 shuts down cleanly on this signal (in 0.3 s, not a 10 s kill).
+                    stopSignal: "SIGRTMIN+3",
                     mustRun: true,
                 },
                 // The name and the address are fixed: the old host must go before its successor starts.

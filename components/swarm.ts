@@ -51,6 +51,7 @@ export class Swarm extends pulumi.ComponentResource {
             `${name}-init-${first.host.name}`,
             {
                 connection: first.host.connection,
+                addPreviousOutputInEnv: false,
                 create: pulumi
                     .all([first.host.address, args.consulHttpAddr])
                     .apply(([addr, consul]) => renderScript("swarm-init", { ADDR: addr, CONSUL: consul, KV_PREFIX: kvPrefix })),
@@ -70,6 +71,7 @@ export class Swarm extends pulumi.ComponentResource {
                     `${name}-join-${m.host.name}`,
                     {
                         connection: m.host.connection,
+                        addPreviousOutputInEnv: false,
                         create: pulumi
                             .all([m.host.address, args.consulHttpAddr])
                             .apply(([addr, consul]) =>
@@ -87,6 +89,7 @@ export class Swarm extends pulumi.ComponentResource {
             `${name}-verify`,
             {
                 connection: first.host.connection,
+                addPreviousOutputInEnv: false,
                 create: renderScript("swarm-verify", { EXPECTED: expected, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 }),
                 triggers: [pulumi.all([...args.managers, ...args.agents].map((m) => m.host.machine))],
             },

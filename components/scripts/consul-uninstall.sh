@@ -1,1 +1,1 @@
-rm -f /usr/local/bin/consul /usr/local/bin/consul.new "$UPLOAD"
+rm -f /usr/local/bin/consul /usr/local/bin/consul.new

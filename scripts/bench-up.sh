@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): how long the stack takes on three lab hosts, each figure against a
+# baseline run in the same go:
+#   1. cold `pulumi up` (lab hosts, Docker API, Consul, join, swarm) and a no-op `pulumi up`: ratio;
+#   2. the same three-host cluster built by bench/tutorial-by-hand.sh, a plain sequential script
+#      of the tutorial's steps over SSH (its lab hosts started the same way): ratio to the cold up.
+# Uses its own backend, subnet (10.215.0.0/24) and names (consul-swarm-bench*), and removes them.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$CONSUL_SWARM_REPO"
+consul_swarm_env
+bash scripts/dockerd-start.sh >/dev/null
+IMAGE=$(bash lab/image/build.sh)
+export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/bench-backend" PULUMI_CONFIG_PASSPHRASE=consul-swarm-bench
+NET=consul-swarm-bench SUBNET=10.215.0.0/24
+IPS=(10.215.0.111 10.215.0.112 10.215.0.113) NAMES=(consulsvr consul01 consul02)
+WORK=$(mktemp -d)
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+cleanup() {
+  pulumi destroy --yes --stack bench >/dev/null 2>&1 || true
+  pulumi stack rm --yes --stack bench >/dev/null 2>&1 || true
+  local ids
+  ids=$(docker ps -aq --filter name=consul-swarm-bench); [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  ids=$(docker volume ls -q --filter name=consul-swarm-bench); [ -z "$ids" ] || docker volume rm $ids >/dev/null
+  ids=$(docker network ls -q --filter name=consul-swarm-bench); [ -z "$ids" ] || docker network rm $ids >/dev/null
+  rm -rf "$WORK" "$CONSUL_SWARM_STATE/bench-backend" Pulumi.bench.yaml
+}
+trap cleanup EXIT
+cleanup
+mkdir -p "$CONSUL_SWARM_STATE/bench-backend"
+
+hosts_json=$(node -e 'const [ips,names]=[process.argv[1].split(" "),process.argv[2].split(" ")];
+  console.log(JSON.stringify(names.map((n,i)=>({name:n,address:ips[i],roles:["consul-server", i===0?"swarm-manager":"swarm-agent"],bootstrap:i===0}))))' "${IPS[*]}" "${NAMES[*]}")
+pulumi stack init bench >/dev/null
+pulumi config set --stack bench consul-swarm:lab "{\"subnet\":\"$SUBNET\",\"networkName\":\"$NET\"}"
+pulumi config set --stack bench consul-swarm:consul '{"version":"1.14.11","install":{"source":"toolchain"}}'
+pulumi config set --stack bench consul-swarm:hosts "$hosts_json"
+
+echo "bench: cold pulumi up on 3 lab hosts..." >&2
+t0=$(now); pulumi up --yes --skip-preview --stack bench >"$WORK/cold.log" 2>&1; t1=$(now)
+echo "bench: no-op pulumi up..." >&2
+pulumi up --yes --skip-preview --stack bench >"$WORK/noop.log" 2>&1; t2=$(now)
+grep -q "unchanged" "$WORK/noop.log" && ! grep -qE "^\s+[~+-] [0-9]+ (to )?(updated|created|deleted|replaced)" "$WORK/noop.log" ||
+  { echo "bench: the second up was not a no-op:" >&2; tail -20 "$WORK/noop.log" >&2; exit 1; }
+pulumi destroy --yes --stack bench >/dev/null 2>&1
+
+echo "bench: the tutorial's steps by hand (sequential script over SSH)..." >&2
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/key"
+caps=$(node -e 'console.log(require("./lab/capabilities.json").add.map(c=>"--cap-add="+c).join(" "))')
+t3=$(now)
+docker network create --subnet "$SUBNET" "$NET" >/dev/null
+for i in 0 1 2; do
+  # shellcheck disable=SC2086
+  docker run -d --name "$NET-${NAMES[$i]}" --hostname "${NAMES[$i]}" --network "$NET" --ip "${IPS[$i]}" $caps \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined --tmpfs /run --tmpfs /run/lock \
+    -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns host -v "$NET-${NAMES[$i]}-docker:/var/lib/docker" \
+    -e "LAB_AUTHORIZED_KEYS=$(cat "$WORK/key.pub")" "$IMAGE" >/dev/null
+done
+bash bench/tutorial-by-hand.sh "$WORK/key" "$CONSUL_SWARM_TOOLBIN/consul" "${IPS[@]}"
+t4=$(now)
+
+cold=$(secs "$t0" "$t1") noop=$(secs "$t1" "$t2") byhand=$(secs "$t3" "$t4")
+printf '\n%-52s %8s s\n' "cold pulumi up (3 lab hosts, Consul, Swarm)" "$cold"
+printf '%-52s %8s s\n' "no-op pulumi up" "$noop"
+awk -v c="$cold" -v n="$noop" 'BEGIN { printf "%-52s %8.1fx\n", "ratio cold / no-op", c / n }'
+printf '%-52s %8s s\n' "tutorial steps by hand (sequential script)" "$byhand"
+awk -v c="$cold" -v h="$byhand" 'BEGIN { printf "%-52s %8.2f\n", "ratio pulumi cold up / sequential script", c / h }'
