@@ -307,7 +307,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         p.error("consul.bootstrapMode", `unknown mode "${bootstrapMode}"`, 'use "tutorial" (one host has bootstrap: true) or "expect" (bootstrap_expect = number of servers)');
     }
     const options = c.options === undefined ? {} : section(p, "consul.options", c.options);
-    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "retry_join", "data_dir"]) {
+    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "data_dir"]) {
         if (owned in options) {
             p.error(`consul.options.${owned}`, "is set by the stack itself", `remove it (use the stack's own setting instead)`);
         }

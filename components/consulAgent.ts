@@ -14,8 +14,6 @@ export interface ConsulAgentArgs {
     datacenter: pulumi.Input<string>;
     /** How the binary gets to the host; a `file` is copied over SSH (air-gapped sites, the lab). */
     install: ConsulInstall & { kind: "url" | "file" };
-    /** The other agents' addresses (retry_join). */
-    retryJoin: pulumi.Input<pulumi.Input<string>[]>;
     /** Gossip encryption key; reaches the host on stdin only. */
     gossipKey?: pulumi.Input<string>;
     ui?: boolean;
@@ -107,15 +105,14 @@ function serviceCommand(
     server: { bootstrap: boolean; bootstrapExpect?: number } | undefined,
 ): command.remote.Command {
     const config = pulumi
-        .all([args.datacenter, args.host.address, args.retryJoin, args.gossipKey])
-        .apply(([datacenter, address, retryJoin, encrypt]) =>
+        .all([args.datacenter, args.host.address, args.gossipKey])
+        .apply(([datacenter, address, encrypt]) =>
             consulAgentConfig({
                 datacenter,
                 nodeName: args.host.name,
                 address,
                 server: server !== undefined,
                 bootstrapExpect: server?.bootstrapExpect,
-                retryJoin,
                 ui: args.ui ?? true,
                 logLevel: args.logLevel ?? "INFO",
                 encrypt,

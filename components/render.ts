@@ -156,8 +156,6 @@ export interface ConsulAgentConfigArgs {
     server: boolean;
     /** Expect mode: every server waits for this many servers. */
     bootstrapExpect?: number;
-    /** The other agents' addresses: an agent that restarts finds the cluster again by itself. */
-    retryJoin: string[];
     ui: boolean;
     logLevel: string;
     /** Gossip encryption key (a secret: the rendered file travels on stdin only). */
@@ -180,7 +178,6 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
         disable_update_check: true,
         log_level: a.logLevel,
         node_name: a.nodeName,
-        retry_join: [...a.retryJoin].sort(),
         server: a.server,
         ui_config: { enabled: a.ui },
     };

@@ -58,13 +58,11 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
 
     const gossipKey = new random.RandomBytes("gossip-key", { length: 32 }).base64;
     const withRole = (role: Role) => settings.hosts.filter((h) => h.roles.includes(role));
-    const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
     const agentArgs = (h: HostSpec) => ({
         host: hosts.get(h.name)!,
         datacenter: settings.datacenter,
         install,
         version: settings.consul.version,
-        retryJoin: consulAgents.filter((a) => a !== h).map((a) => a.address),
         gossipKey,
         ui: settings.consul.ui,
         logLevel: settings.consul.logLevel,

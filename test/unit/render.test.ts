@@ -79,11 +79,10 @@ describe("Consul config", () => {
         nodeName: "consul01",
         address: "10.0.0.2",
         server: true,
-        retryJoin: ["10.0.0.3", "10.0.0.1"],
         ui: true,
         logLevel: "INFO",
     };
-    it("renders a server's config with sorted keys and retry_join", () => {
+    it("renders a server's config with sorted keys and no retry_join (the join step joins)", () => {
         assert.equal(
             consulAgentConfig(base),
             JSON.stringify(
@@ -96,7 +95,6 @@ describe("Consul config", () => {
                     disable_update_check: true,
                     log_level: "INFO",
                     node_name: "consul01",
-                    retry_join: ["10.0.0.1", "10.0.0.3"],
                     server: true,
                     ui_config: { enabled: true },
                 },
