@@ -23,7 +23,7 @@ cleanup() {
   [ -z "$ids" ] || docker volume rm $ids >/dev/null 2>&1 || true
   ids=$(docker network ls -q --filter name=consul-swarm-e2e) || true
   [ -z "$ids" ] || docker network rm $ids >/dev/null 2>&1 || true
-  rm -f Pulumi.e2e*.yaml examples/consumer/Pulumi.e2e*.yaml
+  rm -f Pulumi.e2e*.yaml examples/consumer/Pulumi.e2e*.yaml test/e2e/fixtures/*/Pulumi.e2e*.yaml
 }
 trap cleanup EXIT
 # Start from nothing: no lab host or state left by an interrupted earlier run.

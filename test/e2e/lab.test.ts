@@ -143,6 +143,11 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     it("the Docker API answers on every host's TCP port and the manager lists 3 nodes Ready", async () => {
         for (const h of HOSTS) {
             assert.equal((await http(`http://${h.address}:2375/_ping`)).body, "OK", `docker API on ${h.name}`);
+            // The host's own daemon.json key (the lab image sets the cgroup driver) is kept next to the stack's.
+            assert.deepEqual(JSON.parse(onHost(h.name, "cat /etc/docker/daemon.json")), {
+                "exec-opts": ["native.cgroupdriver=systemd"],
+                hosts: ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"],
+            });
         }
         const manager = String(outputs.swarmManager.value).replace(/^tcp:/, "http:");
         const nodes = await json<{ Description: { Hostname: string }; Status: { State: string } }[]>(`${manager}/nodes`);
