@@ -223,10 +223,20 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
                 await new Promise((r) => setTimeout(r, 200));
             }
         })();
-        const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
+        let upLog = "";
+        const up = await stack.up({
+            onOutput: (o) => {
+                upLog += o;
+                process.stderr.write(o);
+            },
+        });
         reading = false;
         await reader;
         assert.deepEqual(changed(up), { update: 3 }, `only the three service steps: ${JSON.stringify(up.summary.resourceChanges)}`);
+        // One server at a time, the bootstrap server last: each restart finished (the cluster had a
+        // leader again) before the next began.
+        const restarts = [...upLog.matchAll(/restarting consul on (\w+)/g)].map((m) => m[1]);
+        assert.deepEqual([...new Set(restarts)], ["consul01", "consul02", "consulsvr"]);
         const windows: number[] = [];
         let start = -1;
         samples.forEach((s, i) => {
