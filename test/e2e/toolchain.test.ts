@@ -71,7 +71,7 @@ describe("the built Consul", { timeout: 2 * 60 * 1000 }, () => {
             let leader = "";
             for (let i = 0; i < 60 && !/^"127\.0\.0\.1:18300"$/.test(leader); i++) {
                 await new Promise((r) => setTimeout(r, 500));
-                leader = await fetch(`${base}/v1/status/leader`).then((r) => r.text(), () => "");
+                leader = await fetch(`${base}/v1/status/leader`).then(async (r) => (await r.text()).trim(), () => "");
             }
             assert.equal(leader, '"127.0.0.1:18300"');
             const ui = await fetch(`${base}/ui/`);
