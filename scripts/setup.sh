@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # What a fresh machine needs before anything else: Debian's packages (Docker engine, debootstrap
-# for the lab image, OpenSSH client, jq) and the npm packages of the stack and its policy pack.
+# for the lab image, OpenSSH client, sshd for the command provider's tests, jq) and the npm packages of the stack and its policy pack.
 # Safe to run twice; asks apt only for what is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 need=()
-for pkg in docker.io debootstrap openssh-client iptables jq curl; do
+for pkg in docker.io debootstrap openssh-client openssh-server iptables jq curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

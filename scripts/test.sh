@@ -13,10 +13,22 @@ stage "shell: sh -n / bash -n on every script"
 for f in components/scripts/*.sh; do sh -n "$f"; done
 for f in scripts/*.sh lab/image/build.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
 
-stage "go: vet and unit tests of the language host and the providers"
+stage "go: vet and tests of the language host and the providers (sshd and Docker integration included)"
+# The providers' integration tests need a Docker engine and an sshd binary: both are required here,
+# and a skipped Go test fails this stage, so a missing piece cannot pass silently.
+bash scripts/dockerd-start.sh
+gotest_log=$(mktemp)
 for mod in toolchain/go/langhost toolchain/go/providers; do
-  (cd "$mod" && go vet ./... && go test -count=1 ./...)
+  (cd "$mod" && go vet ./... && DOCKER_INTEGRATION=require go test -count=1 -v ./... > "$gotest_log" 2>&1) || {
+    tail -n 60 "$gotest_log"; exit 1; }
+  grep -E '^(ok|FAIL|---)' "$gotest_log" | grep -v -- '--- PASS' || true
+  if grep -q -- '--- SKIP' "$gotest_log"; then
+    grep -A2 -- '--- SKIP' "$gotest_log"
+    echo "go tests in $mod skipped a test: install what it names (scripts/setup.sh does)" >&2
+    exit 1
+  fi
 done
+rm -f "$gotest_log"
 
 stage "unit: components and config with Pulumi mocks"
 npm run --silent test:unit

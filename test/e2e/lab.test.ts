@@ -3,7 +3,8 @@
 // network, the way an operator would. Run by scripts/test-e2e.sh (which provides the toolchain,
 // the Docker engine and the lab image).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
@@ -193,6 +194,17 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         }
     });
 
+    it("keeps every secret out of the exported state", async () => {
+        const state = JSON.stringify(await stack.exportStack());
+        const gossip = String(outputs.gossipKey.value);
+        const key = String(outputs.labSshPrivateKey.value);
+        assert.match(key, /BEGIN EC PRIVATE KEY/);
+        assert.ok(!state.includes(gossip), "the gossip key is not in the state in plain text");
+        const keyBody = key.split("\n")[1];
+        assert.ok(!state.includes(keyBody) && !state.includes(JSON.stringify(keyBody).slice(1, -1)), "the SSH key is not in the state in plain text");
+        assert.match(state, /"ciphertext"/, "secrets are there, encrypted");
+    });
+
     it("a second up changes nothing and preview --expect-no-changes passes", async () => {
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `second up: ${JSON.stringify(again.summary.resourceChanges)}`);
@@ -205,6 +217,22 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         await http(`${seed}/v1/kv/e2e/rolling`, { method: "PUT", body: "x" });
         const samples: { t: number; ok: boolean }[] = [];
         let reading = true;
+        // Meanwhile, every process list on the hosts is sampled: the gossip key must never show.
+        const gossip = String(outputs.gossipKey.value);
+        const psSamples: string[] = [];
+        const psSampler = (async () => {
+            while (reading) {
+                for (const h of HOSTS) {
+                    try {
+                        const { stdout } = await promisify(execFile)("docker", ["exec", container(h.name), "ps", "-eo", "args"]);
+                        psSamples.push(stdout);
+                    } catch {
+                        // a host restarting its agent may refuse one exec; the next sample counts
+                    }
+                }
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        })();
         const reader = (async () => {
             while (reading) {
                 const t = Date.now();
@@ -232,6 +260,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         });
         reading = false;
         await reader;
+        await psSampler;
+        assert.ok(psSamples.length > 10, `sampled ps ${psSamples.length} times`);
+        assert.ok(!psSamples.some((p) => p.includes(gossip)), "the gossip key never appears on a host's command lines");
         assert.deepEqual(changed(up), { update: 3 }, `only the three service steps: ${JSON.stringify(up.summary.resourceChanges)}`);
         // One server at a time, the bootstrap server last: each restart finished (the cluster had a
         // leader again) before the next began.
