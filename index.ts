@@ -38,4 +38,5 @@ export const dockerHosts = outputs.dockerHosts;
 export const swarmManager = outputs.swarmManager ?? null;
 export const swarmNodes = outputs.swarmNodes ?? null;
 export const gossipKey = outputs.gossipKey;
+export const dockerTls = outputs.dockerTls ?? null;
 export const labSshPrivateKey = outputs.labSshPrivateKey ?? null;

@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { TlsPair } from "./dockerTls";
 import { Host } from "./host";
 import { dockerDaemonDeleteScript, dockerDaemonScript } from "./render";
 
@@ -9,6 +10,8 @@ export interface DockerDaemonArgs {
     tcpPort?: pulumi.Input<number>;
     /** The address the TCP API binds to. */
     bindAddress?: pulumi.Input<string>;
+    /** TLS with client-certificate auth: the CA and this host's server pair. Absent: plain TCP. */
+    tls?: { caCert: pulumi.Input<string>; server: TlsPair };
 }
 
 /**
@@ -27,11 +30,12 @@ export class DockerDaemon extends pulumi.ComponentResource {
         const port = pulumi.output(args.tcpPort ?? 2375);
         const bind = pulumi.output(args.bindAddress ?? "0.0.0.0");
         // What a policy pack checks: where the API listens and whether it is protected by TLS.
-        const facts = { host: args.host.name, tcpPort: port, bindAddress: bind, tls: false };
+        const tls = args.tls !== undefined;
+        const facts = { host: args.host.name, tcpPort: port, bindAddress: bind, tls };
         super(DockerDaemon.type, name, facts, opts);
         const script = pulumi
             .all([args.host.facts, port, bind])
-            .apply(([facts, tcpPort, bindAddress]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress }));
+            .apply(([facts, tcpPort, bindAddress]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress, tls }));
         this.configured = new command.remote.Command(
             `${name}-config`,
             {
@@ -42,6 +46,8 @@ export class DockerDaemon extends pulumi.ComponentResource {
                 update: script,
                 delete: args.host.facts.apply((f) => dockerDaemonDeleteScript(f.osFamily)),
                 triggers: [args.host.machine],
+                // The CA, the server certificate and its key: on stdin only, a secret in state.
+                stdin: args.tls ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.server.cert}${args.tls.server.key}`) : undefined,
             },
             args.host.commandOptions(this, [args.host.ready]),
         );

@@ -96,7 +96,12 @@ export function parseHostFacts(stdout: string): HostFacts {
 export interface DockerApiOptions {
     tcpPort: number;
     bindAddress: string;
+    /** TLS with client-certificate auth (tlsverify); the material reaches the host on stdin. */
+    tls: boolean;
 }
+
+/** Where the TLS material lives on a host. */
+export const DOCKER_TLS_DIR = "/etc/docker/tls";
 
 /** Where a script on the host itself reaches the TCP API. */
 function pingAddress(opts: DockerApiOptions): string {
@@ -109,7 +114,16 @@ export function dockerHosts(opts: DockerApiOptions): string[] {
 
 /** The keys the stack owns in daemon.json; every other key of an existing file is kept. */
 export function dockerDaemonJson(opts: DockerApiOptions): string {
-    return JSON.stringify({ hosts: dockerHosts(opts) }, null, 2) + "\n";
+    const tls = opts.tls
+        ? {
+              tls: true,
+              tlscacert: `${DOCKER_TLS_DIR}/ca.pem`,
+              tlscert: `${DOCKER_TLS_DIR}/cert.pem`,
+              tlskey: `${DOCKER_TLS_DIR}/key.pem`,
+              tlsverify: true,
+          }
+        : {};
+    return JSON.stringify({ hosts: dockerHosts(opts), ...tls }, null, 2) + "\n";
 }
 
 /**
@@ -121,29 +135,28 @@ export const DOCKER_DROPIN = "[Service]\nExecStart=\nExecStart=@DOCKERD@ $DOCKER
 
 /** The OPTIONS flags for /etc/sysconfig/docker on CentOS/RHEL 7, where the tutorial puts them. */
 export function dockerSysconfigFlags(opts: DockerApiOptions): string {
-    return dockerHosts(opts)
-        .map((h) => `-H ${h}`)
-        .join(" ");
+    const hosts = dockerHosts(opts).map((h) => `-H ${h}`);
+    const tls = opts.tls
+        ? [`--tlsverify`, `--tlscacert=${DOCKER_TLS_DIR}/ca.pem`, `--tlscert=${DOCKER_TLS_DIR}/cert.pem`, `--tlskey=${DOCKER_TLS_DIR}/key.pem`]
+        : [];
+    return [...hosts, ...tls].join(" ");
 }
 
 /** The whole DockerDaemon script for a host of the given OS family. */
 export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions): string {
+    const common = { PING_ADDR: pingAddress(opts), PORT: opts.tcpPort, TLS: opts.tls ? "yes" : "no", TLS_DIR: DOCKER_TLS_DIR };
     if (family === "rhel") {
-        return renderScript(
-            "docker-sysconfig",
-            { FLAGS: dockerSysconfigFlags(opts), PING_ADDR: pingAddress(opts), PORT: opts.tcpPort },
-            ["docker-lib"],
-        );
+        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files"]);
     }
     return renderScript(
         "docker-daemon-json",
-        { DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN, PING_ADDR: pingAddress(opts), PORT: opts.tcpPort },
-        ["docker-lib"],
+        { ...common, DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN },
+        ["docker-lib", "docker-tls-files"],
     );
 }
 
 export function dockerDaemonDeleteScript(family: OsFamily): string {
-    return renderScript(family === "rhel" ? "docker-sysconfig-restore" : "docker-daemon-json-restore", {});
+    return renderScript(family === "rhel" ? "docker-sysconfig-restore" : "docker-daemon-json-restore", { TLS_DIR: DOCKER_TLS_DIR });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { ConsulInstall, HostSpec, Role, rollingOrder, StackSettings } from "./co
 import { ConsulClient, ConsulServer } from "./consulAgent";
 import { ConsulCluster } from "./consulCluster";
 import { DockerDaemon } from "./dockerDaemon";
+import { DockerTls } from "./dockerTls";
 import { Host } from "./host";
 import { LabHosts } from "./labHosts";
 import { Swarm } from "./swarm";
@@ -43,17 +44,21 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
             ),
         ]),
     );
+    const dockerHostSpecs = settings.hosts.filter((h) => h.roles.includes("swarm-manager") || h.roles.includes("swarm-agent"));
+    const dockerTls =
+        settings.docker.tls && dockerHostSpecs.length > 0
+            ? new DockerTls("docker-tls", { hosts: dockerHostSpecs.map((h) => ({ name: h.name, address: h.address })) })
+            : undefined;
     const daemons = new Map(
-        settings.hosts
-            .filter((h) => h.roles.includes("swarm-manager") || h.roles.includes("swarm-agent"))
-            .map((h) => [
-                h.name,
-                new DockerDaemon(`${h.name}-docker`, {
-                    host: hosts.get(h.name)!,
-                    tcpPort: settings.docker.tcpPort,
-                    bindAddress: settings.docker.bindAddress,
-                }),
-            ]),
+        dockerHostSpecs.map((h) => [
+            h.name,
+            new DockerDaemon(`${h.name}-docker`, {
+                host: hosts.get(h.name)!,
+                tcpPort: settings.docker.tcpPort,
+                bindAddress: settings.docker.bindAddress,
+                tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.servers[h.name] } : undefined,
+            }),
+        ]),
     );
 
     const gossipKey = new random.RandomBytes("gossip-key", { length: 32 }).base64;
@@ -113,6 +118,10 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         swarmManager: swarm?.managerDockerHost,
         swarmNodes: swarm?.nodes,
         gossipKey: pulumi.secret(gossipKey),
+        /** What a Docker client needs for DOCKER_TLS_VERIFY=1 (DOCKER_CERT_PATH's ca.pem, cert.pem, key.pem). */
+        dockerTls: dockerTls
+            ? pulumi.secret({ caCert: dockerTls.caCert, clientCert: dockerTls.client.cert, clientKey: dockerTls.client.key })
+            : undefined,
         labSshPrivateKey: lab ? pulumi.secret(lab.privateKey) : undefined,
     };
 }

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 need=()
-for pkg in docker.io debootstrap openssh-client openssh-server iptables jq curl; do
+for pkg in docker.io debootstrap openssh-client openssh-server openssl iptables jq curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

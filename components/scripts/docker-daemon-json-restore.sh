@@ -5,6 +5,7 @@ elif [ -e "$STATE/daemon.json.absent" ]; then
   rm -f /etc/docker/daemon.json
 fi
 rm -f /etc/systemd/system/docker.service.d/consul-swarm.conf
+rm -rf "$TLS_DIR"
 rm -rf "$STATE"
 systemctl daemon-reload
 systemctl restart docker || true

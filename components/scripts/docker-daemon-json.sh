@@ -32,4 +32,7 @@ if ! cmp -s "$tmp/dropin.conf" /etc/systemd/system/docker.service.d/consul-swarm
   install -m 0644 "$tmp/dropin.conf" /etc/systemd/system/docker.service.d/consul-swarm.conf
   changed=yes
 fi
+if [ "$TLS" = yes ]; then
+  docker_tls_files
+fi
 docker_apply "$changed"

@@ -9,8 +9,14 @@ docker_apply() {
   elif ! systemctl is-active --quiet docker; then
     systemctl start docker
   fi
+  if [ "$TLS" = yes ]; then
+    # The server certificate also serves as a client certificate for this check (clientAuth).
+    ping="curl -sf --cacert $TLS_DIR/ca.pem --cert $TLS_DIR/cert.pem --key $TLS_DIR/key.pem https://$PING_ADDR:$PORT/_ping"
+  else
+    ping="curl -sf http://$PING_ADDR:$PORT/_ping"
+  fi
   i=0
-  until curl -sf "http://$PING_ADDR:$PORT/_ping" >/dev/null 2>&1; do
+  until $ping >/dev/null 2>&1; do
     i=$((i + 1))
     if [ "$i" -ge 60 ]; then
       echo "consul-swarm: the Docker API on $(hostname) did not answer on $PING_ADDR:$PORT within 60 s" >&2
@@ -19,5 +25,5 @@ docker_apply() {
     fi
     sleep 1
   done
-  echo "docker_api=$PING_ADDR:$PORT"
+  echo "docker_api=$PING_ADDR:$PORT tls=$TLS"
 }

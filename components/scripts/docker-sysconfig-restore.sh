@@ -5,5 +5,5 @@ if [ -e "$STATE/sysconfig.orig" ]; then
 elif [ -e "$STATE/sysconfig.absent" ]; then
   rm -f "$CONF"
 fi
-rm -rf "$STATE"
+rm -rf "$STATE" "$TLS_DIR"
 systemctl restart docker || true

@@ -20,4 +20,7 @@ if ! cmp -s "$tmp/docker" "$CONF"; then
   install -m 0644 "$tmp/docker" "$CONF"
   changed=yes
 fi
+if [ "$TLS" = yes ]; then
+  docker_tls_files
+fi
 docker_apply "$changed"

@@ -5,6 +5,9 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
@@ -23,7 +26,6 @@ function baseConfig(consulExtra: Record<string, unknown> = {}) {
     return {
         "consul-swarm:lab": { value: JSON.stringify({ subnet: SUBNET, networkName: NETWORK }) },
         "consul-swarm:consul": { value: JSON.stringify({ version: "1.14.11", install: { source: "toolchain" }, ...consulExtra }) },
-        "consul-swarm:docker": { value: JSON.stringify({ tcpPort: 2375 }) },
         "consul-swarm:hosts": { value: JSON.stringify(HOSTS) },
     };
 }
@@ -37,6 +39,38 @@ async function json<T>(url: string): Promise<T> {
     const r = await http(url);
     assert.equal(r.status, 200, `${url}: ${r.status} ${r.body}`);
     return JSON.parse(r.body) as T;
+}
+
+/** The stack's Docker client material (the dockerTls output) as a DOCKER_CERT_PATH directory. */
+function dockerCertPath(outputs: OutputMap): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-docker-tls-"));
+    const t = outputs.dockerTls.value as { caCert: string; clientCert: string; clientKey: string };
+    fs.writeFileSync(path.join(dir, "ca.pem"), t.caCert);
+    fs.writeFileSync(path.join(dir, "cert.pem"), t.clientCert);
+    fs.writeFileSync(path.join(dir, "key.pem"), t.clientKey, { mode: 0o600 });
+    return dir;
+}
+
+/** The docker CLI against a host's TLS API, the way a user would with DOCKER_TLS_VERIFY=1. */
+function dockerTls(certPath: string, address: string, ...args: string[]): string {
+    return execFileSync(
+        "docker",
+        ["--tlsverify", `--tlscacert=${certPath}/ca.pem`, `--tlscert=${certPath}/cert.pem`, `--tlskey=${certPath}/key.pem`, "-H", `tcp://${address}:2376`, ...args],
+        { encoding: "utf8" },
+    );
+}
+
+/** An HTTPS GET with (or without) a client certificate; rejects when the handshake is refused. */
+function httpsGet(url: string, tls: { ca: string; cert?: string; key?: string }): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const req = https.get(url, { ...tls, timeout: 5000 }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve(body));
+        });
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+    });
 }
 
 function onHost(host: string, script: string): string {
@@ -141,21 +175,32 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.ok(outputs.gossipKey.secret, "gossipKey is a secret output");
     });
 
-    it("the Docker API answers on every host's TCP port and the manager lists 3 nodes Ready", async () => {
+    it("the Docker API: TLS with client certificates on 2376, nothing on plain 2375; the manager lists 3 nodes Ready", async () => {
+        assert.ok(outputs.dockerTls.secret, "dockerTls is a secret output");
+        const certs = dockerCertPath(outputs);
+        const ca = fs.readFileSync(path.join(certs, "ca.pem"), "utf8");
         for (const h of HOSTS) {
-            assert.equal((await http(`http://${h.address}:2375/_ping`)).body, "OK", `docker API on ${h.name}`);
+            await assert.rejects(http(`http://${h.address}:2375/_ping`), `nothing answers on plain 2375 on ${h.name}`);
+            assert.match(dockerTls(certs, h.address, "version", "--format", "{{.Server.Version}}"), /^20\.10\./, `docker --tlsverify on ${h.name}`);
+            await assert.rejects(httpsGet(`https://${h.address}:2376/_ping`, { ca }), `without a client certificate ${h.name} refuses the handshake`);
             // The host's own daemon.json key (the lab image sets the cgroup driver) is kept next to the stack's.
             assert.deepEqual(JSON.parse(onHost(h.name, "cat /etc/docker/daemon.json")), {
                 "exec-opts": ["native.cgroupdriver=systemd"],
-                hosts: ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"],
+                hosts: ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"],
+                tls: true,
+                tlscacert: "/etc/docker/tls/ca.pem",
+                tlscert: "/etc/docker/tls/cert.pem",
+                tlskey: "/etc/docker/tls/key.pem",
+                tlsverify: true,
             });
+            assert.equal(onHost(h.name, "stat -c %a /etc/docker/tls/key.pem").trim(), "600");
         }
-        const manager = String(outputs.swarmManager.value).replace(/^tcp:/, "http:");
-        const nodes = await json<{ Description: { Hostname: string }; Status: { State: string } }[]>(`${manager}/nodes`);
+        const manager = String(outputs.swarmManager.value).replace(/^tcp:\/\/|:2376$/g, "");
         assert.deepEqual(
-            nodes.map((n) => `${n.Description.Hostname}=${n.Status.State}`).sort(),
-            ["consul01=ready", "consul02=ready", "consulsvr=ready"],
+            dockerTls(certs, manager, "node", "ls", "--format", "{{.Hostname}}={{.Status}}").trim().split("\n").sort(),
+            ["consul01=Ready", "consul02=Ready", "consulsvr=Ready"],
         );
+        fs.rmSync(certs, { recursive: true, force: true });
     });
 
     it("the stack's outputs say what the hosts say", async () => {
@@ -173,7 +218,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             (outputs.swarmNodes.value as { hostname: string; status: string }[]).map((n) => `${n.hostname} ${n.status}`),
             ["consul01 Ready", "consul02 Ready", "consulsvr Ready"],
         );
-        assert.deepEqual(outputs.dockerHosts.value, Object.fromEntries(HOSTS.map((h) => [h.name, `tcp://${h.address}:2375`])));
+        assert.deepEqual(outputs.dockerHosts.value, Object.fromEntries(HOSTS.map((h) => [h.name, `tcp://${h.address}:2376`])));
     });
 
     it("another stack reads the outputs through a StackReference", async () => {
@@ -195,13 +240,16 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     });
 
     it("keeps every secret out of the exported state", async () => {
-        const state = JSON.stringify(await stack.exportStack());
+        // The CLI's own export (the Automation API's exportStack adds --show-secrets).
+        const state = execFileSync("pulumi", ["stack", "export", "--stack", "e2e", "--cwd", repo], { encoding: "utf8" });
         const gossip = String(outputs.gossipKey.value);
         const key = String(outputs.labSshPrivateKey.value);
         assert.match(key, /BEGIN EC PRIVATE KEY/);
         assert.ok(!state.includes(gossip), "the gossip key is not in the state in plain text");
         const keyBody = key.split("\n")[1];
         assert.ok(!state.includes(keyBody) && !state.includes(JSON.stringify(keyBody).slice(1, -1)), "the SSH key is not in the state in plain text");
+        const tlsKey = (outputs.dockerTls.value as { clientKey: string }).clientKey.split("\n")[1];
+        assert.ok(!state.includes(tlsKey), "the Docker client key is not in the state in plain text");
         assert.match(state, /"ciphertext"/, "secrets are there, encrypted");
     });
 
@@ -309,7 +357,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             assert.equal((await json<string[]>(`http://${HOSTS[2].address}:8500/v1/status/peers`)).length, 3);
             assert.equal((await json<unknown[]>(`${seed}/v1/catalog/nodes`)).length, 3);
         });
-        assert.equal((await http(`http://${HOSTS[2].address}:2375/_ping`)).body, "OK", "the rebuilt host's Docker API is open again");
+        const certs = dockerCertPath(outputs);
+        assert.match(dockerTls(certs, HOSTS[2].address, "version", "--format", "{{.Server.Version}}"), /^20\.10\./, "the rebuilt host's TLS API answers");
+        fs.rmSync(certs, { recursive: true, force: true });
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `after the repair, up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
     });

@@ -31,10 +31,18 @@ describe("validateConfig", () => {
         assert.deepEqual(res.warnings, []);
         const s = res.settings!;
         assert.equal(s.datacenter, "dc1");
-        assert.equal(s.docker.tcpPort, 2375);
+        assert.equal(s.docker.tls, true, "the Docker API gets TLS unless a stack asks for plain TCP");
+        assert.equal(s.docker.tcpPort, 2376);
         assert.equal(s.consul.bootstrapMode, "tutorial");
         assert.equal(s.hosts[0].ssh.user, "root");
         assert.equal(s.hosts.filter((h) => h.bootstrap).length, 1);
+    });
+
+    it("takes the tutorial's plain TCP 2375 only when asked, with a warning", () => {
+        const res = validateConfig(raw({ docker: { tls: false } }));
+        assert.equal(res.settings?.docker.tcpPort, 2375);
+        assert.match(res.warnings.join("\n"), /^docker.tls: the Docker API listens on plain TCP 0.0.0.0:2375 without TLS/m);
+        assert.deepEqual(validateConfig(raw({ docker: { tls: false, bindAddress: "127.0.0.1" } })).warnings, [], "loopback only: no warning");
     });
 
     it("rejects a config with no hosts", () => {

@@ -27,6 +27,10 @@ before(async () => {
                 if (args.type === TYPES.remoteCommand || args.type === TYPES.localCommand) {
                     state.stdout = "os_id=debian\nos_version=12\ninit=systemd\nleader=10.0.0.1:8300\n";
                 }
+                if (args.type === TYPES.localCommand && args.name.startsWith("docker-tls-")) {
+                    const pem = (kind: string) => `-----BEGIN ${kind}-----\nx\n-----END ${kind}-----\n`;
+                    state.stdout = pem("CERTIFICATE") + pem("EC PRIVATE KEY");
+                }
                 if (args.type === TYPES.randomBytes) {
                     state.base64 = Buffer.alloc(32, 1).toString("base64");
                 }

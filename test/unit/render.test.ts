@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import {
     consulAgentConfig,
@@ -10,6 +13,7 @@ import {
     parseClusterStatus,
     parseHostFacts,
     parseSwarmNodes,
+    loadScript,
     renderScript,
     shq,
 } from "../../components/render";
@@ -32,8 +36,8 @@ describe("shell quoting", () => {
     });
     it("renders every script as valid sh", () => {
         const scripts = [
-            dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0" }),
-            dockerDaemonScript("rhel", { tcpPort: 2375, bindAddress: "0.0.0.0" }),
+            dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }),
+            dockerDaemonScript("rhel", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }),
             consulServiceScript({ nodeName: "consulsvr", bootstrap: true, waitSeconds: 60, binarySha256: "ab" }),
             ...["consul-join", "consul-verify", "consul-install-url", "consul-install-file", "swarm-init", "swarm-join", "swarm-verify", "host-facts"].map((n) =>
                 renderScript(n, {}),
@@ -48,28 +52,64 @@ describe("shell quoting", () => {
 describe("Docker daemon config", () => {
     it("Debian: daemon.json hosts (unix socket kept) and a drop-in that drops -H fd://", () => {
         assert.equal(
-            dockerDaemonJson({ tcpPort: 2375, bindAddress: "0.0.0.0" }),
+            dockerDaemonJson({ tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }),
             '{\n  "hosts": [\n    "unix:///var/run/docker.sock",\n    "tcp://0.0.0.0:2375"\n  ]\n}\n',
         );
-        const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0" });
+        const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false });
         assert.match(s, /DROPIN='\[Service\]\nExecStart=\nExecStart=@DOCKERD@ \$DOCKER_OPTS\n'/);
         assert.match(s, /PING_ADDR='127.0.0.1'/);
         assert.match(s, /jq -s '\.\[0\] \* \.\[1\]'/, "merges into the user's daemon.json instead of overwriting it");
         assert.doesNotMatch(s, /sysconfig/);
     });
     it("CentOS 7: the tutorial's flags in /etc/sysconfig/docker OPTIONS", () => {
-        assert.equal(dockerSysconfigFlags({ tcpPort: 2375, bindAddress: "0.0.0.0" }), "-H unix:///var/run/docker.sock -H tcp://0.0.0.0:2375");
-        const s = dockerDaemonScript("rhel", { tcpPort: 2376, bindAddress: "10.0.0.5" });
+        assert.equal(dockerSysconfigFlags({ tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }), "-H unix:///var/run/docker.sock -H tcp://0.0.0.0:2375");
+        const s = dockerDaemonScript("rhel", { tcpPort: 2376, bindAddress: "10.0.0.5", tls: false });
         assert.match(s, /FLAGS='-H unix:\/\/\/var\/run\/docker.sock -H tcp:\/\/10.0.0.5:2376'/);
         assert.match(s, /PING_ADDR='10.0.0.5'/);
         assert.match(s, /CONF=\/etc\/sysconfig\/docker/);
         assert.doesNotMatch(s, /daemon\.json/);
     });
     it("the Debian script merges, restarts only on change and restores on the first backup", () => {
-        const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0" });
+        const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false });
         assert.match(s, /if ! cmp -s "\$tmp\/daemon.json" \/etc\/docker\/daemon.json; then/);
         assert.match(s, /if \[ "\$changed" = yes \]; then[\s\S]*systemctl restart docker/);
         assert.match(s, /daemon.json.orig/);
+    });
+});
+
+describe("Docker daemon TLS", () => {
+    const tls = { tcpPort: 2376, bindAddress: "0.0.0.0", tls: true };
+    it("Debian: daemon.json verifies client certificates", () => {
+        assert.deepEqual(JSON.parse(dockerDaemonJson(tls)), {
+            hosts: ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"],
+            tls: true,
+            tlscacert: "/etc/docker/tls/ca.pem",
+            tlscert: "/etc/docker/tls/cert.pem",
+            tlskey: "/etc/docker/tls/key.pem",
+            tlsverify: true,
+        });
+        const s = dockerDaemonScript("debian", tls);
+        assert.match(s, /TLS='yes'/);
+        assert.match(s, /docker_tls_files\(\)/, "the material arrives on stdin and is split into files");
+        assert.match(s, /https:\/\/\$PING_ADDR:\$PORT\/_ping/);
+    });
+    it("CentOS 7: the same through OPTIONS flags", () => {
+        assert.equal(
+            dockerSysconfigFlags(tls),
+            "-H unix:///var/run/docker.sock -H tcp://0.0.0.0:2376 --tlsverify --tlscacert=/etc/docker/tls/ca.pem --tlscert=/etc/docker/tls/cert.pem --tlskey=/etc/docker/tls/key.pem",
+        );
+    });
+    it("splits the TLS material on stdin into ca, cert and key files, the key 0600", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-tls-"));
+        const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
+        const script = `set -eu\nTLS_DIR=${dir}/tls\ntmp=$(mktemp -d)\nchanged=no\n${loadScript("docker-tls-files")}\ndocker_tls_files\necho changed=$changed`;
+        const input = pem("CERTIFICATE", "CA") + pem("CERTIFICATE", "SERVER") + pem("EC PRIVATE KEY", "KEY");
+        assert.equal(sh(script, input).trim(), "changed=yes");
+        assert.match(fs.readFileSync(`${dir}/tls/ca.pem`, "utf8"), /\nCA\n/);
+        assert.match(fs.readFileSync(`${dir}/tls/cert.pem`, "utf8"), /\nSERVER\n/);
+        assert.equal(fs.statSync(`${dir}/tls/key.pem`).mode & 0o777, 0o600);
+        assert.equal(sh(script, input).trim(), "changed=no", "the same material changes nothing");
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 });
 

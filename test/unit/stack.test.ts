@@ -43,6 +43,10 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     if (type === "random:index/randomBytes:RandomBytes") {
         return { ...inputs, base64: Buffer.alloc(inputs.length, 1).toString("base64"), hex: "00" };
     }
+    if (type === "command:local:Command" && name.startsWith("docker-tls-")) {
+        const pem = (kind: string) => `-----BEGIN ${kind}-----\n${name}\n-----END ${kind}-----\n`;
+        return { ...inputs, stdout: pem("CERTIFICATE") + pem("EC PRIVATE KEY") };
+    }
     if (type === "command:local:Command") {
         return { ...inputs, stdout: "progress\nconsul-swarm-lab:0123456789ab\n" };
     }
@@ -96,6 +100,7 @@ async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
         dockerHosts: await promiseOf(pulumi.output(outputs.dockerHosts)),
         swarmManager: outputs.swarmManager ? await promiseOf(outputs.swarmManager) : undefined,
         gossipKeySecret: await pulumi.isSecret(outputs.gossipKey),
+        dockerTlsSecret: outputs.dockerTls ? await pulumi.isSecret(outputs.dockerTls) : undefined,
     };
     let n = -1;
     while (n !== registrations.length) {
@@ -203,6 +208,18 @@ describe("the tutorial's three hosts", () => {
         }
     });
 
+    it("gives the Docker API TLS by default: a CA, a server pair per host, a client pair, all on stdin", () => {
+        const local = g.regs.filter((r) => r.type === "command:local:Command").map((r) => r.name).sort();
+        assert.deepEqual(local, ["docker-tls-ca", "docker-tls-client", "docker-tls-server-consul01", "docker-tls-server-consul02", "docker-tls-server-consulsvr"]);
+        assert.match(String(need("docker-tls-server-consul01").inputs.create), /SAN='IP:10.0.0.2,DNS:consul01,IP:127.0.0.1,DNS:localhost'/);
+        assert.ok(isSecretValue(need("docker-tls-server-consul01").inputs.stdin), "the CA key reaches openssl on stdin, as a secret");
+        assert.equal(need("docker-tls-ca").inputs.logging, "none", "key material is never streamed to the console");
+        const config = need("consul01-docker-config");
+        assert.match(String(config.inputs.create), /TLS='yes'/);
+        assert.ok(isSecretValue(config.inputs.stdin), "the server key reaches the host on stdin, as a secret");
+        assert.ok(g.values.dockerTlsSecret, "the client material is a secret output");
+    });
+
     it("re-runs commands through triggers only for the inputs that need it", () => {
         assert.deepEqual(need("consulsvr-facts").inputs.triggers, ["10.0.0.1"]);
         assert.deepEqual(need("consul01-consul-service").inputs.triggers, ["10.0.0.2"], "only a new machine replaces; config changes update in place");
@@ -222,11 +239,11 @@ describe("the tutorial's three hosts", () => {
         assert.equal(g.values.leader, "consulsvr");
         assert.equal(g.values.uiUrl, "http://10.0.0.1:8500/ui/");
         assert.deepEqual(g.values.dockerHosts, {
-            consulsvr: "tcp://10.0.0.1:2375",
-            consul01: "tcp://10.0.0.2:2375",
-            consul02: "tcp://10.0.0.3:2375",
+            consulsvr: "tcp://10.0.0.1:2376",
+            consul01: "tcp://10.0.0.2:2376",
+            consul02: "tcp://10.0.0.3:2376",
         });
-        assert.equal(g.values.swarmManager, "tcp://10.0.0.1:2375");
+        assert.equal(g.values.swarmManager, "tcp://10.0.0.1:2376");
         assert.equal(g.values.swarmNodes?.length, 2);
     });
 });
