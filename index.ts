@@ -38,5 +38,6 @@ export const dockerHosts = outputs.dockerHosts;
 export const swarmManager = outputs.swarmManager ?? null;
 export const swarmNodes = outputs.swarmNodes ?? null;
 export const gossipKey = outputs.gossipKey;
+export const aclBootstrapToken = outputs.aclBootstrapToken ?? null;
 export const dockerTls = outputs.dockerTls ?? null;
 export const labSshPrivateKey = outputs.labSshPrivateKey ?? null;

@@ -39,6 +39,8 @@ export interface ConsulSettings {
     logLevel: string;
     /** Extra agent options merged into every server's config file (JSON keys of consul's config). */
     options: Record<string, unknown>;
+    /** ACLs with default deny; the management token is made by the stack and kept a secret. */
+    acl: boolean;
 }
 
 export interface DockerSettings {
@@ -297,7 +299,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     }
 
     const c = section(p, "consul", raw.consul);
-    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options"]);
+    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl"]);
     const version = str(p, "consul.version", c.version, "1.14.11");
     if (!VERSION_RE.test(version)) {
         p.error("consul.version", `"${version}" is not a pinned release version`, 'pin an exact version such as "1.14.11"');
@@ -307,7 +309,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         p.error("consul.bootstrapMode", `unknown mode "${bootstrapMode}"`, 'use "tutorial" (one host has bootstrap: true) or "expect" (bootstrap_expect = number of servers)');
     }
     const options = c.options === undefined ? {} : section(p, "consul.options", c.options);
-    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "data_dir"]) {
+    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "data_dir", "acl"]) {
         if (owned in options) {
             p.error(`consul.options.${owned}`, "is set by the stack itself", `remove it (use the stack's own setting instead)`);
         }
@@ -319,6 +321,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         ui: bool(p, "consul.ui", c.ui, true),
         logLevel: str(p, "consul.logLevel", c.logLevel, "INFO"),
         options,
+        acl: bool(p, "consul.acl", c.acl, true),
     };
 
     const d = section(p, "docker", raw.docker);

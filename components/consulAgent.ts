@@ -16,6 +16,8 @@ export interface ConsulAgentArgs {
     install: ConsulInstall & { kind: "url" | "file" };
     /** Gossip encryption key; reaches the host on stdin only. */
     gossipKey?: pulumi.Input<string>;
+    /** ACLs with default deny: the stack's management token (a secret; on stdin only). */
+    aclToken?: pulumi.Input<string>;
     ui?: boolean;
     logLevel?: string;
     options?: Record<string, unknown>;
@@ -47,6 +49,7 @@ function agentFacts(args: ConsulAgentArgs, server: boolean, bootstrap: boolean, 
         version: args.version,
         install: args.install.kind === "url" ? { kind: "url", url: args.install.url, sha256: args.install.sha256 } : { kind: "file" },
         gossipEncryption: args.gossipKey !== undefined,
+        acl: args.aclToken !== undefined,
     };
 }
 
@@ -105,8 +108,8 @@ function serviceCommand(
     server: { bootstrap: boolean; bootstrapExpect?: number } | undefined,
 ): command.remote.Command {
     const config = pulumi
-        .all([args.datacenter, args.host.address, args.gossipKey])
-        .apply(([datacenter, address, encrypt]) =>
+        .all([args.datacenter, args.host.address, args.gossipKey, args.aclToken])
+        .apply(([datacenter, address, encrypt, aclToken]) =>
             consulAgentConfig({
                 datacenter,
                 nodeName: args.host.name,
@@ -116,6 +119,7 @@ function serviceCommand(
                 ui: args.ui ?? true,
                 logLevel: args.logLevel ?? "INFO",
                 encrypt,
+                aclToken,
                 options: args.options,
             }),
         );
@@ -133,9 +137,9 @@ function serviceCommand(
             create: script,
             update: script,
             delete: consulServiceRemoveScript(),
-            // The config holds the gossip key: stdin keeps it off every command line, and
-            // pulumi.secret keeps it encrypted in state.
-            stdin: args.gossipKey === undefined ? config : pulumi.secret(config),
+            // The config holds the gossip key and the ACL token: stdin keeps them off every command
+            // line, and pulumi.secret keeps them encrypted in state.
+            stdin: args.gossipKey === undefined && args.aclToken === undefined ? config : pulumi.secret(config),
             // Only a new machine replaces this step: a config change updates it in place.
             triggers: [args.host.machine],
         },

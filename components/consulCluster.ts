@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulClient, ConsulServer } from "./consulAgent";
-import { ConsulMember, CONSUL_CONFIG_DIR, parseClusterStatus, renderScript } from "./render";
+import { ConsulMember, CONSUL_CONFIG_DIR, CONSUL_TOKEN_FILE, parseClusterStatus, renderScript } from "./render";
 
 export interface ConsulClusterArgs {
     servers: ConsulServer[];
@@ -44,19 +44,19 @@ export class ConsulCluster extends pulumi.ComponentResource {
         const membership = [joinAddresses, pulumi.all([...args.servers, ...clients].map((a) => a.machine))];
 
         const connection = seedHost.connection;
+        const wait = args.verifyTimeoutSeconds ?? 180;
         this.join = new command.remote.Command(
             `${name}-join`,
             {
                 connection,
                 addPreviousOutputInEnv: false,
                 create: joinAddresses.apply((addresses) =>
-                    addresses.length === 0 ? "true" : renderScript("consul-join", { ADDRESSES: addresses.join(" ") }),
+                    addresses.length === 0 ? "true" : renderScript("consul-join", { ADDRESSES: addresses.join(" "), TOKEN_FILE: CONSUL_TOKEN_FILE, WAIT_SECONDS: wait }),
                 ),
                 triggers: membership,
             },
             { parent: this, dependsOn: everyService },
         );
-        const wait = args.verifyTimeoutSeconds ?? 180;
         this.verify = new command.remote.Command(
             `${name}-verify`,
             {
@@ -66,6 +66,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                     CONFIG_DIR: CONSUL_CONFIG_DIR,
                     EXPECTED_MEMBERS: args.servers.length + clients.length,
                     EXPECTED_SERVERS: args.servers.length,
+                    TOKEN_FILE: CONSUL_TOKEN_FILE,
                     WAIT_SECONDS: wait,
                 }),
                 triggers: membership,

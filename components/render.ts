@@ -173,10 +173,26 @@ export interface ConsulAgentConfigArgs {
     logLevel: string;
     /** Gossip encryption key (a secret: the rendered file travels on stdin only). */
     encrypt?: string;
+    /**
+     * ACLs with default deny. The stack's management token (a secret) is every agent's token,
+     * and the servers' initial management token.
+     */
+    aclToken?: string;
     options?: Record<string, unknown>;
 }
 
 export const CONSUL_DATA_DIR = "/opt/consul";
+/** Where the service step keeps the agent's ACL token for the stack's own scripts (0600, root). */
+export const CONSUL_TOKEN_FILE = "/var/lib/consul-swarm/consul/token";
+
+/** A UUID (the form Consul wants for token secrets) from 16 random bytes in hex. */
+export function uuidFromHex(hex: string): string {
+    if (!/^[0-9a-f]{32}$/.test(hex)) {
+        throw new Error("uuidFromHex: need 32 hex digits");
+    }
+    const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 export const CONSUL_CONFIG_DIR = "/etc/consul.d";
 
 /** consul.json for one agent. Keys are sorted so the same inputs always give the same bytes. */
@@ -199,6 +215,14 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
     }
     if (a.encrypt !== undefined) {
         cfg.encrypt = a.encrypt;
+    }
+    if (a.aclToken !== undefined) {
+        cfg.acl = {
+            default_policy: "deny",
+            enable_token_persistence: true,
+            enabled: true,
+            tokens: a.server ? { agent: a.aclToken, initial_management: a.aclToken } : { agent: a.aclToken },
+        };
     }
     const sorted = Object.fromEntries(Object.keys(cfg).sort().map((k) => [k, cfg[k]]));
     return JSON.stringify(sorted, null, 2) + "\n";
@@ -244,6 +268,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             CONFIG_DIR: CONSUL_CONFIG_DIR,
             DATA_DIR: CONSUL_DATA_DIR,
             NODE: a.nodeName,
+            TOKEN_FILE: CONSUL_TOKEN_FILE,
             UNIT: CONSUL_UNIT,
             WAIT_SECONDS: a.waitSeconds,
         },

@@ -7,6 +7,7 @@ import { DockerDaemon } from "./dockerDaemon";
 import { DockerTls } from "./dockerTls";
 import { Host } from "./host";
 import { LabHosts } from "./labHosts";
+import { uuidFromHex } from "./render";
 import { Swarm } from "./swarm";
 
 export interface StackInputs {
@@ -62,6 +63,10 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
     );
 
     const gossipKey = new random.RandomBytes("gossip-key", { length: 32 }).base64;
+    // The ACL management token: made once per stack, a secret end to end.
+    const aclToken = settings.consul.acl
+        ? pulumi.secret(new random.RandomBytes("consul-acl-token", { length: 16 }).hex.apply(uuidFromHex))
+        : undefined;
     const withRole = (role: Role) => settings.hosts.filter((h) => h.roles.includes(role));
     const agentArgs = (h: HostSpec) => ({
         host: hosts.get(h.name)!,
@@ -69,6 +74,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         install,
         version: settings.consul.version,
         gossipKey,
+        aclToken,
         ui: settings.consul.ui,
         logLevel: settings.consul.logLevel,
         options: settings.consul.options,
@@ -104,6 +110,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
                       .map(swarmMember),
                   consulHttpAddr,
                   consulReady: [cluster.verify],
+                  consulToken: aclToken,
               })
             : undefined;
 
@@ -118,6 +125,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         swarmManager: swarm?.managerDockerHost,
         swarmNodes: swarm?.nodes,
         gossipKey: pulumi.secret(gossipKey),
+        aclBootstrapToken: aclToken,
         /** What a Docker client needs for DOCKER_TLS_VERIFY=1 (DOCKER_CERT_PATH's ca.pem, cert.pem, key.pem). */
         dockerTls: dockerTls
             ? pulumi.secret({ caCert: dockerTls.caCert, clientCert: dockerTls.client.cert, clientKey: dockerTls.client.key })

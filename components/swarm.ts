@@ -19,6 +19,8 @@ export interface SwarmArgs {
     consulReady: pulumi.Input<pulumi.Resource>[];
     /** Consul KV prefix for the manager address and the join tokens. */
     kvPrefix?: string;
+    /** With Consul ACLs on: a token that may read and write that prefix (a secret; on stdin only). */
+    consulToken?: pulumi.Input<string>;
     verifyTimeoutSeconds?: number;
 }
 
@@ -46,6 +48,8 @@ export class Swarm extends pulumi.ComponentResource {
         const kvPrefix = args.kvPrefix ?? "consul-swarm/swarm";
         const [first, ...otherManagers] = args.managers;
         const leave = renderScript("swarm-leave", {});
+        const kvVars = { ACL: args.consulToken !== undefined ? "yes" : "no", KV_PREFIX: kvPrefix };
+        const consulToken = args.consulToken === undefined ? undefined : pulumi.secret(args.consulToken);
 
         this.init = new command.remote.Command(
             `${name}-init-${first.host.name}`,
@@ -54,8 +58,9 @@ export class Swarm extends pulumi.ComponentResource {
                 addPreviousOutputInEnv: false,
                 create: pulumi
                     .all([first.host.address, args.consulHttpAddr])
-                    .apply(([addr, consul]) => renderScript("swarm-init", { ADDR: addr, CONSUL: consul, KV_PREFIX: kvPrefix })),
+                    .apply(([addr, consul]) => renderScript("swarm-init", { ...kvVars, ADDR: addr, CONSUL: consul }, ["swarm-lib"])),
                 delete: leave,
+                stdin: consulToken,
                 triggers: [first.host.machine],
             },
             first.host.commandOptions(this, [first.daemon.configured, ...args.consulReady]),
@@ -75,9 +80,10 @@ export class Swarm extends pulumi.ComponentResource {
                         create: pulumi
                             .all([m.host.address, args.consulHttpAddr])
                             .apply(([addr, consul]) =>
-                                renderScript("swarm-join", { ADDR: addr, CONSUL: consul, KV_PREFIX: kvPrefix, ROLE: role }),
+                                renderScript("swarm-join", { ...kvVars, ADDR: addr, CONSUL: consul, ROLE: role }, ["swarm-lib"]),
                             ),
                         delete: leave,
+                        stdin: consulToken,
                         triggers: [m.host.machine],
                     },
                     m.host.commandOptions(this, [this.init, m.daemon.configured]),

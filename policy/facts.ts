@@ -24,8 +24,8 @@ export const TYPES = {
 export const FACT_KEYS: Record<string, readonly string[]> = {
     [TYPES.host]: ["address", "port", "user"],
     [TYPES.dockerDaemon]: ["host", "tcpPort", "bindAddress", "tls"],
-    [TYPES.consulServer]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption"],
-    [TYPES.consulClient]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption"],
+    [TYPES.consulServer]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption", "acl"],
+    [TYPES.consulClient]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption", "acl"],
     [TYPES.consulCluster]: ["servers", "clients"],
     [TYPES.swarm]: ["managers", "agents"],
     [TYPES.labHosts]: ["subnet", "hosts"],
@@ -57,6 +57,8 @@ export interface ConsulAgentFacts {
     version: string;
     install: { kind: "url"; url: string; sha256: string } | { kind: "file" };
     gossipEncryption: boolean;
+    /** ACLs with default deny (the stack's management token). */
+    acl: boolean;
 }
 
 export interface ConsulClusterFacts {

@@ -11,6 +11,15 @@ trap 'rm -rf "$tmp"' EXIT
 umask 077
 cat > "$tmp/consul.json"
 umask 022
+# With ACLs on, the stack's own checks on this host use the agent's token, from a root-only file
+# (read by the consul CLI through CONSUL_HTTP_TOKEN_FILE, never passed on a command line).
+agent_token=$(sed -n 's/^ *"agent": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/consul.json")
+if [ -n "$agent_token" ]; then
+  (umask 077 && printf '%s' "$agent_token" > "$TOKEN_FILE")
+  export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"
+else
+  rm -f "$TOKEN_FILE"
+fi
 changed=no
 if ! cmp -s "$tmp/consul.json" "$CONFIG_DIR/consul.json"; then
   install -m 0640 -o root -g consul "$tmp/consul.json" "$CONFIG_DIR/consul.json"
@@ -43,7 +52,8 @@ if systemctl is-active --quiet consul; then
 else
   systemctl start consul
   i=0
-  until curl -sf http://127.0.0.1:8500/v1/agent/self >/dev/null 2>&1; do
+  # /v1/status/leader needs no ACL token, and answers (empty) before the cluster has a leader.
+  until curl -sf http://127.0.0.1:8500/v1/status/leader >/dev/null 2>&1; do
     i=$((i + 1))
     if [ "$i" -ge 60 ]; then
       echo "consul-swarm: consul on $NODE did not answer on 127.0.0.1:8500 within 60 s" >&2

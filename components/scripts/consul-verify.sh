@@ -1,9 +1,10 @@
+if [ -e "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
 deadline=$(( $(date +%s) + WAIT_SECONDS ))
 while :; do
   leader=$(curl -sf http://127.0.0.1:8500/v1/status/leader 2>/dev/null | tr -d '"' || true)
   peers=$(curl -sf http://127.0.0.1:8500/v1/status/peers 2>/dev/null | tr ',' '\n' | grep -c ':' || true)
   alive=$(consul members -status=alive 2>/dev/null | tail -n +2 | grep -c . || true)
-  nodes=$(curl -sf http://127.0.0.1:8500/v1/catalog/nodes 2>/dev/null | grep -o '"Node":' | grep -c . || true)
+  nodes=$(consul catalog nodes 2>/dev/null | tail -n +2 | grep -c . || true)
   if [ -n "$leader" ] && [ "$peers" -eq "$EXPECTED_SERVERS" ] && [ "$alive" -eq "$EXPECTED_MEMBERS" ] && [ "$nodes" -eq "$EXPECTED_MEMBERS" ]; then
     break
   fi

@@ -3,8 +3,11 @@ if [ "$state" = active ]; then
   echo "swarm=active"
   exit 0
 fi
-token=$(curl -sf "$CONSUL/v1/kv/$KV_PREFIX/$ROLE-token?raw") || true
-manager=$(curl -sf "$CONSUL/v1/kv/$KV_PREFIX/manager-addr?raw") || true
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+consul_kv_auth
+token=$(kv "$CONSUL/v1/kv/$KV_PREFIX/$ROLE-token?raw") || true
+manager=$(kv "$CONSUL/v1/kv/$KV_PREFIX/manager-addr?raw") || true
 if [ -z "$token" ] || [ -z "$manager" ]; then
   echo "consul-swarm: no swarm join token or manager address under $KV_PREFIX in Consul at $CONSUL" >&2
   exit 8

@@ -35,8 +35,12 @@ async function http(url: string, init: RequestInit = {}): Promise<{ status: numb
     return { status: res.status, body: await res.text() };
 }
 
+/** The ACL token the tests use (the stack's aclBootstrapToken output), set once the stack is up. */
+let token = "";
+const withToken = (): RequestInit => ({ headers: { "X-Consul-Token": token } });
+
 async function json<T>(url: string): Promise<T> {
-    const r = await http(url);
+    const r = await http(url, withToken());
     assert.equal(r.status, 200, `${url}: ${r.status} ${r.body}`);
     return JSON.parse(r.body) as T;
 }
@@ -77,6 +81,11 @@ function onHost(host: string, script: string): string {
     return execFileSync("docker", ["exec", container(host), "sh", "-c", script], { encoding: "utf8" });
 }
 
+/** The consul CLI on a host, with the agent's token from the root-only file the stack keeps there. */
+function consulCli(host: string, args: string): string {
+    return onHost(host, `CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul ${args}`);
+}
+
 /** Polls until check() passes or the bound runs out; returns the last error on failure. */
 async function eventually(what: string, seconds: number, check: () => Promise<void>): Promise<void> {
     const deadline = Date.now() + seconds * 1000;
@@ -113,6 +122,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
         log(`cold up: ${((Date.now() - t0) / 1000).toFixed(0)}s, ${JSON.stringify(up.summary.resourceChanges)}`);
         outputs = up.outputs;
+        token = String(outputs.aclBootstrapToken.value);
     });
 
     after(async () => {
@@ -132,7 +142,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
 
     it("every host's `consul members` shows 3 alive servers", () => {
         for (const h of HOSTS) {
-            const rows = onHost(h.name, "consul members")
+            const rows = consulCli(h.name, "members")
                 .trim()
                 .split("\n")
                 .slice(1)
@@ -164,13 +174,25 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
 
     it("a KV write on one server is read back from another", async () => {
         const value = `written-${Date.now()}`;
-        const put = await http(`http://${HOSTS[1].address}:8500/v1/kv/e2e/check`, { method: "PUT", body: value });
+        const put = await http(`http://${HOSTS[1].address}:8500/v1/kv/e2e/check`, { method: "PUT", body: value, ...withToken() });
         assert.equal(put.status, 200);
-        assert.equal((await http(`http://${HOSTS[2].address}:8500/v1/kv/e2e/check?raw`)).body, value);
+        assert.equal((await http(`http://${HOSTS[2].address}:8500/v1/kv/e2e/check?raw`, withToken())).body, value);
+    });
+
+    it("ACLs deny by default: anonymous KV and catalog reads are refused, the bootstrap token works", async () => {
+        assert.ok(outputs.aclBootstrapToken.secret, "aclBootstrapToken is a secret output");
+        for (const h of HOSTS) {
+            const anonymous = await http(`http://${h.address}:8500/v1/kv/e2e/check`);
+            assert.equal(anonymous.status, 403, `anonymous KV read on ${h.name}: ${anonymous.status} ${anonymous.body}`);
+            assert.equal((await http(`http://${h.address}:8500/v1/kv/e2e/check?raw`, withToken())).status, 200);
+            assert.deepEqual(JSON.parse((await http(`http://${h.address}:8500/v1/catalog/nodes`)).body), [], "anonymous: no node is visible");
+        }
+        const wrong = await http(`${seed}/v1/kv/e2e/check`, { headers: { "X-Consul-Token": "00000000-0000-4000-8000-000000000000" } });
+        assert.equal(wrong.status, 403);
     });
 
     it("gossip is encrypted with the stack's key", () => {
-        const keyring = onHost("consul01", "consul keyring -list");
+        const keyring = consulCli("consul01", "keyring -list");
         assert.match(keyring, new RegExp(String(outputs.gossipKey.value).replace(/[+/=]/g, (c) => `\\${c}`)));
         assert.ok(outputs.gossipKey.secret, "gossipKey is a secret output");
     });
@@ -221,6 +243,18 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(outputs.dockerHosts.value, Object.fromEntries(HOSTS.map((h) => [h.name, `tcp://${h.address}:2376`])));
     });
 
+    it("a shell points docker and consul at the cluster from the outputs (npm run client-env)", () => {
+        const out = execFileSync(
+            "bash",
+            [
+                "-c",
+                `eval "$(bash scripts/client-env.sh e2e)" && docker node ls --format '{{.Hostname}}' | sort | tr '\\n' ' ' && "$CONSUL_SWARM_TOOLBIN/consul" members | tail -n +2 | wc -l`,
+            ],
+            { cwd: repo, encoding: "utf8" },
+        );
+        assert.match(out, /^consul01 consul02 consulsvr \s*3\s*$/);
+    });
+
     it("another stack reads the outputs through a StackReference", async () => {
         const consumer = await LocalWorkspace.createOrSelectStack({
             stackName: "e2e-consumer",
@@ -248,6 +282,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.ok(!state.includes(gossip), "the gossip key is not in the state in plain text");
         const keyBody = key.split("\n")[1];
         assert.ok(!state.includes(keyBody) && !state.includes(JSON.stringify(keyBody).slice(1, -1)), "the SSH key is not in the state in plain text");
+        assert.ok(!state.includes(token), "the ACL token is not in the state in plain text");
         const tlsKey = (outputs.dockerTls.value as { clientKey: string }).clientKey.split("\n")[1];
         assert.ok(!state.includes(tlsKey), "the Docker client key is not in the state in plain text");
         assert.match(state, /"ciphertext"/, "secrets are there, encrypted");
@@ -262,7 +297,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     it("a changed Consul option re-runs only the service steps, one server at a time, without losing the cluster", async () => {
         await stack.setAllConfig(baseConfig({ logLevel: "DEBUG" }));
         // A reader polls KV every 200 ms during the up: rolling restarts may cost at most one short window.
-        await http(`${seed}/v1/kv/e2e/rolling`, { method: "PUT", body: "x" });
+        await http(`${seed}/v1/kv/e2e/rolling`, { method: "PUT", body: "x", ...withToken() });
         const samples: { t: number; ok: boolean }[] = [];
         let reading = true;
         // Meanwhile, every process list on the hosts is sampled: the gossip key must never show.
@@ -287,7 +322,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
                 let ok = false;
                 for (const h of HOSTS) {
                     try {
-                        ok = (await http(`http://${h.address}:8500/v1/kv/e2e/rolling?raw&consistent`)).body === "x";
+                        ok = (await http(`http://${h.address}:8500/v1/kv/e2e/rolling?raw&consistent`, withToken())).body === "x";
                     } catch {
                         ok = false;
                     }
@@ -311,6 +346,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         await psSampler;
         assert.ok(psSamples.length > 10, `sampled ps ${psSamples.length} times`);
         assert.ok(!psSamples.some((p) => p.includes(gossip)), "the gossip key never appears on a host's command lines");
+        assert.ok(!psSamples.some((p) => p.includes(token)), "the ACL token never appears on a host's command lines");
         assert.deepEqual(changed(up), { update: 3 }, `only the three service steps: ${JSON.stringify(up.summary.resourceChanges)}`);
         // One server at a time, the bootstrap server last: each restart finished (the cluster had a
         // leader again) before the next began.
@@ -352,7 +388,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
         log(`up after drift: ${JSON.stringify(up.summary.resourceChanges)}`);
         await eventually("consul02 back, alive, with 3 peers and 3 catalog nodes", 120, async () => {
-            const rows = onHost("consulsvr", "consul members -status=alive").trim().split("\n").slice(1);
+            const rows = consulCli("consulsvr", "members -status=alive").trim().split("\n").slice(1);
             assert.deepEqual(rows.map((r) => r.split(/\s+/)[0]).sort(), ["consul01", "consul02", "consulsvr"]);
             assert.equal((await json<string[]>(`http://${HOSTS[2].address}:8500/v1/status/peers`)).length, 3);
             assert.equal((await json<unknown[]>(`${seed}/v1/catalog/nodes`)).length, 3);

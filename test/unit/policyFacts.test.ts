@@ -33,6 +33,7 @@ before(async () => {
                 }
                 if (args.type === TYPES.randomBytes) {
                     state.base64 = Buffer.alloc(32, 1).toString("base64");
+                    state.hex = "ab".repeat(16);
                 }
                 return { id: `${args.name}-id`, state };
             },

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import {
     consulAgentConfig,
+    uuidFromHex,
     consulServiceScript,
     dockerDaemonJson,
     dockerDaemonScript,
@@ -151,6 +152,23 @@ describe("Consul config", () => {
         const plain = JSON.parse(consulAgentConfig(base));
         assert.equal(plain.bootstrap_expect, undefined);
         assert.equal(plain.encrypt, undefined);
+    });
+    it("turns ACLs on with default deny: the token is every agent's, and the servers' initial management token", () => {
+        const t = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, aclToken: t })).acl, {
+            default_policy: "deny",
+            enable_token_persistence: true,
+            enabled: true,
+            tokens: { agent: t, initial_management: t },
+        });
+        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, server: false, aclToken: t })).acl.tokens, { agent: t });
+        assert.equal(uuidFromHex("ab".repeat(16)), "abababab-abab-4bab-abab-abababababab");
+    });
+    it("takes the agent's token from its config into a root-only file for its own checks", () => {
+        const t = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+        const cfg = consulAgentConfig({ ...base, aclToken: t });
+        const script = loadScript("consul-service").split("\n").filter((l) => l.startsWith("agent_token=")).join("\n");
+        assert.equal(sh(`tmp=$(mktemp -d); cat > "$tmp/consul.json"; ${script}; printf '%s' "$agent_token"`, cfg), t);
     });
     it("bootstraps only on the first start, and reads its config from stdin", () => {
         const s = consulServiceScript({ nodeName: "consulsvr", bootstrap: true, waitSeconds: 60, binarySha256: "ab" });

@@ -41,7 +41,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
         return { ...inputs, stdout: "node=consulsvr Ready Active Leader\nnode=consul01 Ready Active \n" };
     }
     if (type === "random:index/randomBytes:RandomBytes") {
-        return { ...inputs, base64: Buffer.alloc(inputs.length, 1).toString("base64"), hex: "00" };
+        return { ...inputs, base64: Buffer.alloc(inputs.length, 1).toString("base64"), hex: "ab".repeat(inputs.length) };
     }
     if (type === "command:local:Command" && name.startsWith("docker-tls-")) {
         const pem = (kind: string) => `-----BEGIN ${kind}-----\n${name}\n-----END ${kind}-----\n`;
@@ -101,6 +101,8 @@ async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
         swarmManager: outputs.swarmManager ? await promiseOf(outputs.swarmManager) : undefined,
         gossipKeySecret: await pulumi.isSecret(outputs.gossipKey),
         dockerTlsSecret: outputs.dockerTls ? await pulumi.isSecret(outputs.dockerTls) : undefined,
+        aclToken: outputs.aclBootstrapToken ? await promiseOf(outputs.aclBootstrapToken) : undefined,
+        aclTokenSecret: outputs.aclBootstrapToken ? await pulumi.isSecret(outputs.aclBootstrapToken) : undefined,
     };
     let n = -1;
     while (n !== registrations.length) {
@@ -148,7 +150,7 @@ describe("the tutorial's three hosts", () => {
         assert.equal(count("consul-swarm:consul:ConsulCluster"), 1);
         assert.equal(count("consul-swarm:swarm:Swarm"), 1);
         assert.equal(count("consul-swarm:lab:LabHosts"), 0, "real hosts get no lab");
-        assert.equal(count("random:index/randomBytes:RandomBytes"), 1, "one gossip key per stack");
+        assert.equal(count("random:index/randomBytes:RandomBytes"), 2, "one gossip key and one ACL token per stack");
         assert.equal(count("command:remote:CopyToRemote"), 0, "a URL install copies nothing");
     });
 
@@ -218,6 +220,19 @@ describe("the tutorial's three hosts", () => {
         assert.match(String(config.inputs.create), /TLS='yes'/);
         assert.ok(isSecretValue(config.inputs.stdin), "the server key reaches the host on stdin, as a secret");
         assert.ok(g.values.dockerTlsSecret, "the client material is a secret output");
+    });
+
+    it("turns ACLs on with the stack's own token, a secret that reaches hosts on stdin only", () => {
+        assert.ok(g.values.aclTokenSecret, "aclBootstrapToken is a secret output");
+        assert.match(String(g.values.aclToken), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        for (const name of ["swarm-init-consulsvr", "swarm-join-consul01"]) {
+            assert.match(String(need(name).inputs.create), /ACL='yes'/);
+            assert.ok(isSecretValue(need(name).inputs.stdin), `${name}: the token is a secret stdin`);
+        }
+        for (const r of g.regs) {
+            assert.ok(!JSON.stringify(r.inputs.create ?? "").includes(String(g.values.aclToken)), `${r.name}: ACL token in a command line`);
+        }
+        assert.match(String(need("consul-verify").inputs.create), /TOKEN_FILE='\/var\/lib\/consul-swarm\/consul\/token'/);
     });
 
     it("re-runs commands through triggers only for the inputs that need it", () => {

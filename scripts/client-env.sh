@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `eval "$(npm run --silent client-env -- STACK)"`: a shell's Docker and Consul clients pointed at a
+# stack's cluster: DOCKER_HOST (the swarm manager), DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (the
+# stack's client certificate, written 0600 under .state/clients/STACK), CONSUL_HTTP_ADDR and
+# CONSUL_HTTP_TOKEN (the ACL bootstrap token). Prints export lines only; secrets go to files or
+# to your shell's environment, never to a command line.
+set -euo pipefail
+stack=${1:-dev}
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+consul_swarm_env >/dev/null
+cd "$CONSUL_SWARM_REPO"
+case "$stack" in dev|example) export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-$CONSUL_SWARM_DEV_PASSPHRASE}" ;; esac
+out=$(pulumi stack output --stack "$stack" --json --show-secrets)
+field() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); const v=process.argv[1].split(".").reduce((a,k)=>a==null?a:a[k],o); process.stdout.write(v==null?"":String(v))' "$1" <<<"$out"; }
+dir="$CONSUL_SWARM_STATE/clients/$stack"
+mkdir -p "$dir"
+chmod 0700 "$dir"
+printf 'export DOCKER_HOST=%q\n' "$(field swarmManager)"
+if [ -n "$(field dockerTls.caCert)" ]; then
+  field dockerTls.caCert > "$dir/ca.pem"
+  field dockerTls.clientCert > "$dir/cert.pem"
+  (umask 077 && field dockerTls.clientKey > "$dir/key.pem")
+  printf 'export DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%q\n' "$dir"
+fi
+printf 'export CONSUL_HTTP_ADDR=%q\n' "$(field consulHttpAddr)"
+if [ -n "$(field aclBootstrapToken)" ]; then
+  (umask 077 && field aclBootstrapToken > "$dir/consul.token")
+  printf 'export CONSUL_HTTP_TOKEN_FILE=%q\n' "$dir/consul.token"
+fi
