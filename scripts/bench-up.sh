@@ -14,7 +14,7 @@ IMAGE=$(bash lab/image/build.sh)
 export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/bench-backend" PULUMI_CONFIG_PASSPHRASE=consul-swarm-bench
 NET=consul-swarm-bench SUBNET=10.215.0.0/24
 IPS=(10.215.0.111 10.215.0.112 10.215.0.113) NAMES=(consulsvr consul01 consul02)
-WORK=$(mktemp -d)
+WORK=
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 cleanup() {
@@ -24,10 +24,12 @@ cleanup() {
   ids=$(docker ps -aq --filter name=consul-swarm-bench); [ -z "$ids" ] || docker rm -f $ids >/dev/null
   ids=$(docker volume ls -q --filter name=consul-swarm-bench); [ -z "$ids" ] || docker volume rm $ids >/dev/null
   ids=$(docker network ls -q --filter name=consul-swarm-bench); [ -z "$ids" ] || docker network rm $ids >/dev/null
-  rm -rf "$WORK" "$CONSUL_SWARM_STATE/bench-backend" Pulumi.bench.yaml
+  [ -z "$WORK" ] || rm -rf "$WORK"
+  rm -rf "$CONSUL_SWARM_STATE/bench-backend" Pulumi.bench.yaml
 }
 trap cleanup EXIT
 cleanup
+WORK=$(mktemp -d)
 mkdir -p "$CONSUL_SWARM_STATE/bench-backend"
 
 hosts_json=$(node -e 'const [ips,names]=[process.argv[1].split(" "),process.argv[2].split(" ")];
