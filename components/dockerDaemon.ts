@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { TlsPair } from "./dockerTls";
+import { TlsPair } from "./certificateAuthority";
 import { Host } from "./host";
 import { dockerDaemonDeleteScript, dockerDaemonScript } from "./render";
 

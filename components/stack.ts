@@ -4,7 +4,7 @@ import { ConsulInstall, HostSpec, Role, rollingOrder, StackSettings } from "./co
 import { ConsulClient, ConsulServer } from "./consulAgent";
 import { ConsulCluster } from "./consulCluster";
 import { DockerDaemon } from "./dockerDaemon";
-import { DockerTls } from "./dockerTls";
+import { CertificateAuthority } from "./certificateAuthority";
 import { Host } from "./host";
 import { LabHosts } from "./labHosts";
 import { uuidFromHex } from "./render";
@@ -48,7 +48,23 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
     const dockerHostSpecs = settings.hosts.filter((h) => h.roles.includes("swarm-manager") || h.roles.includes("swarm-agent"));
     const dockerTls =
         settings.docker.tls && dockerHostSpecs.length > 0
-            ? new DockerTls("docker-tls", { hosts: dockerHostSpecs.map((h) => ({ name: h.name, address: h.address })) })
+            ? new CertificateAuthority("docker-tls", {
+                  commonName: "consul-swarm Docker CA",
+                  leaves: {
+                      client: { commonName: "consul-swarm client", extendedKeyUsage: "clientAuth", subjectAltName: "" },
+                      ...Object.fromEntries(
+                          dockerHostSpecs.map((h) => [
+                              `server-${h.name}`,
+                              // clientAuth too: the host checks its own API with its server certificate.
+                              {
+                                  commonName: h.name,
+                                  extendedKeyUsage: "serverAuth,clientAuth",
+                                  subjectAltName: `IP:${h.address},DNS:${h.name},IP:127.0.0.1,DNS:localhost`,
+                              },
+                          ]),
+                      ),
+                  },
+              })
             : undefined;
     const daemons = new Map(
         dockerHostSpecs.map((h) => [
@@ -57,7 +73,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
                 host: hosts.get(h.name)!,
                 tcpPort: settings.docker.tcpPort,
                 bindAddress: settings.docker.bindAddress,
-                tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.servers[h.name] } : undefined,
+                tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
             }),
         ]),
     );
@@ -128,7 +144,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         aclBootstrapToken: aclToken,
         /** What a Docker client needs for DOCKER_TLS_VERIFY=1 (DOCKER_CERT_PATH's ca.pem, cert.pem, key.pem). */
         dockerTls: dockerTls
-            ? pulumi.secret({ caCert: dockerTls.caCert, clientCert: dockerTls.client.cert, clientKey: dockerTls.client.key })
+            ? pulumi.secret({ caCert: dockerTls.caCert, clientCert: dockerTls.leaves.client.cert, clientKey: dockerTls.leaves.client.key })
             : undefined,
         labSshPrivateKey: lab ? pulumi.secret(lab.privateKey) : undefined,
     };

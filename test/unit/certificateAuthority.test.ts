@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as tls from "node:tls";
 import { describe, it } from "node:test";
-import { splitPemPair } from "../../components/dockerTls";
+import { splitPemPair } from "../../components/certificateAuthority";
 import { renderScript } from "../../components/render";
 
 const run = (script: string, input?: string) => execFileSync("sh", ["-c", script], { input, encoding: "utf8" }).trimEnd();

@@ -1,0 +1,84 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { renderScript } from "./render";
+
+/** One certificate the CA issues. */
+export interface LeafSpec {
+    commonName: string;
+    /** extendedKeyUsage, e.g. "serverAuth,clientAuth". */
+    extendedKeyUsage: string;
+    /** subjectAltName, e.g. "IP:10.0.0.5,DNS:consul01"; empty for none. */
+    subjectAltName: pulumi.Input<string>;
+}
+
+export interface CertificateAuthorityArgs {
+    /** The CA's own common name. */
+    commonName: string;
+    /** The certificates to issue, by id (the id names the child resource). */
+    leaves: Record<string, LeafSpec>;
+    /** Certificate lifetime in days. */
+    days?: number;
+}
+
+export interface TlsPair {
+    cert: pulumi.Output<string>;
+    /** Secret. */
+    key: pulumi.Output<string>;
+}
+
+/** Splits what tls-ca.sh / tls-cert.sh print: a certificate, then its key. */
+export function splitPemPair(out: string): { cert: string; key: string } {
+    // The command provider trims the output's last newline: each PEM block gets its own back.
+    const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(out)?.[0];
+    const key = /-----BEGIN EC PRIVATE KEY-----[\s\S]+?-----END EC PRIVATE KEY-----/.exec(out)?.[0];
+    if (!cert || !key) {
+        throw new Error("expected a certificate and an EC private key in PEM");
+    }
+    return { cert: `${cert}\n`, key: `${key}\n` };
+}
+
+/**
+ * A private CA and the certificates it issues, made once per stack with openssl on the machine
+ * running Pulumi (no TLS provider needed). Keys stay Pulumi secrets: the commands' output is a
+ * secret output, never logged, and reaches hosts on stdin only.
+ */
+export class CertificateAuthority extends pulumi.ComponentResource {
+    static readonly type = "consul-swarm:tls:CertificateAuthority";
+
+    /** The CA certificate (public). */
+    readonly caCert: pulumi.Output<string>;
+    readonly leaves: Record<string, TlsPair>;
+
+    constructor(name: string, args: CertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
+        // The Docker CA was first written as consul-swarm:docker:DockerTls: same children, no replacement.
+        const aliased = pulumi.mergeOptions(opts, { aliases: [{ type: "consul-swarm:docker:DockerTls" }] });
+        super(CertificateAuthority.type, name, { commonName: args.commonName, leaves: Object.keys(args.leaves) }, aliased);
+        const days = args.days ?? 3650;
+        const secretOutput: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["stdout"] };
+        const ca = new command.local.Command(
+            `${name}-ca`,
+            { create: renderScript("tls-ca", { CN: args.commonName, DAYS: days }), logging: "none" },
+            secretOutput,
+        );
+        const caPair = pulumi.secret(ca.stdout).apply(splitPemPair);
+        this.caCert = pulumi.unsecret(caPair.apply((p) => p.cert));
+        const caBundle = pulumi.secret(caPair.apply((p) => p.cert + p.key));
+        this.leaves = {};
+        for (const [id, leaf] of Object.entries(args.leaves)) {
+            const cert = new command.local.Command(
+                `${name}-${id}`,
+                {
+                    create: pulumi
+                        .output(leaf.subjectAltName)
+                        .apply((san) => renderScript("tls-cert", { CN: leaf.commonName, DAYS: days, EKU: leaf.extendedKeyUsage, SAN: san })),
+                    stdin: caBundle,
+                    logging: "none",
+                },
+                { ...secretOutput, dependsOn: [ca] },
+            );
+            const pair = pulumi.secret(cert.stdout).apply(splitPemPair);
+            this.leaves[id] = { cert: pulumi.unsecret(pair.apply((p) => p.cert)), key: pulumi.secret(pair.apply((p) => p.key)) };
+        }
+        this.registerOutputs({ caCert: this.caCert });
+    }
+}
