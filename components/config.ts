@@ -41,6 +41,8 @@ export interface ConsulSettings {
     options: Record<string, unknown>;
     /** ACLs with default deny; the management token is made by the stack and kept a secret. */
     acl: boolean;
+    /** TLS for RPC (verify_incoming/outgoing, server hostnames) and HTTPS on 8501, from the stack's CA. */
+    tls: boolean;
 }
 
 export interface DockerSettings {
@@ -299,7 +301,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     }
 
     const c = section(p, "consul", raw.consul);
-    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl"]);
+    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl", "tls"]);
     const version = str(p, "consul.version", c.version, "1.14.11");
     if (!VERSION_RE.test(version)) {
         p.error("consul.version", `"${version}" is not a pinned release version`, 'pin an exact version such as "1.14.11"');
@@ -309,7 +311,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         p.error("consul.bootstrapMode", `unknown mode "${bootstrapMode}"`, 'use "tutorial" (one host has bootstrap: true) or "expect" (bootstrap_expect = number of servers)');
     }
     const options = c.options === undefined ? {} : section(p, "consul.options", c.options);
-    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "data_dir", "acl"]) {
+    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "data_dir", "acl", "tls", "ports"]) {
         if (owned in options) {
             p.error(`consul.options.${owned}`, "is set by the stack itself", `remove it (use the stack's own setting instead)`);
         }
@@ -322,6 +324,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         logLevel: str(p, "consul.logLevel", c.logLevel, "INFO"),
         options,
         acl: bool(p, "consul.acl", c.acl, true),
+        tls: bool(p, "consul.tls", c.tls, true),
     };
 
     const d = section(p, "docker", raw.docker);

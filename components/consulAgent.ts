@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { TlsPair } from "./certificateAuthority";
 import { ConsulInstall } from "./config";
 import { Host } from "./host";
 import { consulAgentConfig, consulServiceRemoveScript, consulServiceScript, renderScript, sha256File } from "./render";
@@ -18,6 +19,8 @@ export interface ConsulAgentArgs {
     gossipKey?: pulumi.Input<string>;
     /** ACLs with default deny: the stack's management token (a secret; on stdin only). */
     aclToken?: pulumi.Input<string>;
+    /** TLS: the CA and this agent's certificate pair (the key a secret; on stdin only). */
+    tls?: { caCert: pulumi.Input<string>; pair: TlsPair };
     ui?: boolean;
     logLevel?: string;
     options?: Record<string, unknown>;
@@ -50,6 +53,7 @@ function agentFacts(args: ConsulAgentArgs, server: boolean, bootstrap: boolean, 
         install: args.install.kind === "url" ? { kind: "url", url: args.install.url, sha256: args.install.sha256 } : { kind: "file" },
         gossipEncryption: args.gossipKey !== undefined,
         acl: args.aclToken !== undefined,
+        tls: args.tls !== undefined,
     };
 }
 
@@ -120,6 +124,7 @@ function serviceCommand(
                 logLevel: args.logLevel ?? "INFO",
                 encrypt,
                 aclToken,
+                tls: args.tls !== undefined,
                 options: args.options,
             }),
         );
@@ -139,7 +144,11 @@ function serviceCommand(
             delete: consulServiceRemoveScript(),
             // The config holds the gossip key and the ACL token: stdin keeps them off every command
             // line, and pulumi.secret keeps them encrypted in state.
-            stdin: args.gossipKey === undefined && args.aclToken === undefined ? config : pulumi.secret(config),
+            stdin: args.tls
+                ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.pair.cert}${args.tls.pair.key}${config}`)
+                : args.gossipKey === undefined && args.aclToken === undefined
+                  ? config
+                  : pulumi.secret(config),
             // Only a new machine replaces this step: a config change updates it in place.
             triggers: [args.host.machine],
         },

@@ -178,10 +178,14 @@ export interface ConsulAgentConfigArgs {
      * and the servers' initial management token.
      */
     aclToken?: string;
+    /** TLS from the stack's CA (files in CONSUL_TLS_DIR): RPC verified both ways, HTTPS on 8501. */
+    tls?: boolean;
     options?: Record<string, unknown>;
 }
 
 export const CONSUL_DATA_DIR = "/opt/consul";
+export const CONSUL_TLS_DIR = "/etc/consul.d/tls";
+export const CONSUL_HTTPS_PORT = 8501;
 /** Where the service step keeps the agent's ACL token for the stack's own scripts (0600, root). */
 export const CONSUL_TOKEN_FILE = "/var/lib/consul-swarm/consul/token";
 
@@ -215,6 +219,20 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
     }
     if (a.encrypt !== undefined) {
         cfg.encrypt = a.encrypt;
+    }
+    if (a.tls) {
+        cfg.ports = { https: CONSUL_HTTPS_PORT };
+        cfg.tls = {
+            defaults: {
+                ca_file: `${CONSUL_TLS_DIR}/ca.pem`,
+                cert_file: `${CONSUL_TLS_DIR}/cert.pem`,
+                key_file: `${CONSUL_TLS_DIR}/key.pem`,
+                // HTTPS clients (browsers, the CLI) need no certificate of their own; ACLs guard the API.
+                verify_incoming: false,
+                verify_outgoing: true,
+            },
+            internal_rpc: { verify_incoming: true, verify_server_hostname: true },
+        };
     }
     if (a.aclToken !== undefined) {
         cfg.acl = {
@@ -268,6 +286,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             CONFIG_DIR: CONSUL_CONFIG_DIR,
             DATA_DIR: CONSUL_DATA_DIR,
             NODE: a.nodeName,
+            TLS_DIR: CONSUL_TLS_DIR,
             TOKEN_FILE: CONSUL_TOKEN_FILE,
             UNIT: CONSUL_UNIT,
             WAIT_SECONDS: a.waitSeconds,
@@ -277,7 +296,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
 }
 
 export function consulServiceRemoveScript(): string {
-    return renderScript("consul-service-remove", { CONFIG_DIR: CONSUL_CONFIG_DIR, DATA_DIR: CONSUL_DATA_DIR });
+    return renderScript("consul-service-remove", { CONFIG_DIR: CONSUL_CONFIG_DIR, DATA_DIR: CONSUL_DATA_DIR, TLS_DIR: CONSUL_TLS_DIR });
 }
 
 /** Consul's members table, as printed by `consul members` (name, address, status, type). */

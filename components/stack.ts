@@ -7,7 +7,7 @@ import { DockerDaemon } from "./dockerDaemon";
 import { CertificateAuthority } from "./certificateAuthority";
 import { Host } from "./host";
 import { LabHosts } from "./labHosts";
-import { uuidFromHex } from "./render";
+import { CONSUL_HTTPS_PORT, uuidFromHex } from "./render";
 import { Swarm } from "./swarm";
 
 export interface StackInputs {
@@ -84,6 +84,22 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         ? pulumi.secret(new random.RandomBytes("consul-acl-token", { length: 16 }).hex.apply(uuidFromHex))
         : undefined;
     const withRole = (role: Role) => settings.hosts.filter((h) => h.roles.includes(role));
+    const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
+    // Servers carry server.<dc>.consul (verify_server_hostname checks it), clients client.<dc>.consul.
+    const consulCa = settings.consul.tls
+        ? new CertificateAuthority("consul-tls", {
+              commonName: "consul-swarm Consul CA",
+              leaves: Object.fromEntries(
+                  consulAgents.map((h) => {
+                      const cn = `${h.roles.includes("consul-server") ? "server" : "client"}.${settings.datacenter}.consul`;
+                      return [
+                          `agent-${h.name}`,
+                          { commonName: cn, extendedKeyUsage: "serverAuth,clientAuth", subjectAltName: `DNS:${cn},DNS:localhost,IP:${h.address},IP:127.0.0.1` },
+                      ];
+                  }),
+              ),
+          })
+        : undefined;
     const agentArgs = (h: HostSpec) => ({
         host: hosts.get(h.name)!,
         datacenter: settings.datacenter,
@@ -91,6 +107,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         version: settings.consul.version,
         gossipKey,
         aclToken,
+        tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`] } : undefined,
         ui: settings.consul.ui,
         logLevel: settings.consul.logLevel,
         options: settings.consul.options,
@@ -135,6 +152,9 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         consulServers: Object.fromEntries(servers.map((s) => [s.nodeName, s.address])),
         consulHttpAddr,
         consulUiUrl: pulumi.interpolate`${consulHttpAddr}/ui/`,
+        /** HTTPS API (verify the server with consulCaCert). */
+        consulHttpsAddr: consulCa ? pulumi.interpolate`https://${cluster.seed.address}:${CONSUL_HTTPS_PORT}` : undefined,
+        consulCaCert: consulCa?.caCert,
         consulLeader: cluster.leader,
         consulMembers: cluster.members,
         dockerHosts: Object.fromEntries([...daemons].map(([name, d]) => [name, d.dockerHost])),

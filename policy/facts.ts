@@ -24,8 +24,8 @@ export const TYPES = {
 export const FACT_KEYS: Record<string, readonly string[]> = {
     [TYPES.host]: ["address", "port", "user"],
     [TYPES.dockerDaemon]: ["host", "tcpPort", "bindAddress", "tls"],
-    [TYPES.consulServer]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption", "acl"],
-    [TYPES.consulClient]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption", "acl"],
+    [TYPES.consulServer]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption", "acl", "tls"],
+    [TYPES.consulClient]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption", "acl", "tls"],
     [TYPES.consulCluster]: ["servers", "clients"],
     [TYPES.swarm]: ["managers", "agents"],
     [TYPES.labHosts]: ["subnet", "hosts"],
@@ -59,6 +59,8 @@ export interface ConsulAgentFacts {
     gossipEncryption: boolean;
     /** ACLs with default deny (the stack's management token). */
     acl: boolean;
+    /** TLS for RPC and HTTPS from the stack's CA. */
+    tls: boolean;
 }
 
 export interface ConsulClusterFacts {

@@ -7,10 +7,15 @@ chown consul:consul "$DATA_DIR"
 chmod 0750 "$DATA_DIR"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The config arrives on stdin: it holds the gossip key, which never touches a command line.
+# The config arrives on stdin (it holds the gossip key and the ACL token, which never touch a
+# command line), behind the agent's TLS material when TLS is on: CA, certificate, key, in PEM.
 umask 077
-cat > "$tmp/consul.json"
+awk -v d="$tmp" '
+  /^-----BEGIN / { n++; f = d "/pem" n }
+  f { print > f; if (/^-----END /) f = ""; next }
+  { print > (d "/consul.json") }'
 umask 022
+[ -s "$tmp/consul.json" ] || { echo "consul-swarm: no agent config on stdin" >&2; exit 3; }
 # With ACLs on, the stack's own checks on this host use the agent's token, from a root-only file
 # (read by the consul CLI through CONSUL_HTTP_TOKEN_FILE, never passed on a command line).
 agent_token=$(sed -n 's/^ *"agent": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/consul.json")
@@ -24,6 +29,21 @@ changed=no
 if ! cmp -s "$tmp/consul.json" "$CONFIG_DIR/consul.json"; then
   install -m 0640 -o root -g consul "$tmp/consul.json" "$CONFIG_DIR/consul.json"
   changed=yes
+fi
+if [ -e "$tmp/pem1" ]; then
+  mkdir -p "$TLS_DIR"
+  chown root:consul "$TLS_DIR"
+  chmod 0750 "$TLS_DIR"
+  for pair in pem1:ca.pem pem2:cert.pem pem3:key.pem; do
+    src="$tmp/${pair%%:*}" dst="$TLS_DIR/${pair#*:}"
+    [ -s "$src" ] || { echo "consul-swarm: the TLS material on stdin lacks ${pair#*:}" >&2; exit 3; }
+    if ! cmp -s "$src" "$dst"; then
+      install -m 0640 -o root -g consul "$src" "$dst"
+      changed=yes
+    fi
+  done
+else
+  rm -rf "$TLS_DIR"
 fi
 printf '%s' "$UNIT" > "$tmp/consul.service"
 if ! cmp -s "$tmp/consul.service" /etc/systemd/system/consul.service; then

@@ -7,6 +7,8 @@ import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as https from "node:https";
+import * as net from "node:net";
+import * as tls from "node:tls";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -74,6 +76,36 @@ function httpsGet(url: string, tls: { ca: string; cert?: string; key?: string })
         });
         req.on("error", reject);
         req.on("timeout", () => req.destroy(new Error("timeout")));
+    });
+}
+
+/**
+ * Talks to a Consul server's RPC port the way an agent would: a first byte that says plaintext
+ * (0x00) or TLS (0x03), then, for TLS, a handshake with the given client certificate (or none).
+ * "accepted" when the server keeps the connection for a second, "refused" when it closes it.
+ */
+function consulRpc(address: string, mode: "plain" | "tls", client: { ca: string; cert?: string; key?: string }): Promise<"accepted" | "refused"> {
+    return new Promise((resolve) => {
+        const sock = net.connect(8300, address, () => {
+            sock.write(Buffer.from([mode === "plain" ? 0x00 : 0x03]));
+            const conn: net.Socket =
+                mode === "plain" ? sock : tls.connect({ socket: sock, servername: "server.dc1.consul", ...client });
+            let done = false;
+            const finish = (r: "accepted" | "refused") => {
+                if (!done) {
+                    done = true;
+                    resolve(r);
+                    conn.destroy();
+                }
+            };
+            conn.on("error", () => finish("refused"));
+            conn.on("close", () => finish("refused"));
+            conn.on("data", () => undefined);
+            // With TLS 1.3 the server checks the client's certificate after the client's handshake
+            // ends: a refusal arrives as an alert shortly after.
+            setTimeout(() => finish(conn.destroyed ? "refused" : "accepted"), 1500);
+        });
+        sock.on("error", () => resolve("refused"));
     });
 }
 
@@ -189,6 +221,21 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         }
         const wrong = await http(`${seed}/v1/kv/e2e/check`, { headers: { "X-Consul-Token": "00000000-0000-4000-8000-000000000000" } });
         assert.equal(wrong.status, 403);
+    });
+
+    it("Consul TLS: HTTPS with the stack's CA, and RPC only with a certificate from that CA", async () => {
+        const ca = String(outputs.consulCaCert.value);
+        for (const h of HOSTS) {
+            assert.match(await httpsGet(`https://${h.address}:8501/v1/status/leader`, { ca }), /^"10\.214\.0\.11[123]:8300"$/, `HTTPS on ${h.name}`);
+        }
+        assert.equal(outputs.consulHttpsAddr.value, `https://${HOSTS[0].address}:8501`);
+        const agent = { cert: onHost("consul01", "cat /etc/consul.d/tls/cert.pem"), key: onHost("consul01", "cat /etc/consul.d/tls/key.pem") };
+        for (const h of HOSTS) {
+            assert.equal(await consulRpc(h.address, "plain", { ca }), "refused", `plaintext RPC to ${h.name}`);
+            assert.equal(await consulRpc(h.address, "tls", { ca }), "refused", `TLS RPC without a client certificate to ${h.name}`);
+            assert.equal(await consulRpc(h.address, "tls", { ca, ...agent }), "accepted", `TLS RPC with the CA's certificate to ${h.name}`);
+        }
+        assert.equal(onHost("consul01", "stat -c %a /etc/consul.d/tls/key.pem").trim(), "640");
     });
 
     it("gossip is encrypted with the stack's key", () => {

@@ -27,7 +27,7 @@ before(async () => {
                 if (args.type === TYPES.remoteCommand || args.type === TYPES.localCommand) {
                     state.stdout = "os_id=debian\nos_version=12\ninit=systemd\nleader=10.0.0.1:8300\n";
                 }
-                if (args.type === TYPES.localCommand && args.name.startsWith("docker-tls-")) {
+                if (args.type === TYPES.localCommand && /^(docker|consul)-tls-/.test(args.name)) {
                     const pem = (kind: string) => `-----BEGIN ${kind}-----\nx\n-----END ${kind}-----\n`;
                     state.stdout = pem("CERTIFICATE") + pem("EC PRIVATE KEY");
                 }

@@ -170,11 +170,28 @@ describe("Consul config", () => {
         const script = loadScript("consul-service").split("\n").filter((l) => l.startsWith("agent_token=")).join("\n");
         assert.equal(sh(`tmp=$(mktemp -d); cat > "$tmp/consul.json"; ${script}; printf '%s' "$agent_token"`, cfg), t);
     });
+    it("TLS: RPC verified both ways with server hostnames, HTTPS on 8501", () => {
+        const c = JSON.parse(consulAgentConfig({ ...base, tls: true }));
+        assert.deepEqual(c.ports, { https: 8501 });
+        assert.deepEqual(c.tls.internal_rpc, { verify_incoming: true, verify_server_hostname: true });
+        assert.equal(c.tls.defaults.verify_outgoing, true);
+        assert.equal(c.tls.defaults.ca_file, "/etc/consul.d/tls/ca.pem");
+        assert.equal(JSON.parse(consulAgentConfig(base)).tls, undefined);
+    });
+    it("splits its stdin into the TLS material and the config", () => {
+        const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
+        const cfg = consulAgentConfig(base);
+        const split = loadScript("consul-service").split("\n");
+        const start = split.findIndex((l) => l.startsWith("awk -v d="));
+        const awk = split.slice(start, start + 4).join("\n");
+        const out = sh(`tmp=$(mktemp -d); ${awk}; cat "$tmp/pem1" "$tmp/pem2" "$tmp/pem3" | grep -v -- -----; echo ==; cat "$tmp/consul.json"`, pem("CERTIFICATE", "CA") + pem("CERTIFICATE", "AGENT") + pem("EC PRIVATE KEY", "KEY") + cfg);
+        assert.equal(out, `CA\nAGENT\nKEY\n==\n${cfg}`);
+    });
     it("bootstraps only on the first start, and reads its config from stdin", () => {
         const s = consulServiceScript({ nodeName: "consulsvr", bootstrap: true, waitSeconds: 60, binarySha256: "ab" });
         assert.match(s, /BOOTSTRAP='yes'/);
         assert.match(s, /if \[ "\$BOOTSTRAP" = yes \] && \[ ! -e "\$DATA_DIR\/raft\/raft.db" \]; then/);
-        assert.match(s, /cat > "\$tmp\/consul.json"/);
+        assert.match(s, /\{ print > \(d "\/consul.json"\) \}/);
         assert.match(consulServiceScript({ nodeName: "consul01", bootstrap: false, waitSeconds: 60, binarySha256: "ab" }), /BOOTSTRAP='no'/);
     });
 });

@@ -43,7 +43,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     if (type === "random:index/randomBytes:RandomBytes") {
         return { ...inputs, base64: Buffer.alloc(inputs.length, 1).toString("base64"), hex: "ab".repeat(inputs.length) };
     }
-    if (type === "command:local:Command" && name.startsWith("docker-tls-")) {
+    if (type === "command:local:Command" && /^(docker|consul)-tls-/.test(name)) {
         const pem = (kind: string) => `-----BEGIN ${kind}-----\n${name}\n-----END ${kind}-----\n`;
         return { ...inputs, stdout: pem("CERTIFICATE") + pem("EC PRIVATE KEY") };
     }
@@ -102,6 +102,8 @@ async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
         gossipKeySecret: await pulumi.isSecret(outputs.gossipKey),
         dockerTlsSecret: outputs.dockerTls ? await pulumi.isSecret(outputs.dockerTls) : undefined,
         aclToken: outputs.aclBootstrapToken ? await promiseOf(outputs.aclBootstrapToken) : undefined,
+        consulCaCert: outputs.consulCaCert ? await promiseOf(outputs.consulCaCert) : undefined,
+        consulHttpsAddr: outputs.consulHttpsAddr ? await promiseOf(outputs.consulHttpsAddr) : undefined,
         aclTokenSecret: outputs.aclBootstrapToken ? await pulumi.isSecret(outputs.aclBootstrapToken) : undefined,
     };
     let n = -1;
@@ -211,7 +213,7 @@ describe("the tutorial's three hosts", () => {
     });
 
     it("gives the Docker API TLS by default: a CA, a server pair per host, a client pair, all on stdin", () => {
-        const local = g.regs.filter((r) => r.type === "command:local:Command").map((r) => r.name).sort();
+        const local = g.regs.filter((r) => r.type === "command:local:Command" && r.name.startsWith("docker-tls-")).map((r) => r.name).sort();
         assert.deepEqual(local, ["docker-tls-ca", "docker-tls-client", "docker-tls-server-consul01", "docker-tls-server-consul02", "docker-tls-server-consulsvr"]);
         assert.match(String(need("docker-tls-server-consul01").inputs.create), /SAN='IP:10.0.0.2,DNS:consul01,IP:127.0.0.1,DNS:localhost'/);
         assert.ok(isSecretValue(need("docker-tls-server-consul01").inputs.stdin), "the CA key reaches openssl on stdin, as a secret");
@@ -220,6 +222,15 @@ describe("the tutorial's three hosts", () => {
         assert.match(String(config.inputs.create), /TLS='yes'/);
         assert.ok(isSecretValue(config.inputs.stdin), "the server key reaches the host on stdin, as a secret");
         assert.ok(g.values.dockerTlsSecret, "the client material is a secret output");
+    });
+
+    it("gives Consul TLS from its own CA: server.<dc>.consul certificates, delivered with the config on stdin", () => {
+        const leaves = g.regs.filter((r) => r.type === "command:local:Command" && r.name.startsWith("consul-tls-")).map((r) => r.name).sort();
+        assert.deepEqual(leaves, ["consul-tls-agent-consul01", "consul-tls-agent-consul02", "consul-tls-agent-consulsvr", "consul-tls-ca"]);
+        assert.match(String(need("consul-tls-agent-consul01").inputs.create), /CN='server.dc1.consul'/);
+        assert.match(String(need("consul-tls-agent-consul01").inputs.create), /SAN='DNS:server.dc1.consul,DNS:localhost,IP:10.0.0.2,IP:127.0.0.1'/);
+        assert.ok(g.values.consulCaCert?.includes("BEGIN CERTIFICATE"));
+        assert.equal(g.values.consulHttpsAddr, "https://10.0.0.1:8501");
     });
 
     it("turns ACLs on with the stack's own token, a secret that reaches hosts on stdin only", () => {
