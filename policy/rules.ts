@@ -196,12 +196,17 @@ export function consulServerQuorumDev(name = "consul-server-quorum-dev", enforce
     return serverCountPolicy(true, name, enforcementLevel);
 }
 
-/** Gossip encryption on every agent, outside dev stacks. */
-export function gossipEncryption(name = "gossip-encryption", enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+/** A protection every Consul agent must have outside dev stacks (one boolean fact of the agent). */
+function agentProtection(
+    fact: "gossipEncryption" | "acl" | "tls",
+    name: string,
+    enforcementLevel: EnforcementLevel,
+    description: string,
+    message: (agent: string) => string,
+): StackValidationPolicy {
     return {
         name,
-        description:
-            "Outside dev stacks every Consul agent must encrypt its gossip traffic with a gossip key, so that nobody on the network can read or forge cluster membership.",
+        description,
         enforcementLevel,
         configSchema: { properties: devStacksSchema },
         validateStack: (args, report) => {
@@ -210,17 +215,49 @@ export function gossipEncryption(name = "gossip-encryption", enforcementLevel: E
                 args.notApplicable(`a dev stack: ${reason}`);
             }
             for (const a of consulAgents(args.resources)) {
-                if (a.p.gossipEncryption === true || isUnknown(a.p.gossipEncryption)) {
+                const v = (a.p as Record<string, unknown>)[fact];
+                if (v === true || isUnknown(v)) {
                     continue;
                 }
-                report(
-                    `Consul agent ${a.label} (${a.r.name}) gossips without encryption. ` +
-                        "Give every ConsulServer and ConsulClient a gossipKey (the stack passes the RandomBytes gossip-key's base64 output).",
-                    a.r.urn,
-                );
+                report(message(`${a.label} (${a.r.name})`), a.r.urn);
             }
         },
     };
+}
+
+/** Gossip encryption on every agent, outside dev stacks. */
+export function gossipEncryption(name = "gossip-encryption", enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+    return agentProtection(
+        "gossipEncryption",
+        name,
+        enforcementLevel,
+        "Outside dev stacks every Consul agent must encrypt its gossip traffic with a gossip key, so that nobody on the network can read or forge cluster membership.",
+        (agent) =>
+            `Consul agent ${agent} gossips without encryption. ` +
+            "Give every ConsulServer and ConsulClient a gossipKey (the stack passes the RandomBytes gossip-key's base64 output).",
+    );
+}
+
+/** ACLs with default deny on every agent, outside dev stacks. */
+export function consulAcl(name = "consul-acl", enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+    return agentProtection(
+        "acl",
+        name,
+        enforcementLevel,
+        "Outside dev stacks every Consul agent must enforce ACLs with default deny, so that whoever reaches the HTTP API cannot read or change the catalog and KV (the swarm's join tokens live there).",
+        (agent) => `Consul agent ${agent} runs without ACLs. Remove consul.acl: false from the stack config (the stack then makes the management token itself).`,
+    );
+}
+
+/** TLS for RPC and HTTPS on every agent, outside dev stacks. */
+export function consulTls(name = "consul-tls", enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+    return agentProtection(
+        "tls",
+        name,
+        enforcementLevel,
+        "Outside dev stacks every Consul agent must use TLS from the stack's CA for RPC (verified both ways) and offer HTTPS, so that only agents holding a certificate from that CA can talk to the servers.",
+        (agent) => `Consul agent ${agent} runs without TLS. Remove consul.tls: false from the stack config (the stack then makes the CA and the certificates itself).`,
+    );
 }
 
 // ---- per-resource rules -----------------------------------------------------------------------
@@ -585,6 +622,8 @@ export function allPolicies(): Policy[] {
         consulServerQuorumDev(),
         dockerApiTls(),
         gossipEncryption(),
+        consulAcl(),
+        consulTls(),
         consulVersionPinned(),
         uniqueNodes(),
         swarmAgentsHaveManager(),

@@ -270,6 +270,8 @@ export function tutorialStack(opts: TutorialOptions & { preview?: boolean } = {}
             version: "1.14.11",
             install,
             gossipEncryption: true,
+            acl: true,
+            tls: true,
         });
         s.add(TYPES.remoteCommand, `${name}-install`, { connection: connection(h.address), create: "install consul", update: "install consul", delete: "uninstall", stdout: u("") }, { parent: name });
         s.add(

@@ -44,12 +44,18 @@ describe("the policy pack", () => {
         });
     }
 
-    it("makes the Docker API rule advisory for the tutorial and the lab, and nothing else", () => {
-        for (const file of ["tutorial.json", "lab.json"]) {
+    it("makes the tutorial's unprotected mode advisory (Docker without TLS, Consul without ACLs or TLS), and nothing else", () => {
+        const level = (v: any) => (typeof v === "string" ? v : v.enforcementLevel);
+        const expected: Record<string, string[]> = {
+            "tutorial.json": ["docker-api-tls", "consul-acl", "consul-tls"],
+            "lab.json": ["docker-api-tls"],
+        };
+        for (const [file, rules] of Object.entries(expected)) {
             const cfg = JSON.parse(fs.readFileSync(path.join(root, "config", file), "utf8"));
-            const level = (v: any) => (typeof v === "string" ? v : v.enforcementLevel);
-            assert.deepEqual(Object.keys(cfg), ["docker-api-tls"], file);
-            assert.equal(level(cfg["docker-api-tls"]), "advisory", file);
+            assert.deepEqual(Object.keys(cfg), rules, file);
+            for (const r of rules) {
+                assert.equal(level(cfg[r]), "advisory", `${file}: ${r}`);
+            }
         }
     });
 });

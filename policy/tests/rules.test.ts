@@ -10,6 +10,8 @@ import {
     devStackReason,
     dockerApiTls,
     gossipEncryption,
+    consulAcl,
+    consulTls,
     noPlaintextSecrets,
     swarmAgentsHaveManager,
     swarmManagersOdd,
@@ -191,6 +193,30 @@ describe("gossip-encryption", () => {
         assert.match((await runStackPolicy(policy, s)).notApplicable ?? "", /dev/);
     });
 });
+
+for (const [rule, fact, pattern] of [
+    [consulAcl, "acl", /Consul agent consul01 \(consul01-consul\) runs without ACLs\. Remove consul\.acl: false/],
+    [consulTls, "tls", /Consul agent consul01 \(consul01-consul\) runs without TLS\. Remove consul\.tls: false/],
+] as const) {
+    const policy = rule();
+    describe(policy.name, () => {
+        it(`passes when every agent has ${fact} on`, async () => {
+            assertPasses(await runStackPolicy(policy, tutorialStack()));
+        });
+        it(`fails on an agent with ${fact} off`, async () => {
+            const s = tutorialStack();
+            s.get("consul01-consul").props[fact] = false;
+            const o = await runStackPolicy(policy, s);
+            assertViolation(o, [pattern]);
+            assert.equal(o.violations[0].urn, s.urn("consul01-consul"));
+        });
+        it("does not apply to the dev stack", async () => {
+            const s = tutorialStack({ stack: "dev" });
+            s.get("consul01-consul").props[fact] = false;
+            assert.match((await runStackPolicy(policy, s)).notApplicable ?? "", /dev/);
+        });
+    });
+}
 
 describe("consul-version-pinned", () => {
     const policy = consulVersionPinned();

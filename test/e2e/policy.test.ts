@@ -224,6 +224,26 @@ describe("the policy pack on the stack's own program", { timeout: 15 * 60 * 1000
         assertFailsOn(o, "docker-api-tls", [/Docker on consulsvr exposes its API on tcp:\/\/0\.0\.0\.0:2375 without TLS/, /Set docker\.bindAddress to 127\.0\.0\.1/]);
     });
 
+    it("flags the tutorial's unprotected mode (no Docker TLS, no Consul ACLs, no Consul TLS) outside dev", async () => {
+        const stack = await exampleStack("unprotected");
+        await stack.setConfig("consul-swarm:consul", {
+            value: JSON.stringify({
+                version: "1.14.11",
+                install: { url: "https://releases.hashicorp.com/consul/1.14.11/consul_1.14.11_linux_amd64.zip", sha256: "ab".repeat(32) },
+                acl: false,
+                tls: false,
+            }),
+        });
+        const o = await preview(stack);
+        assert.equal(o.ok, false, show(o));
+        assert.deepEqual(mandatory(o), ["consul-acl", "consul-tls", "docker-api-tls"], show(o));
+        const messages = o.events.map((e) => e.message).join("\n");
+        assert.match(messages, /runs without ACLs\. Remove consul\.acl: false/);
+        assert.match(messages, /runs without TLS\. Remove consul\.tls: false/);
+        // The same stack with the tutorial's policy config: the three are advisories, the preview passes.
+        assertPasses(await preview(stack, policyConfig("tutorial.json")), ["docker-api-tls", "consul-acl", "consul-tls"]);
+    });
+
     it("fails consul-server-quorum with two Consul servers", async () => {
         const o = await preview(await exampleStack("two-servers", TWO_SERVERS), policyConfig("tutorial.json"));
         assertFailsOn(o, "consul-server-quorum", [/Datacenter dc1 has 2 Consul server\(s\) \(consul01 and consulsvr\): quorum is 2/, /at least 3, the consul-server role/]);
@@ -281,7 +301,7 @@ describe("the policy pack on hand-wired components (test/e2e/fixtures/policy/pro
     ];
 
     it("passes the fault-free wiring (with the tutorial's policy config)", async () => {
-        assertPasses(await preview(await fixtureStack("none"), policyConfig("tutorial.json")), ["docker-api-tls"]);
+        assertPasses(await preview(await fixtureStack("none"), policyConfig("tutorial.json")), ["docker-api-tls", "consul-acl", "consul-tls"]);
     });
 
     for (const [fault, policy, patterns] of cases) {
