@@ -163,10 +163,8 @@ function serviceCommand(
 export class ConsulServer extends pulumi.ComponentResource {
     static readonly type = "consul-swarm:consul:ConsulServer";
 
-    readonly nodeName: string;
-    readonly address: pulumi.Output<string>;
-    readonly machine: pulumi.Output<string>;
-    readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+    /** The host the agent runs on (its name is the node name; its connection, address, identity). */
+    readonly host: Host;
     readonly bootstrap: boolean;
     readonly install: command.remote.Command;
     /** The step that (re)starts the agent: the join step and the next server's restart wait for it. */
@@ -178,10 +176,7 @@ export class ConsulServer extends pulumi.ComponentResource {
         }
         const facts = agentFacts(args, true, args.bootstrap ?? false, args.bootstrapExpect);
         super(ConsulServer.type, name, facts, opts);
-        this.nodeName = args.host.name;
-        this.address = args.host.address;
-        this.connection = args.host.connection;
-        this.machine = args.host.machine;
+        this.host = args.host;
         this.bootstrap = args.bootstrap ?? false;
         const sha = binarySha256(args.install);
         this.install = installCommand(this, name, args, sha);
@@ -197,19 +192,14 @@ export class ConsulServer extends pulumi.ComponentResource {
 export class ConsulClient extends pulumi.ComponentResource {
     static readonly type = "consul-swarm:consul:ConsulClient";
 
-    readonly nodeName: string;
-    readonly address: pulumi.Output<string>;
-    readonly machine: pulumi.Output<string>;
-    readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+    /** The host the agent runs on (its name is the node name; its connection, address, identity). */
+    readonly host: Host;
     readonly service: command.remote.Command;
 
     constructor(name: string, args: ConsulAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         const facts = agentFacts(args, false, false, undefined);
         super(ConsulClient.type, name, facts, opts);
-        this.nodeName = args.host.name;
-        this.address = args.host.address;
-        this.connection = args.host.connection;
-        this.machine = args.host.machine;
+        this.host = args.host;
         const sha = binarySha256(args.install);
         const install = installCommand(this, name, args, sha);
         this.service = serviceCommand(this, name, args, install, sha, undefined);

@@ -33,17 +33,17 @@ export class ConsulCluster extends pulumi.ComponentResource {
             throw new Error(`ConsulCluster ${name}: no servers`);
         }
         const clients = args.clients ?? [];
-        const facts = { servers: args.servers.map((s) => s.nodeName), clients: clients.map((c) => c.nodeName) };
+        const facts = { servers: args.servers.map((s) => s.host.name), clients: clients.map((c) => c.host.name) };
         super(ConsulCluster.type, name, facts, opts);
         this.seed = args.servers.find((s) => s.bootstrap) ?? args.servers[0];
         const seedHost = this.seed;
         const others = [...args.servers, ...clients].filter((a) => a !== seedHost);
         const everyService = [...args.servers, ...clients].map((a) => a.service);
-        const joinAddresses = pulumi.all(others.map((a) => a.address)).apply((a) => [...a].sort());
+        const joinAddresses = pulumi.all(others.map((a) => a.host.address)).apply((a) => [...a].sort());
         // A new set of agents, or a new machine behind one of them, joins and verifies again.
-        const membership = [joinAddresses, pulumi.all([...args.servers, ...clients].map((a) => a.machine))];
+        const membership = [joinAddresses, pulumi.all([...args.servers, ...clients].map((a) => a.host.machine))];
 
-        const connection = seedHost.connection;
+        const connection = seedHost.host.connection;
         const wait = args.verifyTimeoutSeconds ?? 180;
         this.join = new command.remote.Command(
             `${name}-join`,

@@ -131,7 +131,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
     );
 
     const cluster = new ConsulCluster("consul", { servers, clients });
-    const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.address}:8500`;
+    const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.host.address}:8500`;
 
     const swarmMember = (h: HostSpec) => ({ host: hosts.get(h.name)!, daemon: daemons.get(h.name)! });
     const swarm =
@@ -149,11 +149,11 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
 
     return {
         datacenter: settings.datacenter,
-        consulServers: Object.fromEntries(servers.map((s) => [s.nodeName, s.address])),
+        consulServers: Object.fromEntries(servers.map((s) => [s.host.name, s.host.address])),
         consulHttpAddr,
         consulUiUrl: pulumi.interpolate`${consulHttpAddr}/ui/`,
         /** HTTPS API (verify the server with consulCaCert). */
-        consulHttpsAddr: consulCa ? pulumi.interpolate`https://${cluster.seed.address}:${CONSUL_HTTPS_PORT}` : undefined,
+        consulHttpsAddr: consulCa ? pulumi.interpolate`https://${cluster.seed.host.address}:${CONSUL_HTTPS_PORT}` : undefined,
         consulCaCert: consulCa?.caCert,
         consulLeader: cluster.leader,
         consulMembers: cluster.members,
