@@ -8,76 +8,12 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { validateConfig, resolveInstall, RawConfig } from "../../components/config";
+import { isSecretValue, recordingMocks, Registration, settled } from "./recordingMocks";
 
-interface Registration {
-    type: string;
-    name: string;
-    parent: string;
-    deps: string[];
-    deleteBeforeReplace: boolean;
-    inputs: Record<string, unknown>;
-}
-
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const registrations: Registration[] = [];
-
-function nameOfUrn(urn: string): string {
-    return urn.slice(urn.lastIndexOf("::") + 2);
-}
-
-/** What a resource "returns" in the mocks: the outputs the real providers would give. */
-function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
-    if (type === "command:remote:Command" && name.endsWith("-facts")) {
-        const host = name.replace(/-facts$/, "");
-        return { ...inputs, stdout: `os_id=debian\nos_version=12\ninit=systemd\nhostname=${host}\n` };
-    }
-    if (type === "command:remote:Command" && name === "consul-verify") {
-        return {
-            ...inputs,
-            stdout: "leader=10.0.0.1:8300\nmember=consulsvr 10.0.0.1:8301 alive server\nmember=consul01 10.0.0.2:8301 alive server\n",
-        };
-    }
-    if (type === "command:remote:Command" && name === "swarm-verify") {
-        return { ...inputs, stdout: "node=consulsvr Ready Active Leader\nnode=consul01 Ready Active \n" };
-    }
-    if (type === "random:index/randomBytes:RandomBytes") {
-        return { ...inputs, base64: Buffer.alloc(inputs.length, 1).toString("base64"), hex: "ab".repeat(inputs.length) };
-    }
-    if (type === "command:local:Command" && /^(docker|consul)-tls-/.test(name)) {
-        const pem = (kind: string) => `-----BEGIN ${kind}-----\n${name}\n-----END ${kind}-----\n`;
-        return { ...inputs, stdout: pem("CERTIFICATE") + pem("EC PRIVATE KEY") };
-    }
-    if (type === "command:local:Command") {
-        return { ...inputs, stdout: "progress\nconsul-swarm-lab:0123456789ab\n" };
-    }
-    return { ...inputs };
-}
+let registrations: Registration[] = [];
 
 before(async () => {
-    await pulumi.runtime.setMocks(
-        {
-            newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
-            call: (args) => {
-                throw new Error(`unexpected call to ${args.token}`);
-            },
-        },
-        "consul-swarm",
-        "test",
-        false,
-    );
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, cb: any) => {
-        registrations.push({
-            type: req.getType(),
-            name: req.getName(),
-            parent: req.getParent() ? nameOfUrn(req.getParent()) : "",
-            deps: req.getDependenciesList().map(nameOfUrn),
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-            inputs: req.getObject()?.toJavaScript() ?? {},
-        });
-        return register(req, cb);
-    };
+    registrations = await recordingMocks("test");
 });
 
 function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
@@ -106,19 +42,12 @@ async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
         consulHttpsAddr: outputs.consulHttpsAddr ? await promiseOf(outputs.consulHttpsAddr) : undefined,
         aclTokenSecret: outputs.aclBootstrapToken ? await pulumi.isSecret(outputs.aclBootstrapToken) : undefined,
     };
-    let n = -1;
-    while (n !== registrations.length) {
-        n = registrations.length;
-        await new Promise((r) => setTimeout(r, 50));
-    }
+    await settled(registrations);
     const regs = registrations.slice(start);
     const byName = new Map(regs.map((r) => [r.name, r]));
     return { regs, byName, values, outputs };
 }
 
-function isSecretValue(v: unknown): boolean {
-    return typeof v === "object" && v !== null && Object.values(v as object).includes(SECRET_SIG);
-}
 
 const tutorial: RawConfig = {
     hosts: [
