@@ -17,8 +17,8 @@ export interface ConsulAgentArgs {
     install: ConsulInstall & { kind: "url" | "file" };
     /** Gossip encryption key; reaches the host on stdin only. */
     gossipKey?: pulumi.Input<string>;
-    /** ACLs with default deny: the stack's management token (a secret; on stdin only). */
-    aclToken?: pulumi.Input<string>;
+    /** ACLs with default deny: the management and agent tokens (secrets; on stdin only). */
+    acl?: { managementToken: pulumi.Input<string>; agentToken: pulumi.Input<string> };
     /** TLS: the CA and this agent's certificate pair (the key a secret; on stdin only). */
     tls?: { caCert: pulumi.Input<string>; pair: TlsPair };
     ui?: boolean;
@@ -52,7 +52,7 @@ function agentFacts(args: ConsulAgentArgs, server: boolean, bootstrap: boolean, 
         version: args.version,
         install: args.install.kind === "url" ? { kind: "url", url: args.install.url, sha256: args.install.sha256 } : { kind: "file" },
         gossipEncryption: args.gossipKey !== undefined,
-        acl: args.aclToken !== undefined,
+        acl: args.acl !== undefined,
         tls: args.tls !== undefined,
     };
 }
@@ -112,8 +112,8 @@ function serviceCommand(
     server: { bootstrap: boolean; bootstrapExpect?: number } | undefined,
 ): command.remote.Command {
     const config = pulumi
-        .all([args.datacenter, args.host.address, args.gossipKey, args.aclToken])
-        .apply(([datacenter, address, encrypt, aclToken]) =>
+        .all([args.datacenter, args.host.address, args.gossipKey, args.acl?.managementToken, args.acl?.agentToken])
+        .apply(([datacenter, address, encrypt, managementToken, agentToken]) =>
             consulAgentConfig({
                 datacenter,
                 nodeName: args.host.name,
@@ -123,7 +123,7 @@ function serviceCommand(
                 ui: args.ui ?? true,
                 logLevel: args.logLevel ?? "INFO",
                 encrypt,
-                aclToken,
+                acl: managementToken !== undefined && agentToken !== undefined ? { managementToken, agentToken } : undefined,
                 tls: args.tls !== undefined,
                 options: args.options,
             }),
@@ -146,7 +146,7 @@ function serviceCommand(
             // line, and pulumi.secret keeps them encrypted in state.
             stdin: args.tls
                 ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.pair.cert}${args.tls.pair.key}${config}`)
-                : args.gossipKey === undefined && args.aclToken === undefined
+                : args.gossipKey === undefined && args.acl === undefined
                   ? config
                   : pulumi.secret(config),
             // Only a new machine replaces this step: a config change updates it in place.

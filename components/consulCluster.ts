@@ -1,13 +1,15 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulClient, ConsulServer } from "./consulAgent";
-import { ConsulMember, CONSUL_CONFIG_DIR, CONSUL_TOKEN_FILE, parseClusterStatus, renderScript } from "./render";
+import { ConsulMember, CONSUL_AGENT_POLICY_RULES, CONSUL_CONFIG_DIR, CONSUL_TOKEN_FILE, parseClusterStatus, renderScript } from "./render";
 
 export interface ConsulClusterArgs {
     servers: ConsulServer[];
     clients?: ConsulClient[];
     /** Bound on the wait for a leader, the peers and the members, in seconds. */
     verifyTimeoutSeconds?: number;
+    /** With ACLs on: the agents' token, created here with its policy (a secret; on stdin only). */
+    agentToken?: pulumi.Input<string>;
 }
 
 /**
@@ -57,6 +59,26 @@ export class ConsulCluster extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: everyService },
         );
+        // With ACLs, agents register only once their token exists: make it before verifying.
+        const aclAgent =
+            args.agentToken === undefined
+                ? undefined
+                : new command.remote.Command(
+                      `${name}-acl-agent`,
+                      {
+                          connection,
+                          addPreviousOutputInEnv: false,
+                          create: renderScript("consul-acl-agent", {
+                              POLICY: "consul-swarm-agent",
+                              RULES: CONSUL_AGENT_POLICY_RULES,
+                              TOKEN_FILE: CONSUL_TOKEN_FILE,
+                              WAIT_SECONDS: wait,
+                          }),
+                          stdin: pulumi.secret(args.agentToken),
+                          triggers: membership,
+                      },
+                      { parent: this, dependsOn: [this.join] },
+                  );
         this.verify = new command.remote.Command(
             `${name}-verify`,
             {
@@ -71,7 +93,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                 }),
                 triggers: membership,
             },
-            { parent: this, dependsOn: [this.join] },
+            { parent: this, dependsOn: [aclAgent ?? this.join] },
         );
         const status = this.verify.stdout.apply(parseClusterStatus);
         this.leader = status.apply((s) => s.leader);

@@ -174,10 +174,10 @@ export interface ConsulAgentConfigArgs {
     /** Gossip encryption key (a secret: the rendered file travels on stdin only). */
     encrypt?: string;
     /**
-     * ACLs with default deny. The stack's management token (a secret) is every agent's token,
-     * and the servers' initial management token.
+     * ACLs with default deny: the management token (servers only, as initial_management) and the
+     * agents' least-privilege token (secrets, like the whole file).
      */
-    aclToken?: string;
+    acl?: { managementToken: string; agentToken: string };
     /** TLS from the stack's CA (files in CONSUL_TLS_DIR): RPC verified both ways, HTTPS on 8501. */
     tls?: boolean;
     options?: Record<string, unknown>;
@@ -234,12 +234,12 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
             internal_rpc: { verify_incoming: true, verify_server_hostname: true },
         };
     }
-    if (a.aclToken !== undefined) {
+    if (a.acl !== undefined) {
         cfg.acl = {
             default_policy: "deny",
             enable_token_persistence: true,
             enabled: true,
-            tokens: a.server ? { agent: a.aclToken, initial_management: a.aclToken } : { agent: a.aclToken },
+            tokens: a.server ? { agent: a.acl.agentToken, initial_management: a.acl.managementToken } : { agent: a.acl.agentToken },
         };
     }
     const sorted = Object.fromEntries(Object.keys(cfg).sort().map((k) => [k, cfg[k]]));
@@ -294,6 +294,9 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
         ["consul-lib"],
     );
 }
+
+/** The agents' ACL policy: register their own node, read services (Consul's documented agent policy). */
+export const CONSUL_AGENT_POLICY_RULES = 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\n';
 
 export function consulServiceRemoveScript(): string {
     return renderScript("consul-service-remove", { CONFIG_DIR: CONSUL_CONFIG_DIR, DATA_DIR: CONSUL_DATA_DIR, TLS_DIR: CONSUL_TLS_DIR });

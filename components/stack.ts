@@ -83,6 +83,11 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
     const aclToken = settings.consul.acl
         ? pulumi.secret(new random.RandomBytes("consul-acl-token", { length: 16 }).hex.apply(uuidFromHex))
         : undefined;
+    // The agents' own token: least privilege (register their node, read services), never the management one.
+    const agentToken = settings.consul.acl
+        ? pulumi.secret(new random.RandomBytes("consul-agent-token", { length: 16 }).hex.apply(uuidFromHex))
+        : undefined;
+    const acl = aclToken && agentToken ? { managementToken: aclToken, agentToken } : undefined;
     const withRole = (role: Role) => settings.hosts.filter((h) => h.roles.includes(role));
     const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
     // Servers carry server.<dc>.consul (verify_server_hostname checks it), clients client.<dc>.consul.
@@ -106,7 +111,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         install,
         version: settings.consul.version,
         gossipKey,
-        aclToken,
+        acl,
         tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`] } : undefined,
         ui: settings.consul.ui,
         logLevel: settings.consul.logLevel,
@@ -130,7 +135,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         (h) => new ConsulClient(`${h.name}-consul`, { ...agentArgs(h), restartAfter: servers.map((s) => s.service) }),
     );
 
-    const cluster = new ConsulCluster("consul", { servers, clients });
+    const cluster = new ConsulCluster("consul", { servers, clients, agentToken });
     const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.host.address}:8500`;
 
     const swarmMember = (h: HostSpec) => ({ host: hosts.get(h.name)!, daemon: daemons.get(h.name)! });

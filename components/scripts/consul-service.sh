@@ -16,11 +16,13 @@ awk -v d="$tmp" '
   { print > (d "/consul.json") }'
 umask 022
 [ -s "$tmp/consul.json" ] || { echo "consul-swarm: no agent config on stdin" >&2; exit 3; }
-# With ACLs on, the stack's own checks on this host use the agent's token, from a root-only file
-# (read by the consul CLI through CONSUL_HTTP_TOKEN_FILE, never passed on a command line).
-agent_token=$(sed -n 's/^ *"agent": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/consul.json")
-if [ -n "$agent_token" ]; then
-  (umask 077 && printf '%s' "$agent_token" > "$TOKEN_FILE")
+# With ACLs on, the stack's own checks on this host use a token from a root-only file (read by the
+# consul CLI through CONSUL_HTTP_TOKEN_FILE, never passed on a command line): on a server the
+# management token its config holds anyway, on a client its agent token.
+script_token=$(sed -n 's/^ *"initial_management": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/consul.json")
+[ -n "$script_token" ] || script_token=$(sed -n 's/^ *"agent": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/consul.json")
+if [ -n "$script_token" ]; then
+  (umask 077 && printf '%s' "$script_token" > "$TOKEN_FILE")
   export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"
 else
   rm -f "$TOKEN_FILE"

@@ -221,6 +221,14 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         }
         const wrong = await http(`${seed}/v1/kv/e2e/check`, { headers: { "X-Consul-Token": "00000000-0000-4000-8000-000000000000" } });
         assert.equal(wrong.status, 403);
+        // The agents run with a least-privilege token of their own, not the management token.
+        const agentToken = onHost("consul01", "jq -r .acl.tokens.agent /etc/consul.d/consul.json").trim();
+        assert.match(agentToken, /^[0-9a-f-]{36}$/);
+        assert.notEqual(agentToken, token);
+        const self = JSON.parse((await http(`${seed}/v1/acl/token/self`, { headers: { "X-Consul-Token": agentToken } })).body);
+        assert.deepEqual(self.Policies.map((p: { Name: string }) => p.Name), ["consul-swarm-agent"]);
+        const write = await http(`${seed}/v1/kv/e2e/check`, { method: "PUT", body: "x", headers: { "X-Consul-Token": agentToken } });
+        assert.equal(write.status, 403, "the agent token cannot write KV");
     });
 
     it("Consul TLS: HTTPS with the stack's CA, and RPC only with a certificate from that CA", async () => {

@@ -153,22 +153,24 @@ describe("Consul config", () => {
         assert.equal(plain.bootstrap_expect, undefined);
         assert.equal(plain.encrypt, undefined);
     });
-    it("turns ACLs on with default deny: the token is every agent's, and the servers' initial management token", () => {
-        const t = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
-        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, aclToken: t })).acl, {
+    const acl = { managementToken: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", agentToken: "11111111-2222-4333-8444-555555555555" };
+    it("turns ACLs on with default deny: servers hold the management token, every agent its own least-privilege token", () => {
+        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, acl })).acl, {
             default_policy: "deny",
             enable_token_persistence: true,
             enabled: true,
-            tokens: { agent: t, initial_management: t },
+            tokens: { agent: acl.agentToken, initial_management: acl.managementToken },
         });
-        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, server: false, aclToken: t })).acl.tokens, { agent: t });
+        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, server: false, acl })).acl.tokens, { agent: acl.agentToken }, "no management token on a client");
         assert.equal(uuidFromHex("ab".repeat(16)), "abababab-abab-4bab-abab-abababababab");
     });
-    it("takes the agent's token from its config into a root-only file for its own checks", () => {
-        const t = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
-        const cfg = consulAgentConfig({ ...base, aclToken: t });
-        const script = loadScript("consul-service").split("\n").filter((l) => l.startsWith("agent_token=")).join("\n");
-        assert.equal(sh(`tmp=$(mktemp -d); cat > "$tmp/consul.json"; ${script}; printf '%s' "$agent_token"`, cfg), t);
+    it("keeps a token for the stack's own checks in a root-only file: the management one on servers, the agent's on clients", () => {
+        const lines = loadScript("consul-service").split("\n");
+        const from = lines.findIndex((l) => l.startsWith("script_token="));
+        const script = lines.slice(from, from + 2).join("\n");
+        const extract = (cfg: string) => sh(`tmp=$(mktemp -d); cat > "$tmp/consul.json"; ${script}; printf '%s' "$script_token"`, cfg);
+        assert.equal(extract(consulAgentConfig({ ...base, acl })), acl.managementToken);
+        assert.equal(extract(consulAgentConfig({ ...base, server: false, acl })), acl.agentToken);
     });
     it("TLS: RPC verified both ways with server hostnames, HTTPS on 8501", () => {
         const c = JSON.parse(consulAgentConfig({ ...base, tls: true }));

@@ -81,7 +81,7 @@ describe("the tutorial's three hosts", () => {
         assert.equal(count("consul-swarm:consul:ConsulCluster"), 1);
         assert.equal(count("consul-swarm:swarm:Swarm"), 1);
         assert.equal(count("consul-swarm:lab:LabHosts"), 0, "real hosts get no lab");
-        assert.equal(count("random:index/randomBytes:RandomBytes"), 2, "one gossip key and one ACL token per stack");
+        assert.equal(count("random:index/randomBytes:RandomBytes"), 3, "one gossip key, one management token and one agent token per stack");
         assert.equal(count("command:remote:CopyToRemote"), 0, "a URL install copies nothing");
     });
 
@@ -100,7 +100,8 @@ describe("the tutorial's three hosts", () => {
             assertEdge(`${h}-consul-service`, `${h}-consul-install`);
             assertEdge("consul-join", `${h}-consul-service`);
         }
-        assertEdge("consul-verify", "consul-join");
+        assertEdge("consul-acl-agent", "consul-join");
+        assertEdge("consul-verify", "consul-acl-agent");
         assertEdge("swarm-init-consulsvr", "consul-verify");
         assertEdge("swarm-init-consulsvr", "consulsvr-docker-config");
         assertEdge("swarm-join-consul01", "swarm-init-consulsvr");
@@ -173,6 +174,8 @@ describe("the tutorial's three hosts", () => {
             assert.ok(!JSON.stringify(r.inputs.create ?? "").includes(String(g.values.aclToken)), `${r.name}: ACL token in a command line`);
         }
         assert.match(String(need("consul-verify").inputs.create), /TOKEN_FILE='\/var\/lib\/consul-swarm\/consul\/token'/);
+        assert.ok(isSecretValue(need("consul-acl-agent").inputs.stdin), "the agents' token reaches the seed on stdin, as a secret");
+        assert.match(String(need("consul-acl-agent").inputs.create), /node_prefix "" \{ policy = "write" \}/);
     });
 
     it("re-runs commands through triggers only for the inputs that need it", () => {
