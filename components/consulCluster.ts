@@ -86,7 +86,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                 addPreviousOutputInEnv: false,
                 create: renderScript("consul-verify", {
                     CONFIG_DIR: CONSUL_CONFIG_DIR,
-                    EXPECTED_MEMBERS: args.servers.length + clients.length,
+                    EXPECTED_NODES: [...args.servers, ...clients].map((a) => a.host.name).join(" "),
                     EXPECTED_SERVERS: args.servers.length,
                     TOKEN_FILE: CONSUL_TOKEN_FILE,
                     WAIT_SECONDS: wait,

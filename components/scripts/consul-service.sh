@@ -74,8 +74,9 @@ if systemctl is-active --quiet consul; then
 else
   systemctl start consul
   i=0
-  # /v1/status/leader needs no ACL token, and answers (empty) before the cluster has a leader.
-  until curl -sf http://127.0.0.1:8500/v1/status/leader >/dev/null 2>&1; do
+  # Up means the HTTP API answers at all: /v1/status/leader needs no ACL token, and before the
+  # agent has joined it answers "" (a server) or 500 "No known Consul servers" (a client).
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8500/v1/status/leader 2>/dev/null)" != 000 ]; do
     i=$((i + 1))
     if [ "$i" -ge 60 ]; then
       echo "consul-swarm: consul on $NODE did not answer on 127.0.0.1:8500 within 60 s" >&2

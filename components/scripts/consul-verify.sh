@@ -1,15 +1,22 @@
 if [ -e "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
+# Every agent of the stack (by node name) must be alive and in the catalog, with a leader and every
+# server a raft peer. Counted as "at least": a host that this same update removes is torn down
+# only after this step, so it may still be there.
 deadline=$(( $(date +%s) + WAIT_SECONDS ))
 while :; do
   leader=$(curl -sf http://127.0.0.1:8500/v1/status/leader 2>/dev/null | tr -d '"' || true)
   peers=$(curl -sf http://127.0.0.1:8500/v1/status/peers 2>/dev/null | tr ',' '\n' | grep -c ':' || true)
-  alive=$(consul members -status=alive 2>/dev/null | tail -n +2 | grep -c . || true)
-  nodes=$(consul catalog nodes 2>/dev/null | tail -n +2 | grep -c . || true)
-  if [ -n "$leader" ] && [ "$peers" -eq "$EXPECTED_SERVERS" ] && [ "$alive" -eq "$EXPECTED_MEMBERS" ] && [ "$nodes" -eq "$EXPECTED_MEMBERS" ]; then
+  alive=$(consul members -status=alive 2>/dev/null | tail -n +2 | awk '{ print $1 }' || true)
+  nodes=$(consul catalog nodes 2>/dev/null | tail -n +2 | awk '{ print $1 }' || true)
+  missing=
+  for n in $EXPECTED_NODES; do
+    printf '%s\n' "$alive" | grep -qx "$n" && printf '%s\n' "$nodes" | grep -qx "$n" || missing="$missing $n"
+  done
+  if [ -n "$leader" ] && [ "$peers" -ge "$EXPECTED_SERVERS" ] && [ -z "$missing" ]; then
     break
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "consul-swarm: the cluster is not healthy after ${WAIT_SECONDS}s: leader='$leader' peers=$peers/$EXPECTED_SERVERS alive=$alive/$EXPECTED_MEMBERS catalog=$nodes/$EXPECTED_MEMBERS" >&2
+    echo "consul-swarm: the cluster is not healthy after ${WAIT_SECONDS}s: leader='$leader' peers=$peers/$EXPECTED_SERVERS not alive or not in the catalog:${missing}" >&2
     consul members >&2 || true
     exit 7
   fi

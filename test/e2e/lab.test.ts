@@ -436,6 +436,44 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         });
     });
 
+    it("adding a host later is a plain up: it joins with the same gossip key, and no running server restarts", async () => {
+        const extra = { name: "consul03", address: "10.214.0.114", roles: ["consul-client"] };
+        const config = baseConfig({ logLevel: "DEBUG" });
+        await stack.setAllConfig({ ...config, "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, extra]) } });
+        let upLog = "";
+        const up = await stack.up({ onOutput: (o) => (upLog += o) });
+        log(`up adding consul03: ${JSON.stringify(up.summary.resourceChanges)}`);
+        // (Components whose facts list the hosts show as updated; the steps on the running hosts must not.)
+        for (const h of HOSTS) {
+            assert.doesNotMatch(upLog, new RegExp(`${h.name}-(consul-service|consul-install|docker-config) (updating|replacing|creating replacement)`));
+        }
+        assert.doesNotMatch(upLog, /restarting consul on/, "no server restarts");
+        const rows = consulCli("consulsvr", "members -status=alive").trim().split("\n").slice(1);
+        assert.deepEqual(rows.map((r) => r.split(/\s+/).slice(0, 4).join(" ")).sort(), [
+            "consul01 10.214.0.112:8301 alive server",
+            "consul02 10.214.0.113:8301 alive server",
+            "consul03 10.214.0.114:8301 alive client",
+            "consulsvr 10.214.0.111:8301 alive server",
+        ]);
+        // The stack's gossip key, installed on all four members (a client's own token may not read the
+        // keyring: least privilege; a server's may).
+        const key = String(outputs.gossipKey.value).replace(/[+/=]/g, (c) => `\\${c}`);
+        assert.match(consulCli("consulsvr", "keyring -list"), new RegExp(`${key} \\[4/4\\]`));
+        // And taking it away again: the client leaves, the others keep going.
+        await stack.setAllConfig(config);
+        let downLog = "";
+        const down = await stack.up({ onOutput: (o) => (downLog += o) });
+        log(`up removing consul03: ${JSON.stringify(down.summary.resourceChanges)}`);
+        assert.doesNotMatch(downLog, /restarting consul on/, "no server restarts");
+        const after = consulCli("consulsvr", "members").trim().split("\n").slice(1).map((r) => r.split(/\s+/).slice(0, 3).join(" "));
+        assert.deepEqual(after.filter((r) => !r.startsWith("consul03")).sort(), [
+            "consul01 10.214.0.112:8301 alive",
+            "consul02 10.214.0.113:8301 alive",
+            "consulsvr 10.214.0.111:8301 alive",
+        ]);
+        assert.ok(!after.some((r) => r.startsWith("consul03") && r.endsWith("alive")), `consul03 is gone: ${after}`);
+    });
+
     it("drift: a lab host removed by hand is rebuilt by refresh + up and rejoins", async () => {
         execFileSync("docker", ["rm", "-f", container("consul02")]);
         const refresh = await stack.refresh({ onOutput: (o) => process.stderr.write(o) });
