@@ -53,7 +53,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                 connection,
                 addPreviousOutputInEnv: false,
                 create: joinAddresses.apply((addresses) =>
-                    addresses.length === 0 ? "true" : renderScript("consul-join", { ADDRESSES: addresses.join(" "), TOKEN_FILE: CONSUL_TOKEN_FILE, WAIT_SECONDS: wait }),
+                    addresses.length === 0 ? "true" : renderScript("consul-join", { ADDRESSES: addresses.join(" "), TOKEN_FILE: CONSUL_TOKEN_FILE, WAIT_SECONDS: wait }, ["retry-lib"]),
                 ),
                 triggers: membership,
             },
@@ -73,7 +73,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                               RULES: CONSUL_AGENT_POLICY_RULES,
                               TOKEN_FILE: CONSUL_TOKEN_FILE,
                               WAIT_SECONDS: wait,
-                          }),
+                          }, ["retry-lib"]),
                           stdin: pulumi.secret(args.agentToken),
                           triggers: membership,
                       },

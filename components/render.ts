@@ -146,12 +146,12 @@ export function dockerSysconfigFlags(opts: DockerApiOptions): string {
 export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions): string {
     const common = { PING_ADDR: pingAddress(opts), PORT: opts.tcpPort, TLS: opts.tls ? "yes" : "no", TLS_DIR: DOCKER_TLS_DIR };
     if (family === "rhel") {
-        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files"]);
+        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files", "retry-lib"]);
     }
     return renderScript(
         "docker-daemon-json",
         { ...common, DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN },
-        ["docker-lib", "docker-tls-files"],
+        ["docker-lib", "docker-tls-files", "retry-lib"],
     );
 }
 
@@ -291,7 +291,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             UNIT: CONSUL_UNIT,
             WAIT_SECONDS: a.waitSeconds,
         },
-        ["consul-lib"],
+        ["consul-lib", "retry-lib"],
     );
 }
 

@@ -9,15 +9,10 @@ secret=$(cat)
 printf 'X-Consul-Token: %s\n' "$secret" > "$tmp/agent"
 umask 022
 # The ACL system answers once a leader has made the management token: wait for it, bounded.
-i=0
-until consul acl policy list >/dev/null 2>&1; do
-  i=$((i + 1))
-  if [ "$i" -ge "$WAIT_SECONDS" ]; then
-    echo "consul-swarm: Consul's ACL system did not answer within ${WAIT_SECONDS}s" >&2
-    exit 7
-  fi
-  sleep 1
-done
+retry_for "$WAIT_SECONDS" consul acl policy list >/dev/null 2>&1 || {
+  echo "consul-swarm: Consul's ACL system did not answer within ${WAIT_SECONDS}s" >&2
+  exit 7
+}
 if ! consul acl policy read -name "$POLICY" >/dev/null 2>&1; then
   consul acl policy create -name "$POLICY" -description "consul-swarm agents: register their node, read services" -rules "$RULES" >/dev/null
 fi

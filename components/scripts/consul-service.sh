@@ -73,18 +73,14 @@ if systemctl is-active --quiet consul; then
   fi
 else
   systemctl start consul
-  i=0
   # Up means the HTTP API answers at all: /v1/status/leader needs no ACL token, and before the
   # agent has joined it answers "" (a server) or 500 "No known Consul servers" (a client).
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8500/v1/status/leader 2>/dev/null)" != 000 ]; do
-    i=$((i + 1))
-    if [ "$i" -ge 60 ]; then
-      echo "consul-swarm: consul on $NODE did not answer on 127.0.0.1:8500 within 60 s" >&2
-      journalctl -u consul --no-pager -n 30 >&2 || true
-      exit 6
-    fi
-    sleep 1
-  done
+  http_answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8500/v1/status/leader 2>/dev/null)" != 000 ]; }
+  retry_for 60 http_answers || {
+    echo "consul-swarm: consul on $NODE did not answer on 127.0.0.1:8500 within 60 s" >&2
+    journalctl -u consul --no-pager -n 30 >&2 || true
+    exit 6
+  }
 fi
 printf '%s' "$BINARY_SHA" > "$STATE/binary.sha256"
 echo "consul=active node=$NODE"

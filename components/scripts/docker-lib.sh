@@ -15,15 +15,11 @@ docker_apply() {
   else
     ping="curl -sf http://$PING_ADDR:$PORT/_ping"
   fi
-  i=0
-  until $ping >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ "$i" -ge 60 ]; then
-      echo "consul-swarm: the Docker API on $(hostname) did not answer on $PING_ADDR:$PORT within 60 s" >&2
-      systemctl status docker --no-pager >&2 || true
-      exit 4
-    fi
-    sleep 1
-  done
+  # shellcheck disable=SC2086 # $ping is a command line, split on purpose
+  retry_for 60 $ping >/dev/null 2>&1 || {
+    echo "consul-swarm: the Docker API on $(hostname) did not answer on $PING_ADDR:$PORT within 60 s" >&2
+    systemctl status docker --no-pager >&2 || true
+    exit 4
+  }
   echo "docker_api=$PING_ADDR:$PORT tls=$TLS"
 }
