@@ -18,6 +18,8 @@ export interface CertificateAuthorityArgs {
     leaves: Record<string, LeafSpec>;
     /** Certificate lifetime in days. */
     days?: number;
+    /** A re-run issues anew only what has fewer days than this left to live. */
+    renewDays?: number;
 }
 
 export interface TlsPair {
@@ -54,10 +56,15 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         const aliased = pulumi.mergeOptions(opts, { aliases: [{ type: "consul-swarm:docker:DockerTls" }] });
         super(CertificateAuthority.type, name, { commonName: args.commonName, leaves: Object.keys(args.leaves) }, aliased);
         const days = args.days ?? 3650;
+        const renewDays = args.renewDays ?? 30;
         const secretOutput: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["stdout"] };
+        // A CA and its certificates are made once. The command provider re-runs a step whose
+        // inputs change (an edited script included): the scripts then print the previous pair
+        // again (it reaches them as PULUMI_COMMAND_STDOUT) unless it no longer fits the request.
+        const caScript = renderScript("tls-ca", { CN: args.commonName, DAYS: days, RENEW_DAYS: renewDays });
         const ca = new command.local.Command(
             `${name}-ca`,
-            { create: renderScript("tls-ca", { CN: args.commonName, DAYS: days }), logging: "none" },
+            { create: caScript, update: caScript, addPreviousOutputInEnv: true, logging: "none" },
             secretOutput,
         );
         const caPair = pulumi.secret(ca.stdout).apply(splitPemPair);
@@ -65,15 +72,14 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         const caBundle = pulumi.secret(caPair.apply((p) => p.cert + p.key));
         this.leaves = {};
         for (const [id, leaf] of Object.entries(args.leaves)) {
+            const certScript = pulumi
+                .output(leaf.subjectAltName)
+                .apply((san) =>
+                    renderScript("tls-cert", { CN: leaf.commonName, DAYS: days, EKU: leaf.extendedKeyUsage, RENEW_DAYS: renewDays, SAN: san }),
+                );
             const cert = new command.local.Command(
                 `${name}-${id}`,
-                {
-                    create: pulumi
-                        .output(leaf.subjectAltName)
-                        .apply((san) => renderScript("tls-cert", { CN: leaf.commonName, DAYS: days, EKU: leaf.extendedKeyUsage, SAN: san })),
-                    stdin: caBundle,
-                    logging: "none",
-                },
+                { create: certScript, update: certScript, addPreviousOutputInEnv: true, stdin: caBundle, logging: "none" },
                 { ...secretOutput, dependsOn: [ca] },
             );
             const pair = pulumi.secret(cert.stdout).apply(splitPemPair);

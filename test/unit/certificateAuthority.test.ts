@@ -8,12 +8,22 @@ import { describe, it } from "node:test";
 import { splitPemPair } from "../../components/certificateAuthority";
 import { renderScript } from "../../components/render";
 
-const run = (script: string, input?: string) => execFileSync("sh", ["-c", script], { input, encoding: "utf8" }).trimEnd();
+/** Runs a script the way the command provider does, with the previous output in the environment when given. */
+const run = (script: string, input?: string, previous?: string) => {
+    const env = { ...process.env };
+    delete env.PULUMI_COMMAND_STDOUT;
+    if (previous !== undefined) {
+        env.PULUMI_COMMAND_STDOUT = previous;
+    }
+    return execFileSync("sh", ["-c", script], { input, env, encoding: "utf8" }).trimEnd();
+};
+const caScript = (cn: string, days = 30) => renderScript("tls-ca", { CN: cn, DAYS: days, RENEW_DAYS: 7 });
+const certScript = (cn: string, eku: string, san: string, days = 30) =>
+    renderScript("tls-cert", { CN: cn, DAYS: days, EKU: eku, RENEW_DAYS: 7, SAN: san });
 
 describe("Docker TLS material", () => {
-    const ca = splitPemPair(run(renderScript("tls-ca", { CN: "test CA", DAYS: 1 })));
-    const issue = (cn: string, eku: string, san: string) =>
-        splitPemPair(run(renderScript("tls-cert", { CN: cn, DAYS: 1, EKU: eku, SAN: san }), ca.cert + ca.key));
+    const ca = splitPemPair(run(caScript("test CA")));
+    const issue = (cn: string, eku: string, san: string) => splitPemPair(run(certScript(cn, eku, san), ca.cert + ca.key));
 
     it("makes a CA and signs server and client certificates with it", () => {
         const caX = new crypto.X509Certificate(ca.cert);
@@ -47,6 +57,30 @@ describe("Docker TLS material", () => {
             await assert.rejects(talk({}));
         } finally {
             srv.close();
+        }
+    });
+
+    it("a re-run keeps the previous CA and certificates while they fit the request, and issues anew when they do not", () => {
+        const caOut = run(caScript("test CA"));
+        assert.equal(run(caScript("test CA"), undefined, caOut), caOut, "the same CA is printed again");
+        assert.notEqual(run(caScript("other CA"), undefined, caOut), caOut, "a new common name makes a new CA");
+        assert.notEqual(run(caScript("test CA", 30).replace("RENEW_DAYS='7'", "RENEW_DAYS='60'"), undefined, caOut), caOut, "a CA about to expire is renewed");
+        const bundle = ca.cert + ca.key;
+        const san = "IP:10.0.0.2,DNS:consul01,IP:127.0.0.1,DNS:localhost";
+        const leaf = run(certScript("consul01", "serverAuth,clientAuth", san), bundle);
+        assert.equal(run(certScript("consul01", "serverAuth,clientAuth", san), bundle, leaf), leaf, "the same certificate is printed again");
+        const client = run(certScript("client", "clientAuth", ""), bundle);
+        assert.equal(run(certScript("client", "clientAuth", ""), bundle, client), client, "without names too");
+        for (const [why, script, input] of [
+            ["a new address", certScript("consul01", "serverAuth,clientAuth", san.replace("10.0.0.2", "10.0.0.3")), bundle],
+            ["a new name", certScript("consul02", "serverAuth,clientAuth", san), bundle],
+            ["a new usage", certScript("consul01", "serverAuth", san), bundle],
+            ["a new CA", certScript("consul01", "serverAuth,clientAuth", san), run(caScript("test CA"))],
+        ] as const) {
+            const again = run(script, input, leaf);
+            assert.notEqual(again, leaf, `${why} issues a new certificate`);
+            const caCert = new crypto.X509Certificate(splitPemPair(input).cert);
+            assert.ok(new crypto.X509Certificate(splitPemPair(again).cert).verify(caCert.publicKey), `${why}: signed by the CA given`);
         }
     });
 
