@@ -54,52 +54,6 @@ func TestCheckFailures(t *testing.T) {
 	}
 }
 
-func TestCommandDiff(t *testing.T) {
-	base := fw.PropertyMap{
-		"connection": fw.Secret(fw.Obj(conn())),
-		"create":     fw.Str("a"),
-		"triggers":   resourceArray(fw.Str("1")),
-	}
-	set := func(m fw.PropertyMap, kv ...any) fw.PropertyMap {
-		m = fw.Copy(m)
-		for i := 0; i < len(kv); i += 2 {
-			m[resource.PropertyKey(kv[i].(string))] = kv[i+1].(resource.PropertyValue)
-		}
-		return m
-	}
-	keys, run := remoteCommandInputs, remoteRunKeys
-	cases := []struct {
-		name     string
-		olds     fw.PropertyMap
-		news     fw.PropertyMap
-		changed  bool
-		replaces []string
-	}{
-		{"same", base, base, false, nil},
-		{"triggers replace", base, set(base, "triggers", resourceArray(fw.Str("2"))), true, []string{"triggers"}},
-		{"triggers replace even with update", set(base, "update", fw.Str("u")),
-			set(base, "update", fw.Str("u"), "triggers", resourceArray(fw.Str("2"))), true, []string{"triggers"}},
-		{"create without update replaces", base, set(base, "create", fw.Str("b")), true, []string{"create"}},
-		{"create with update updates", set(base, "update", fw.Str("u")), set(base, "update", fw.Str("u"), "create", fw.Str("b")), true, nil},
-		{"stdin without update replaces", base, set(base, "stdin", fw.Str("x")), true, []string{"stdin"}},
-		{"env without update replaces", base, set(base, "environment", fw.Obj(fw.PropertyMap{"A": fw.Str("1")})), true, []string{"environment"}},
-		{"connection only updates", base, set(base, "connection", fw.Secret(fw.Obj(fw.PropertyMap{"host": fw.Str("10.0.0.2")}))), true, nil},
-		{"delete only updates", base, set(base, "delete", fw.Str("rm")), true, nil},
-		{"secretness only: no change", base, set(base, "create", fw.Secret(fw.Str("a"))), false, nil},
-	}
-	for _, c := range cases {
-		d := commandDiff(c.olds, c.news, keys, run)
-		if d.Changed != c.changed || strings.Join(d.Replaces, ",") != strings.Join(c.replaces, ",") {
-			t.Errorf("%s: got changed=%v replaces=%v", c.name, d.Changed, d.Replaces)
-		}
-	}
-	// local: dir and interpreter re-run too
-	d := commandDiff(fw.PropertyMap{"create": fw.Str("a")}, fw.PropertyMap{"create": fw.Str("a"), "dir": fw.Str("/tmp")}, localCommandInputs, localRunKeys)
-	if len(d.Replaces) != 1 || d.Replaces[0] != "dir" {
-		t.Errorf("local dir: %+v", d)
-	}
-}
-
 func TestRedactorAndTail(t *testing.T) {
 	r := newRedactor([]string{"hunter2", "ab", "line one\nline two"})
 	if got := r.mask("pw=hunter2 ab line two"); got != "pw=[secret] ab [secret]" {
@@ -135,8 +89,8 @@ func TestLocalLifecycle(t *testing.T) {
 	if !strings.HasPrefix(id, "c") || len(id) != 9 {
 		t.Errorf("id %q", id)
 	}
-	if !out["stdout"].IsSecret() || !out["stderr"].IsSecret() {
-		t.Fatal("stdout/stderr must be secret when stdin is")
+	if out["stdout"].IsSecret() || out["stderr"].IsSecret() || !out["stdin"].IsSecret() {
+		t.Fatal("only the secret input itself stays secret (as upstream)")
 	}
 	if s, _ := fw.GetString(out, "stdout"); s != "created hi\nfrom-stdin" {
 		t.Fatalf("stdout %q", s)
@@ -145,32 +99,15 @@ func TestLocalLifecycle(t *testing.T) {
 		t.Fatalf("stderr %q", s)
 	}
 
-	// A delete-only change only updates the state.
+	// A delete-only change is an update too: update runs with the previous stdout.
 	news := fw.Copy(inputs)
 	news["delete"] = fw.Str(`echo "deleted2 $GREETING" >> log`)
-	out2, err := c.Update(ctx, fw.UpdateRequest{Common: common(), OldState: out, OldInputs: inputs, News: news})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, _ := fw.GetString(out2, "stdout"); s != "created hi\nfrom-stdin" {
-		t.Fatalf("state-only update changed stdout: %q", s)
-	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "log")); string(b) != "c\n" {
-		t.Fatalf("state-only update ran something: %q", b)
-	}
-
-	// A stdin change with update set runs update with the previous stdout.
-	news2 := fw.Copy(news)
-	news2["stdin"] = fw.Str("new")
-	out3, err := c.Update(ctx, fw.UpdateRequest{Common: common(), OldState: out2, OldInputs: news, News: news2})
+	out3, err := c.Update(ctx, fw.UpdateRequest{Common: common(), OldState: out, OldInputs: inputs, News: news})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := fw.GetString(out3, "stdout"); s != "updated after: created hi\nfrom-stdin" {
 		t.Fatalf("update stdout %q", s)
-	}
-	if out3["stdout"].IsSecret() {
-		t.Error("stdout should not be secret any more")
 	}
 
 	// Delete runs with the state's environment.

@@ -18,13 +18,6 @@ var (
 	localCommandInputs  = append([]string{"archivePaths", "assetPaths", "dir", "interpreter"}, commonCommandInputs...)
 	copyInputs          = []string{"connection", "remotePath", "source", "triggers"}
 
-	// runKeys: a change to one of these re-runs the command (update) or replaces.
-	remoteRunKeys = []string{"create", "environment", "stdin"}
-	localRunKeys  = []string{"create", "dir", "environment", "interpreter", "stdin"}
-
-	// secretSourceKeys: stdout/stderr are secret when one of these is.
-	secretSourceKeys = []string{"create", "environment", "stdin", "update"}
-
 	loggingValues = map[string]bool{"stdout": true, "stderr": true, "stdoutAndStderr": true, "none": true}
 )
 
@@ -127,8 +120,9 @@ func (c *checker) logging() {
 	}
 }
 
-// connection validates the connection object and fills in the defaults,
-// keeping it (and its fields) secret as they came in.
+// connection validates the connection object and fills in the defaults.
+// The connection is always returned secret, as upstream (the schema marks
+// `connection` secret and infer's Check applies it to the checked inputs).
 func (c *checker) connection(key string, required bool) {
 	v, ok := c.in[resource.PropertyKey(key)]
 	if !ok || v.IsNull() {
@@ -140,8 +134,7 @@ func (c *checker) connection(key string, required bool) {
 	if v.ContainsUnknowns() && !isObjectish(v) {
 		return
 	}
-	secret := v.IsSecret()
-	if secret {
+	if v.IsSecret() {
 		v = v.SecretValue().Element
 	}
 	if !v.IsObject() {
@@ -149,11 +142,7 @@ func (c *checker) connection(key string, required bool) {
 		return
 	}
 	conn := c.connectionObject(key+".", v.ObjectValue(), true)
-	out := resource.NewProperty(conn)
-	if secret {
-		out = fw.Secret(out)
-	}
-	c.in[resource.PropertyKey(key)] = out
+	c.in[resource.PropertyKey(key)] = fw.Secret(resource.NewProperty(conn))
 }
 
 func isObjectish(v resource.PropertyValue) bool {

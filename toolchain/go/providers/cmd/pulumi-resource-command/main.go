@@ -3,18 +3,21 @@
 // command:local:Command, command:remote:Command and
 // command:remote:CopyToRemote.
 //
-// Semantics (following the upstream documentation):
-//   - a change to triggers replaces the resource;
-//   - a change to create, stdin or environment (and dir or interpreter for
-//     local commands) runs update in place when update is set, else replaces
-//     (the new create runs, then the old resource's delete);
-//   - any other change (connection, update, delete, logging,
-//     addPreviousOutputInEnv) only updates the state, nothing runs;
+// Semantics (as upstream pulumi-command v1.2.1; see README.md):
+//   - only a change to triggers replaces the resource (create the new one,
+//     then delete the old, unless the program sets deleteBeforeReplace);
+//   - a change to any other input is an in-place update, which runs update,
+//     else create, else nothing;
 //   - delete runs on destroy and replacement with the old state's inputs;
-//   - stdout and stderr are secret when create, update, stdin or environment
-//     hold a secret; secret input values are masked in logs and errors;
-//   - remote commands run as `sh -c COMMAND` over SSH; environment goes
-//     through SSH setenv and a refusal fails the command;
+//   - addPreviousOutputInEnv (default true) passes the previous stdout and
+//     stderr as PULUMI_COMMAND_STDOUT / PULUMI_COMMAND_STDERR;
+//   - outputs mirror the inputs' secrecy; stdout and stderr are never made
+//     secret by the provider (use additionalSecretOutputs); the connection
+//     is always secret. Secret input values are masked in logs and errors;
+//   - remote commands are the SSH exec request (the login shell runs them);
+//     environment goes through SSH setenv and a refusal fails the command,
+//     a refused PULUMI_COMMAND_* is only a warning;
+//   - CopyToRemote copies over SFTP;
 //   - refresh (Read) returns the state unchanged.
 package main
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/retry"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
@@ -133,43 +134,47 @@ func (c *connection) clientConfig() (*ssh.ClientConfig, func(), error) {
 	return cfg, cleanup, nil
 }
 
-// retryDelay is the wait after the n-th failed dial (1-based).
-var retryDelay = func(n int) time.Duration {
-	d := time.Second
-	for i := 1; i < n && d < 10*time.Second; i++ {
-		d = d * 3 / 2
-	}
-	if d > 10*time.Second {
-		d = 10 * time.Second
-	}
-	return d
-}
+// retryAfter is the timer of the dial retries (time.After when nil);
+// tests replace it to record the delays without sleeping.
+var retryAfter func(time.Duration) <-chan time.Time
 
-// withRetry calls f until it succeeds, the context ends, or it has failed
-// more than limit times (limit -1 = no limit), as upstream counts.
+// withRetry calls f until it succeeds, the context ends, or the dial error
+// limit is reached, on the SDK's retry helper with its default schedule
+// (first wait 100 ms, x1.5 each time, at most 5 s), as upstream's
+// dialWithRetry: the n-th failed dial fails the whole when n > limit
+// (limit -1 = unlimited), with the error "after N failed attempts: ERR"
+// where N is n-1, upstream's count.
 func withRetry[T any](ctx context.Context, what string, limit int, status func(string), f func() (T, error)) (T, error) {
 	var zero T
-	for failures := 1; ; failures++ {
-		v, err := f()
-		if err == nil {
-			return v, nil
-		}
-		if limit >= 0 && failures > limit {
-			return zero, fmt.Errorf("%s: giving up after %d failed attempts: %w", what, failures, err)
-		}
-		lim := "unlimited"
-		if limit >= 0 {
-			lim = strconv.Itoa(limit + 1)
-		}
-		if status != nil {
-			status(fmt.Sprintf("%s: attempt %d/%s failed (%v); retrying", what, failures, lim, err))
-		}
-		select {
-		case <-ctx.Done():
-			return zero, fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
-		case <-time.After(retryDelay(failures)):
-		}
+	var result T
+	ok, _, err := (&retry.Retryer{After: retryAfter}).Until(ctx, retry.Acceptor{
+		Accept: func(try int, _ time.Duration) (bool, any, error) {
+			v, err := f()
+			if err == nil {
+				result = v
+				return true, nil, nil
+			}
+			dials := try + 1
+			if limit > -1 && dials > limit {
+				return true, nil, fmt.Errorf("after %d failed attempts: %w", try, err)
+			}
+			lim := "inf"
+			if limit != -1 {
+				lim = strconv.Itoa(limit)
+			}
+			if status != nil {
+				status(fmt.Sprintf("%s %d/%s failed: retrying", what, dials, lim))
+			}
+			return false, nil, nil
+		},
+	})
+	if ok && err == nil {
+		return result, nil
 	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return zero, err
 }
 
 // handshake runs the SSH handshake over conn, bounded by the per-dial timeout.
@@ -189,12 +194,16 @@ func handshake(conn net.Conn, addr string, cfg *ssh.ClientConfig, timeout time.D
 // dial connects to c (through its proxy if set), retrying each dial up to
 // its dialErrorLimit with perDialTimeout per attempt.
 func (c *connection) dial(ctx context.Context, status func(string)) (*ssh.Client, func(), error) {
+	return c.dialAs(ctx, "Dial", status)
+}
+
+func (c *connection) dialAs(ctx context.Context, what string, status func(string)) (*ssh.Client, func(), error) {
 	cfg, cleanup, err := c.clientConfig()
 	if err != nil {
 		return nil, cleanup, err
 	}
 	if c.Proxy == nil {
-		client, err := withRetry(ctx, "dialing "+c.addr(), c.DialErrorLimit, status, func() (*ssh.Client, error) {
+		client, err := withRetry(ctx, what, c.DialErrorLimit, status, func() (*ssh.Client, error) {
 			d := net.Dialer{Timeout: c.perDial()}
 			conn, err := d.DialContext(ctx, "tcp", c.addr())
 			if err != nil {
@@ -204,12 +213,12 @@ func (c *connection) dial(ctx context.Context, status func(string)) (*ssh.Client
 		})
 		return client, cleanup, err
 	}
-	proxyClient, proxyCleanup, err := c.Proxy.dial(ctx, status)
+	proxyClient, proxyCleanup, err := c.Proxy.dialAs(ctx, "Dial proxy", status)
 	all := func() { cleanup(); proxyCleanup() }
 	if err != nil {
 		return nil, all, fmt.Errorf("proxy: %w", err)
 	}
-	client, err := withRetry(ctx, "dialing "+c.addr()+" through the proxy", c.DialErrorLimit, status, func() (*ssh.Client, error) {
+	client, err := withRetry(ctx, "Dial from proxy", c.DialErrorLimit, status, func() (*ssh.Client, error) {
 		conn, err := proxyClient.DialContext(ctx, "tcp", c.addr())
 		if err != nil {
 			return nil, err
@@ -240,7 +249,9 @@ func (e *errSetenv) Error() string {
 		"(stdin, or a file copied with CopyToRemote)", e.name, e.err, e.name)
 }
 
-// runRemote runs spec on the host of conn as `sh -c COMMAND`.
+// runRemote runs spec on the host of conn. As upstream, the command text is
+// the SSH exec request itself, so the remote user's login shell runs it
+// (`$SHELL -c COMMAND`).
 func runRemote(ctx context.Context, conn *connection, spec runSpec, log, warn, status func(string)) (runResult, error) {
 	red := newRedactor(spec.Secrets)
 	client, cleanup, err := conn.dial(ctx, status)
@@ -288,7 +299,7 @@ func runRemote(ctx context.Context, conn *connection, spec runSpec, log, warn, s
 	session.Stdout, session.Stderr = stdout, stderr
 
 	done := make(chan error, 1)
-	go func() { done <- session.Run("sh -c " + shellQuote(spec.Command)) }()
+	go func() { done <- session.Run(spec.Command) }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():
