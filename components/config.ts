@@ -43,6 +43,11 @@ export interface ConsulSettings {
     acl: boolean;
     /** TLS for RPC (verify_incoming/outgoing, server hostnames) and HTTPS on 8501, from the stack's CA. */
     tls: boolean;
+    /**
+     * Consul's DNS interface on 8600 of every agent. With ACLs, the anonymous token may then read
+     * node and service names (what DNS answers need; Consul 1.14 has no DNS token of its own).
+     */
+    dns: boolean;
 }
 
 export interface DockerSettings {
@@ -280,6 +285,17 @@ function parseInstall(p: Problems, v: unknown, hasLab: boolean): ConsulInstall {
     return { kind: "url", url, sha256: sha };
 }
 
+/** The levels Consul's agent accepts for log_level. */
+export const CONSUL_LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
+
+function logLevel(p: Problems, v: unknown): string {
+    const level = str(p, "consul.logLevel", v, "INFO");
+    if (!CONSUL_LOG_LEVELS.includes(level.toUpperCase())) {
+        p.error("consul.logLevel", `"${level}" is not a Consul log level`, `use one of ${CONSUL_LOG_LEVELS.join(", ")}`);
+    }
+    return level.toUpperCase();
+}
+
 /** Reads, defaults and checks the whole config. Never throws: the caller decides what to do with errors. */
 export function validateConfig(raw: RawConfig): ValidationResult {
     const p = new Problems();
@@ -301,7 +317,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     }
 
     const c = section(p, "consul", raw.consul);
-    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl", "tls"]);
+    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl", "tls", "dns"]);
     const version = str(p, "consul.version", c.version, "1.14.11");
     if (!VERSION_RE.test(version)) {
         p.error("consul.version", `"${version}" is not a pinned release version`, 'pin an exact version such as "1.14.11"');
@@ -321,10 +337,11 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         install: parseInstall(p, c.install, lab !== undefined),
         bootstrapMode: bootstrapMode === "expect" ? "expect" : "tutorial",
         ui: bool(p, "consul.ui", c.ui, true),
-        logLevel: str(p, "consul.logLevel", c.logLevel, "INFO"),
+        logLevel: logLevel(p, c.logLevel),
         options,
         acl: bool(p, "consul.acl", c.acl, true),
         tls: bool(p, "consul.tls", c.tls, true),
+        dns: bool(p, "consul.dns", c.dns, true),
     };
 
     const d = section(p, "docker", raw.docker);

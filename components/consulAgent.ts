@@ -22,6 +22,8 @@ export interface ConsulAgentArgs {
     /** TLS: the CA and this agent's certificate pair (the key a secret; on stdin only). */
     tls?: { caCert: pulumi.Input<string>; pair: TlsPair };
     ui?: boolean;
+    /** Consul's DNS interface on 8600 (default on). */
+    dns?: boolean;
     logLevel?: string;
     options?: Record<string, unknown>;
     /**
@@ -38,6 +40,8 @@ export interface ConsulServerArgs extends ConsulAgentArgs {
     bootstrap?: boolean;
     /** Expect mode: every server waits for this many servers before electing a leader. */
     bootstrapExpect?: number;
+    /** The other servers' addresses. */
+    peers?: pulumi.Input<string>[];
 }
 
 /** What a policy pack sees of an agent: never the key itself, only whether there is one. */
@@ -109,7 +113,7 @@ function serviceCommand(
     args: ConsulAgentArgs,
     install: command.remote.Command,
     sha: string,
-    server: { bootstrap: boolean; bootstrapExpect?: number } | undefined,
+    server: { bootstrap: boolean; bootstrapExpect?: number; peers: pulumi.Input<string>[] } | undefined,
 ): command.remote.Command {
     const config = pulumi
         .all([args.datacenter, args.host.address, args.gossipKey, args.acl?.managementToken, args.acl?.agentToken])
@@ -125,15 +129,20 @@ function serviceCommand(
                 encrypt,
                 acl: managementToken !== undefined && agentToken !== undefined ? { managementToken, agentToken } : undefined,
                 tls: args.tls !== undefined,
+                dns: args.dns,
                 options: args.options,
             }),
         );
-    const script = consulServiceScript({
-        nodeName: args.host.name,
-        bootstrap: server?.bootstrap ?? false,
-        waitSeconds: args.rejoinTimeoutSeconds ?? 120,
-        binarySha256: sha,
-    });
+    const script = pulumi.all(server?.peers ?? []).apply((peers) =>
+        consulServiceScript({
+            nodeName: args.host.name,
+            server: server !== undefined,
+            peers,
+            bootstrap: server?.bootstrap ?? false,
+            waitSeconds: args.rejoinTimeoutSeconds ?? 120,
+            binarySha256: sha,
+        }),
+    );
     return new command.remote.Command(
         `${name}-service`,
         {
@@ -183,6 +192,7 @@ export class ConsulServer extends pulumi.ComponentResource {
         this.service = serviceCommand(this, name, args, this.install, sha, {
             bootstrap: this.bootstrap,
             bootstrapExpect: args.bootstrapExpect,
+            peers: args.peers ?? [],
         });
         this.registerOutputs(facts);
     }

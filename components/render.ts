@@ -180,12 +180,15 @@ export interface ConsulAgentConfigArgs {
     acl?: { managementToken: string; agentToken: string };
     /** TLS from the stack's CA (files in CONSUL_TLS_DIR): RPC verified both ways, HTTPS on 8501. */
     tls?: boolean;
+    /** Consul's DNS interface on CONSUL_DNS_PORT (default on); false turns it off. */
+    dns?: boolean;
     options?: Record<string, unknown>;
 }
 
 export const CONSUL_DATA_DIR = "/opt/consul";
 export const CONSUL_TLS_DIR = "/etc/consul.d/tls";
 export const CONSUL_HTTPS_PORT = 8501;
+export const CONSUL_DNS_PORT = 8600;
 /** Where the service step keeps the agent's ACL token for the stack's own scripts (0600, root). */
 export const CONSUL_TOKEN_FILE = "/var/lib/consul-swarm/consul/token";
 
@@ -199,21 +202,71 @@ export function uuidFromHex(hex: string): string {
 }
 export const CONSUL_CONFIG_DIR = "/etc/consul.d";
 
-/** consul.json for one agent. Keys are sorted so the same inputs always give the same bytes. */
+/**
+ * HashiCorp's production recommendations, each overridable through `consul.options` (merged key by
+ * key over these). Why each one is here is in the README's "Production defaults".
+ */
+export function consulProductionDefaults(server: boolean): Record<string, unknown> {
+    return {
+        // The default of 5 is meant for small development machines: 1 fails over in about 2 s.
+        performance: { raft_multiplier: 1 },
+        // Air-gapped sites and the lab have no internet: never phone home.
+        disable_update_check: true,
+        // Prometheus on /v1/agent/metrics?format=prometheus (needs a token with agent:read).
+        telemetry: { prometheus_retention_time: "60s", disable_hostname: true },
+        // A restarted or rebooted agent that left goes back into the cluster from its own snapshot.
+        rejoin_after_leave: true,
+        ...(server
+            ? {
+                  // Dead servers leave raft by themselves; a new server votes once stable; the
+                  // stack's day-2 steps wait for /v1/operator/autopilot/health to say Healthy.
+                  autopilot: {
+                      cleanup_dead_servers: true,
+                      last_contact_threshold: "200ms",
+                      max_trailing_logs: 250,
+                      server_stabilization_time: "10s",
+                  },
+              }
+            : {}),
+    };
+}
+
+/** Merges `over` into `base`, object keys recursively; anything else in `over` wins. */
+export function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...base };
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+    for (const [k, v] of Object.entries(over)) {
+        out[k] = isObject(out[k]) && isObject(v) ? mergeDeep(out[k] as Record<string, unknown>, v) : v;
+    }
+    return out;
+}
+
+/** Sorts object keys at every level, so the same inputs always give the same bytes. */
+function sortKeys(v: unknown): unknown {
+    if (Array.isArray(v)) {
+        return v.map(sortKeys);
+    }
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+}
+
+/** consul.json for one agent: the production defaults, then the user's options, then what the stack owns. */
 export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
     const cfg: Record<string, unknown> = {
-        ...(a.options ?? {}),
+        ...mergeDeep(consulProductionDefaults(a.server), a.options ?? {}),
         advertise_addr: a.address,
         bind_addr: a.address,
         client_addr: "0.0.0.0",
         data_dir: CONSUL_DATA_DIR,
         datacenter: a.datacenter,
-        disable_update_check: true,
         log_level: a.logLevel,
         node_name: a.nodeName,
         server: a.server,
         ui_config: { enabled: a.ui },
     };
+    const ports: Record<string, number> = { dns: a.dns === false ? -1 : CONSUL_DNS_PORT };
     if (a.bootstrapExpect !== undefined) {
         cfg.bootstrap_expect = a.bootstrapExpect;
     }
@@ -221,7 +274,7 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
         cfg.encrypt = a.encrypt;
     }
     if (a.tls) {
-        cfg.ports = { https: CONSUL_HTTPS_PORT };
+        ports.https = CONSUL_HTTPS_PORT;
         cfg.tls = {
             defaults: {
                 ca_file: `${CONSUL_TLS_DIR}/ca.pem`,
@@ -234,6 +287,7 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
             internal_rpc: { verify_incoming: true, verify_server_hostname: true },
         };
     }
+    cfg.ports = ports;
     if (a.acl !== undefined) {
         cfg.acl = {
             default_policy: "deny",
@@ -242,8 +296,7 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
             tokens: a.server ? { agent: a.acl.agentToken, initial_management: a.acl.managementToken } : { agent: a.acl.agentToken },
         };
     }
-    const sorted = Object.fromEntries(Object.keys(cfg).sort().map((k) => [k, cfg[k]]));
-    return JSON.stringify(sorted, null, 2) + "\n";
+    return JSON.stringify(sortKeys(cfg), null, 2) + "\n";
 }
 
 export const CONSUL_UNIT = `[Unit]
@@ -255,6 +308,9 @@ After=network-online.target
 [Service]
 User=consul
 Group=consul
+# The start stamp tells the service step whether the running agent predates its files.
+RuntimeDirectory=consul
+ExecStartPre=/bin/touch /run/consul/started
 ExecStart=/usr/local/bin/consul agent -config-dir=${CONSUL_CONFIG_DIR}
 ExecReload=/bin/kill -HUP $MAINPID
 # SIGTERM stops a server without leaving the cluster, so a restart keeps its raft membership.
@@ -269,11 +325,14 @@ WantedBy=multi-user.target
 
 export interface ConsulServiceScriptArgs {
     nodeName: string;
+    server: boolean;
+    /** The other servers' addresses: a rebuilt bootstrap server asks them whether the cluster runs. */
+    peers: string[];
     /** Tutorial mode: start this server with bootstrap on its very first start only. */
     bootstrap: boolean;
-    /** How long a restart of a running server waits for the cluster to have a leader again. */
+    /** How long a restart of a running server waits for the cluster to be healthy again. */
     waitSeconds: number;
-    /** Identifies the installed binary: a new one restarts the agent (one server at a time). */
+    /** The binary the install step put in place (checked before the agent starts on it). */
     binarySha256: string;
 }
 
@@ -286,6 +345,8 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             CONFIG_DIR: CONSUL_CONFIG_DIR,
             DATA_DIR: CONSUL_DATA_DIR,
             NODE: a.nodeName,
+            PEERS: [...a.peers].sort().join(" "),
+            SERVER: a.server ? "yes" : "no",
             TLS_DIR: CONSUL_TLS_DIR,
             TOKEN_FILE: CONSUL_TOKEN_FILE,
             UNIT: CONSUL_UNIT,

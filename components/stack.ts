@@ -114,6 +114,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         acl,
         tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`] } : undefined,
         ui: settings.consul.ui,
+        dns: settings.consul.dns,
         logLevel: settings.consul.logLevel,
         options: settings.consul.options,
     });
@@ -127,6 +128,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
                 ...agentArgs(h),
                 bootstrap: settings.consul.bootstrapMode === "tutorial" ? h.bootstrap : undefined,
                 bootstrapExpect: settings.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
+                peers: withRole("consul-server").filter((o) => o.name !== h.name).map((o) => o.address),
                 restartAfter: previous ? [previous.service] : [],
             }),
         );

@@ -1,14 +1,44 @@
-# Bounded wait until this agent is alive in a cluster that has a leader.
-consul_wait_rejoined() {
+# Shared by the Consul scripts on a host.
+
+# The local HTTP API, with the stack's token (from its root-only file) handed to curl on stdin, so
+# it never shows on a command line; `-K -` is as old as curl itself.
+consul_api() {
+  if [ -s "$TOKEN_FILE" ]; then
+    printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" | curl -sf -m 5 -K - "http://127.0.0.1:8500$1"
+  else
+    curl -sf -m 5 "http://127.0.0.1:8500$1"
+  fi
+}
+
+# Has this agent ever been in a cluster with other members? Its own serf snapshot says so.
+consul_has_joined_before() {
+  [ -e "$DATA_DIR/serf/local.snapshot" ] &&
+    awk -v n="$NODE" '$1 == "alive:" && $2 != n { f = 1 } END { exit !f }' "$DATA_DIR/serf/local.snapshot"
+}
+
+# One look at the cluster from this agent: a leader, this node alive, and on a server also a raft
+# voter with autopilot reporting the whole cluster healthy. Says what is missing on stderr.
+consul_healthy() {
+  leader=$(curl -sf -m 5 http://127.0.0.1:8500/v1/status/leader 2>/dev/null | tr -d '"' || true)
+  [ -n "$leader" ] || { health_why="no leader"; return 1; }
+  consul members 2>/dev/null | awk -v n="$NODE" '$1 == n && $3 == "alive" { f = 1 } END { exit !f }' ||
+    { health_why="$NODE is not alive in consul members"; return 1; }
+  if [ "$SERVER" = yes ]; then
+    consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' |
+      grep "\"Node\":\"$NODE\"" | grep -q '"Voter":true' || { health_why="$NODE is not a raft voter"; return 1; }
+    consul_api /v1/operator/autopilot/health 2>/dev/null | grep -q '^{"Healthy":true' ||
+      { health_why="autopilot does not report the cluster healthy"; return 1; }
+  fi
+  return 0
+}
+
+# Bounded wait until consul_healthy; exits the script when the bound runs out.
+consul_wait_healthy() {
   deadline=$(( $(date +%s) + WAIT_SECONDS ))
-  while :; do
-    leader=$(curl -sf http://127.0.0.1:8500/v1/status/leader 2>/dev/null || true)
-    if [ -n "$leader" ] && [ "$leader" != '""' ] &&
-      consul members 2>/dev/null | awk -v n="$NODE" '$1 == n && $3 == "alive" { f = 1 } END { exit !f }'; then
-      return 0
-    fi
+  health_why=
+  until consul_healthy; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "consul-swarm: $NODE is not back alive in a cluster with a leader after ${WAIT_SECONDS}s" >&2
+      echo "consul-swarm: the cluster is not healthy from $NODE after ${WAIT_SECONDS}s: $health_why" >&2
       consul members >&2 || true
       exit 6
     fi

@@ -1,36 +1,40 @@
+# Config, unit and start of one agent. Every decision comes from the host's real state, so a run
+# killed at any line is finished by the next: the agent restarts when it runs with files older
+# than those on disk (the unit stamps $STARTED on each start), not when this run wrote them.
 STATE=/var/lib/consul-swarm/consul
+STARTED=/run/consul/started
 mkdir -p "$STATE" "$CONFIG_DIR"
 getent group consul >/dev/null 2>&1 || groupadd --system consul
 id -u consul >/dev/null 2>&1 || useradd --system --gid consul --home-dir "$DATA_DIR" --shell /bin/false consul
 mkdir -p "$DATA_DIR"
 chown consul:consul "$DATA_DIR"
 chmod 0750 "$DATA_DIR"
+echo "$BINARY_SHA  /usr/local/bin/consul" | sha256sum -c --quiet - >/dev/null 2>&1 || {
+  echo "consul-swarm: /usr/local/bin/consul on $NODE is not the binary expected (SHA-256 $BINARY_SHA)" >&2
+  exit 5
+}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The config arrives on stdin (it holds the gossip key and the ACL token, which never touch a
 # command line), behind the agent's TLS material when TLS is on: CA, certificate, key, in PEM.
 umask 077
+mkdir "$tmp/new"
 awk -v d="$tmp" '
   /^-----BEGIN / { n++; f = d "/pem" n }
   f { print > f; if (/^-----END /) f = ""; next }
-  { print > (d "/consul.json") }'
+  { print > (d "/new/consul.json") }'
 umask 022
-[ -s "$tmp/consul.json" ] || { echo "consul-swarm: no agent config on stdin" >&2; exit 3; }
+[ -s "$tmp/new/consul.json" ] || { echo "consul-swarm: no agent config on stdin" >&2; exit 3; }
 # With ACLs on, the stack's own checks on this host use a token from a root-only file (read by the
 # consul CLI through CONSUL_HTTP_TOKEN_FILE, never passed on a command line): on a server the
 # management token its config holds anyway, on a client its agent token.
-script_token=$(sed -n 's/^ *"initial_management": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/consul.json")
-[ -n "$script_token" ] || script_token=$(sed -n 's/^ *"agent": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/consul.json")
+script_token=$(sed -n 's/^ *"initial_management": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/new/consul.json")
+[ -n "$script_token" ] || script_token=$(sed -n 's/^ *"agent": "\([^"]*\)",\{0,1\}$/\1/p' "$tmp/new/consul.json")
 if [ -n "$script_token" ]; then
   (umask 077 && printf '%s' "$script_token" > "$TOKEN_FILE")
   export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"
 else
   rm -f "$TOKEN_FILE"
-fi
-changed=no
-if ! cmp -s "$tmp/consul.json" "$CONFIG_DIR/consul.json"; then
-  install -m 0640 -o root -g consul "$tmp/consul.json" "$CONFIG_DIR/consul.json"
-  changed=yes
 fi
 if [ -e "$tmp/pem1" ]; then
   mkdir -p "$TLS_DIR"
@@ -39,42 +43,71 @@ if [ -e "$tmp/pem1" ]; then
   for pair in pem1:ca.pem pem2:cert.pem pem3:key.pem; do
     src="$tmp/${pair%%:*}" dst="$TLS_DIR/${pair#*:}"
     [ -s "$src" ] || { echo "consul-swarm: the TLS material on stdin lacks ${pair#*:}" >&2; exit 3; }
-    if ! cmp -s "$src" "$dst"; then
-      install -m 0640 -o root -g consul "$src" "$dst"
-      changed=yes
-    fi
+    cmp -s "$src" "$dst" || install -m 0640 -o root -g consul "$src" "$dst"
   done
 else
   rm -rf "$TLS_DIR"
 fi
+# A config Consul would refuse never reaches the running agent: checked first, the way the agent
+# itself will read it (the TLS files it names are in place by now).
+if ! out=$(consul validate "$tmp/new" 2>&1); then
+  echo "consul-swarm: Consul on $NODE refuses the new config; nothing was changed or restarted:" >&2
+  printf '%s\n' "$out" | grep -v -i -e token -e encrypt >&2
+  exit 3
+fi
+cmp -s "$tmp/new/consul.json" "$CONFIG_DIR/consul.json" ||
+  install -m 0640 -o root -g consul "$tmp/new/consul.json" "$CONFIG_DIR/consul.json"
 printf '%s' "$UNIT" > "$tmp/consul.service"
 if ! cmp -s "$tmp/consul.service" /etc/systemd/system/consul.service; then
   install -m 0644 "$tmp/consul.service" /etc/systemd/system/consul.service
   systemctl daemon-reload
-  changed=yes
 fi
-if [ "$(cat "$STATE/binary.sha256" 2>/dev/null || true)" != "$BINARY_SHA" ]; then
-  changed=yes
-fi
-# -bootstrap only on the very first start: once raft holds data, a server that still bootstraps
-# can elect itself alone after a restart and split the cluster.
-if [ "$BOOTSTRAP" = yes ] && [ ! -e "$DATA_DIR/raft/raft.db" ]; then
+# -bootstrap only on the very first start of a tutorial-mode cluster: never once raft holds data
+# (it could elect itself alone after a restart), and never on a rebuilt machine whose cluster
+# still runs (another server has a leader): that one is joined to it instead.
+cluster_runs_elsewhere() {
+  for peer in $PEERS; do
+    leader=$(curl -s -m 3 "http://$peer:8500/v1/status/leader" 2>/dev/null ||
+      curl -s -m 3 --cacert "$TLS_DIR/ca.pem" "https://$peer:8501/v1/status/leader" 2>/dev/null || true)
+    case "$leader" in *:*) return 0 ;; esac
+  done
+  return 1
+}
+if [ "$BOOTSTRAP" = yes ] && [ ! -e "$DATA_DIR/raft/raft.db" ] && ! cluster_runs_elsewhere; then
   printf '{"bootstrap": true}\n' > "$tmp/bootstrap.json"
-  install -m 0640 -o root -g consul "$tmp/bootstrap.json" "$CONFIG_DIR/bootstrap.json"
+  cmp -s "$tmp/bootstrap.json" "$CONFIG_DIR/bootstrap.json" ||
+    install -m 0640 -o root -g consul "$tmp/bootstrap.json" "$CONFIG_DIR/bootstrap.json"
 else
   rm -f "$CONFIG_DIR/bootstrap.json"
 fi
 systemctl enable consul >/dev/null 2>&1
-if systemctl is-active --quiet consul; then
-  if [ "$changed" = yes ]; then
-    echo "consul-swarm: restarting consul on $NODE (its config or binary changed)"
-    systemctl restart consul
-    consul_wait_rejoined
-  fi
+# Is the running agent the one these files describe? It is not when it started before any of them
+# last changed, or when its binary was replaced underneath it.
+agent_current() {
+  systemctl is-active --quiet consul || return 1
+  [ -e "$STARTED" ] || return 1
+  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -newer "$STARTED" 2>/dev/null)" ] || return 1
+  pid=$(systemctl show -p MainPID consul | cut -d= -f2)
+  [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
+}
+joined_before=no
+consul_has_joined_before && joined_before=yes
+if agent_current; then
+  :
+elif systemctl is-active --quiet consul; then
+  echo "consul-swarm: restarting consul on $NODE (it runs with an older config, unit or binary)"
+  systemctl restart consul
 else
+  echo "consul-swarm: starting consul on $NODE"
   systemctl start consul
-  # Up means the HTTP API answers at all: /v1/status/leader needs no ACL token, and before the
-  # agent has joined it answers "" (a server) or 500 "No known Consul servers" (a client).
+fi
+if [ "$joined_before" = yes ]; then
+  # Part of a cluster: whether this run restarted it or not (a run killed after a restart), the
+  # next server goes only once this one is back, a voter, and the cluster healthy.
+  consul_wait_healthy
+else
+  # Never joined yet (a first start, a new machine): up means the HTTP API answers at all; before
+  # the join step it answers "" (a server) or 500 "No known Consul servers" (a client).
   http_answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8500/v1/status/leader 2>/dev/null)" != 000 ]; }
   retry_for 60 http_answers || {
     echo "consul-swarm: consul on $NODE did not answer on 127.0.0.1:8500 within 60 s" >&2
@@ -82,5 +115,4 @@ else
     exit 6
   }
 fi
-printf '%s' "$BINARY_SHA" > "$STATE/binary.sha256"
 echo "consul=active node=$NODE"

@@ -25,6 +25,12 @@ function assertError(errors: string[], field: string, ...fragments: string[]) {
 }
 
 describe("validateConfig", () => {
+    it("checks the log level against Consul's levels before anything runs", () => {
+        assertError(errorsOf(raw({ consul: { install: urlInstall, logLevel: "LOUD" } })), "consul.logLevel", '"LOUD"', "TRACE, DEBUG, INFO, WARN, ERROR");
+        assert.equal(validateConfig(raw({ consul: { install: urlInstall, logLevel: "debug" } })).settings!.consul.logLevel, "DEBUG");
+        assertError(errorsOf(raw({ consul: { install: urlInstall, dns: "yes" } })), "consul.dns");
+        assert.equal(validateConfig(raw()).settings!.consul.dns, true, "DNS on by default");
+    });
     it("accepts the tutorial's table with defaults filled in", () => {
         const res = validateConfig(raw());
         assert.deepEqual(res.errors, []);

@@ -39,7 +39,7 @@ describe("shell quoting", () => {
         const scripts = [
             dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }),
             dockerDaemonScript("rhel", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }),
-            consulServiceScript({ nodeName: "consulsvr", bootstrap: true, waitSeconds: 60, binarySha256: "ab" }),
+            consulServiceScript({ nodeName: "consulsvr", server: true, peers: ["10.0.0.2"], bootstrap: true, waitSeconds: 60, binarySha256: "ab" }),
             ...["consul-join", "consul-verify", "consul-install-url", "consul-install-file", "swarm-init", "swarm-join", "swarm-verify", "host-facts"].map((n) =>
                 renderScript(n, {}),
             ),
@@ -129,6 +129,12 @@ describe("Consul config", () => {
             JSON.stringify(
                 {
                     advertise_addr: "10.0.0.2",
+                    autopilot: {
+                        cleanup_dead_servers: true,
+                        last_contact_threshold: "200ms",
+                        max_trailing_logs: 250,
+                        server_stabilization_time: "10s",
+                    },
                     bind_addr: "10.0.0.2",
                     client_addr: "0.0.0.0",
                     data_dir: "/opt/consul",
@@ -136,13 +142,31 @@ describe("Consul config", () => {
                     disable_update_check: true,
                     log_level: "INFO",
                     node_name: "consul01",
+                    performance: { raft_multiplier: 1 },
+                    ports: { dns: 8600 },
+                    rejoin_after_leave: true,
                     server: true,
+                    telemetry: { disable_hostname: true, prometheus_retention_time: "60s" },
                     ui_config: { enabled: true },
                 },
                 null,
                 2,
             ) + "\n",
         );
+    });
+    it("production defaults: each can be overridden through consul.options, key by key; clients get no autopilot", () => {
+        const c = JSON.parse(
+            consulAgentConfig({
+                ...base,
+                options: { performance: { raft_multiplier: 5 }, autopilot: { server_stabilization_time: "30s" }, disable_update_check: false },
+            }),
+        );
+        assert.deepEqual(c.performance, { raft_multiplier: 5 });
+        assert.equal(c.autopilot.server_stabilization_time, "30s");
+        assert.equal(c.autopilot.cleanup_dead_servers, true, "the other autopilot defaults stay");
+        assert.equal(c.disable_update_check, false);
+        assert.equal(JSON.parse(consulAgentConfig({ ...base, server: false })).autopilot, undefined);
+        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, dns: false })).ports, { dns: -1 }, "dns: false turns DNS off");
     });
     it("carries bootstrap_expect and the gossip key only when given; never `bootstrap`", () => {
         const c = JSON.parse(consulAgentConfig({ ...base, bootstrapExpect: 3, encrypt: "k3y" }));
@@ -168,13 +192,13 @@ describe("Consul config", () => {
         const lines = loadScript("consul-service").split("\n");
         const from = lines.findIndex((l) => l.startsWith("script_token="));
         const script = lines.slice(from, from + 2).join("\n");
-        const extract = (cfg: string) => sh(`tmp=$(mktemp -d); cat > "$tmp/consul.json"; ${script}; printf '%s' "$script_token"`, cfg);
+        const extract = (cfg: string) => sh(`tmp=$(mktemp -d); mkdir "$tmp/new"; cat > "$tmp/new/consul.json"; ${script}; printf '%s' "$script_token"`, cfg);
         assert.equal(extract(consulAgentConfig({ ...base, acl })), acl.managementToken);
         assert.equal(extract(consulAgentConfig({ ...base, server: false, acl })), acl.agentToken);
     });
     it("TLS: RPC verified both ways with server hostnames, HTTPS on 8501", () => {
         const c = JSON.parse(consulAgentConfig({ ...base, tls: true }));
-        assert.deepEqual(c.ports, { https: 8501 });
+        assert.deepEqual(c.ports, { dns: 8600, https: 8501 });
         assert.deepEqual(c.tls.internal_rpc, { verify_incoming: true, verify_server_hostname: true });
         assert.equal(c.tls.defaults.verify_outgoing, true);
         assert.equal(c.tls.defaults.ca_file, "/etc/consul.d/tls/ca.pem");
@@ -186,15 +210,16 @@ describe("Consul config", () => {
         const split = loadScript("consul-service").split("\n");
         const start = split.findIndex((l) => l.startsWith("awk -v d="));
         const awk = split.slice(start, start + 4).join("\n");
-        const out = sh(`tmp=$(mktemp -d); ${awk}; cat "$tmp/pem1" "$tmp/pem2" "$tmp/pem3" | grep -v -- -----; echo ==; cat "$tmp/consul.json"`, pem("CERTIFICATE", "CA") + pem("CERTIFICATE", "AGENT") + pem("EC PRIVATE KEY", "KEY") + cfg);
+        const out = sh(`tmp=$(mktemp -d); mkdir "$tmp/new"; ${awk}; cat "$tmp/pem1" "$tmp/pem2" "$tmp/pem3" | grep -v -- -----; echo ==; cat "$tmp/new/consul.json"`, pem("CERTIFICATE", "CA") + pem("CERTIFICATE", "AGENT") + pem("EC PRIVATE KEY", "KEY") + cfg);
         assert.equal(out, `CA\nAGENT\nKEY\n==\n${cfg}`);
     });
     it("bootstraps only on the first start, and reads its config from stdin", () => {
-        const s = consulServiceScript({ nodeName: "consulsvr", bootstrap: true, waitSeconds: 60, binarySha256: "ab" });
+        const s = consulServiceScript({ nodeName: "consulsvr", server: true, peers: ["10.0.0.2"], bootstrap: true, waitSeconds: 60, binarySha256: "ab" });
         assert.match(s, /BOOTSTRAP='yes'/);
-        assert.match(s, /if \[ "\$BOOTSTRAP" = yes \] && \[ ! -e "\$DATA_DIR\/raft\/raft.db" \]; then/);
-        assert.match(s, /\{ print > \(d "\/consul.json"\) \}/);
-        assert.match(consulServiceScript({ nodeName: "consul01", bootstrap: false, waitSeconds: 60, binarySha256: "ab" }), /BOOTSTRAP='no'/);
+        assert.match(s, /if \[ "\$BOOTSTRAP" = yes \] && \[ ! -e "\$DATA_DIR\/raft\/raft.db" \] && ! cluster_runs_elsewhere; then/);
+        assert.match(s, /PEERS='10.0.0.2'/);
+        assert.match(s, /\{ print > \(d "\/new\/consul.json"\) \}/);
+        assert.match(consulServiceScript({ nodeName: "consul01", server: true, peers: [], bootstrap: false, waitSeconds: 60, binarySha256: "ab" }), /BOOTSTRAP='no'/);
     });
 });
 
