@@ -6,6 +6,7 @@ elif [ -e "$STATE/daemon.json.absent" ]; then
 fi
 rm -f /etc/systemd/system/docker.service.d/consul-swarm.conf
 rm -rf "$TLS_DIR"
+rm -f /etc/systemd/system/docker.service.d/consul-swarm-stamp.conf
 rm -rf "$STATE"
 systemctl daemon-reload
 systemctl restart docker || true

@@ -23,16 +23,11 @@ else
 fi
 dockerd_bin=$(command -v dockerd)
 printf '%s' "$DROPIN" | sed "s|@DOCKERD@|$dockerd_bin|" > "$tmp/dropin.conf"
-changed=no
-if ! cmp -s "$tmp/daemon.json" /etc/docker/daemon.json; then
-  install -m 0644 "$tmp/daemon.json" /etc/docker/daemon.json
-  changed=yes
-fi
-if ! cmp -s "$tmp/dropin.conf" /etc/systemd/system/docker.service.d/consul-swarm.conf; then
+cmp -s "$tmp/daemon.json" /etc/docker/daemon.json || install -m 0644 "$tmp/daemon.json" /etc/docker/daemon.json
+cmp -s "$tmp/dropin.conf" /etc/systemd/system/docker.service.d/consul-swarm.conf ||
   install -m 0644 "$tmp/dropin.conf" /etc/systemd/system/docker.service.d/consul-swarm.conf
-  changed=yes
-fi
+docker_stamp_dropin
 if [ "$TLS" = yes ]; then
   docker_tls_files
 fi
-docker_apply "$changed"
+docker_apply /etc/docker/daemon.json /etc/systemd/system/docker.service.d/consul-swarm.conf "$TLS_DIR"

@@ -1,13 +1,30 @@
-# Shared by the DockerDaemon scripts: restart dockerd only when its config changed, then wait,
-# bounded, until the API answers on TCP.
+# Shared by the DockerDaemon scripts. Whether dockerd must restart comes from the host's real
+# state, so a run killed between writing a file and restarting is finished by the next one: a
+# drop-in stamps every start of docker.service, and a daemon that started before any of its files
+# last changed runs with an old config.
+DOCKER_STARTED=/run/consul-swarm-docker.started
+DOCKER_STAMP_DROPIN=/etc/systemd/system/docker.service.d/consul-swarm-stamp.conf
+
+docker_stamp_dropin() {
+  mkdir -p "${DOCKER_STAMP_DROPIN%/*}"
+  printf '[Service]\nExecStartPre=/bin/touch %s\n' "$DOCKER_STARTED" > "$tmp/stamp.conf"
+  cmp -s "$tmp/stamp.conf" "$DOCKER_STAMP_DROPIN" || install -m 0644 "$tmp/stamp.conf" "$DOCKER_STAMP_DROPIN"
+}
+
+# docker_apply FILE...: (re)start dockerd unless it runs and started after every FILE last
+# changed, then wait, bounded, until the API answers on TCP (with TLS: the client-certificate
+# handshake included).
 docker_apply() {
-  changed=$1
-  if [ "$changed" = yes ]; then
-    echo "consul-swarm: Docker daemon config changed on $(hostname): restarting docker"
+  current=yes
+  systemctl is-active --quiet docker || current=no
+  [ -e "$DOCKER_STARTED" ] || current=no
+  if [ "$current" = yes ] && [ -n "$(find "$@" "$DOCKER_STAMP_DROPIN" -newer "$DOCKER_STARTED" 2>/dev/null)" ]; then
+    current=no
+  fi
+  if [ "$current" = no ]; then
+    echo "consul-swarm: dockerd on $(hostname) does not run with its current config: restarting docker"
     systemctl daemon-reload
     systemctl restart docker
-  elif ! systemctl is-active --quiet docker; then
-    systemctl start docker
   fi
   if [ "$TLS" = yes ]; then
     # The server certificate also serves as a client certificate for this check (clientAuth).

@@ -5,5 +5,7 @@ if [ -e "$STATE/sysconfig.orig" ]; then
 elif [ -e "$STATE/sysconfig.absent" ]; then
   rm -f "$CONF"
 fi
+rm -f /etc/systemd/system/docker.service.d/consul-swarm-stamp.conf
 rm -rf "$STATE" "$TLS_DIR"
+systemctl daemon-reload
 systemctl restart docker || true

@@ -11,16 +11,13 @@ orig_opts=
 : > "$tmp/docker"
 if [ -e "$STATE/sysconfig.orig" ]; then
   # systemd does not expand variables in an EnvironmentFile, so the line is rewritten whole.
-  orig_opts=$(OPTIONS=; . "$STATE/sysconfig.orig" >/dev/null 2>&1; printf '%s' "${OPTIONS:-}")
+  orig_opts=$(set +u; OPTIONS=; . "$STATE/sysconfig.orig" >/dev/null 2>&1; printf '%s' "${OPTIONS:-}")
   grep -v '^[[:space:]]*OPTIONS=' "$STATE/sysconfig.orig" > "$tmp/docker" || true
 fi
 printf "OPTIONS='%s'\n" "${orig_opts:+$orig_opts }$FLAGS" >> "$tmp/docker"
-changed=no
-if ! cmp -s "$tmp/docker" "$CONF"; then
-  install -m 0644 "$tmp/docker" "$CONF"
-  changed=yes
-fi
+cmp -s "$tmp/docker" "$CONF" || install -m 0644 "$tmp/docker" "$CONF"
+docker_stamp_dropin
 if [ "$TLS" = yes ]; then
   docker_tls_files
 fi
-docker_apply "$changed"
+docker_apply "$CONF" "$TLS_DIR"

@@ -15,7 +15,6 @@ docker_tls_files() {
       mode=0644
       [ "$f" = key.pem ] && mode=0600
       install -m "$mode" "$tmp/tls/$f" "$TLS_DIR/$f"
-      changed=yes
     fi
   done
 }

@@ -70,11 +70,39 @@ describe("Docker daemon config", () => {
         assert.match(s, /CONF=\/etc\/sysconfig\/docker/);
         assert.doesNotMatch(s, /daemon\.json/);
     });
-    it("the Debian script merges, restarts only on change and restores on the first backup", () => {
+    it("the Debian script merges, writes only what differs and restores on the first backup", () => {
         const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false });
-        assert.match(s, /if ! cmp -s "\$tmp\/daemon.json" \/etc\/docker\/daemon.json; then/);
-        assert.match(s, /if \[ "\$changed" = yes \]; then[\s\S]*systemctl restart docker/);
+        assert.match(s, /cmp -s "\$tmp\/daemon.json" \/etc\/docker\/daemon.json \|\| install/);
+        assert.match(s, /docker_apply \/etc\/docker\/daemon.json /);
         assert.match(s, /daemon.json.orig/);
+    });
+    it("restarts dockerd from the host's real state: not running, never stamped, or started before a file changed", () => {
+        // A stand-in systemctl records what the script asks; the files and the start stamp are real.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-docker-apply-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.writeFileSync(`${dir}/bin/systemctl`, `#!/bin/sh\necho "$*" >> ${dir}/calls\ncase "$*" in "is-active --quiet docker") [ -e ${dir}/active ];; restart*) touch ${dir}/stamp;; esac\n`, { mode: 0o755 });
+        fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        const lib = loadScript("docker-lib").replace(/^DOCKER_STARTED=.*$/m, `DOCKER_STARTED=${dir}/stamp`).replace(/^DOCKER_STAMP_DROPIN=.*$/m, `DOCKER_STAMP_DROPIN=${dir}/dropin`);
+        const apply = () => {
+            fs.rmSync(`${dir}/calls`, { force: true });
+            sh(`set -eu\nPATH=${dir}/bin:$PATH\nTLS=no PING_ADDR=127.0.0.1 PORT=2375\n${loadScript("retry-lib")}\n${lib}\ndocker_apply ${dir}/daemon.json >/dev/null`);
+            return fs.existsSync(`${dir}/calls`) && fs.readFileSync(`${dir}/calls`, "utf8").includes("restart docker");
+        };
+        const age = (f: string, secondsAgo: number) => fs.utimesSync(f, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
+        fs.writeFileSync(`${dir}/daemon.json`, "{}");
+        fs.writeFileSync(`${dir}/dropin`, "");
+        age(`${dir}/dropin`, 100);
+        age(`${dir}/daemon.json`, 60);
+        assert.equal(apply(), true, "not running: started");
+        fs.writeFileSync(`${dir}/active`, "");
+        fs.rmSync(`${dir}/stamp`);
+        assert.equal(apply(), true, "running but never stamped (started before the stack's drop-in): restarted");
+        age(`${dir}/stamp`, 30);
+        assert.equal(apply(), false, "running since after its config last changed: left alone");
+        age(`${dir}/daemon.json`, 10);
+        assert.equal(apply(), true, "config written after the daemon started (a run killed before its restart): restarted");
+        assert.equal(apply(), false, "and then left alone");
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 });
 
@@ -103,13 +131,15 @@ describe("Docker daemon TLS", () => {
     it("splits the TLS material on stdin into ca, cert and key files, the key 0600", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-tls-"));
         const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
-        const script = `set -eu\nTLS_DIR=${dir}/tls\ntmp=$(mktemp -d)\nchanged=no\n${loadScript("docker-tls-files")}\ndocker_tls_files\necho changed=$changed`;
+        const script = `set -eu\nTLS_DIR=${dir}/tls\ntmp=$(mktemp -d)\n${loadScript("docker-tls-files")}\ndocker_tls_files`;
         const input = pem("CERTIFICATE", "CA") + pem("CERTIFICATE", "SERVER") + pem("EC PRIVATE KEY", "KEY");
-        assert.equal(sh(script, input).trim(), "changed=yes");
+        sh(script, input);
         assert.match(fs.readFileSync(`${dir}/tls/ca.pem`, "utf8"), /\nCA\n/);
         assert.match(fs.readFileSync(`${dir}/tls/cert.pem`, "utf8"), /\nSERVER\n/);
         assert.equal(fs.statSync(`${dir}/tls/key.pem`).mode & 0o777, 0o600);
-        assert.equal(sh(script, input).trim(), "changed=no", "the same material changes nothing");
+        const mtime = fs.statSync(`${dir}/tls/key.pem`).mtimeMs;
+        sh(script, input);
+        assert.equal(fs.statSync(`${dir}/tls/key.pem`).mtimeMs, mtime, "the same material is not written again");
         fs.rmSync(dir, { recursive: true, force: true });
     });
 });
