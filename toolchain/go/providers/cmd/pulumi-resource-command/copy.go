@@ -231,7 +231,6 @@ func assetHash(m fw.PropertyMap) string {
 	return cp.Hash
 }
 
-
 // Update copies again only when the source's hash or remotePath changed,
 // as upstream; any other change (connection, triggers without replace)
 // only updates the state.

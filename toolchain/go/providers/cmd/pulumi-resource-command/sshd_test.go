@@ -288,3 +288,4 @@ func TestRemoteAgainstSSHD(t *testing.T) {
 		}
 	})
 }
+
