@@ -1,7 +1,16 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulClient, ConsulServer } from "./consulAgent";
-import { ConsulMember, CONSUL_AGENT_POLICY_RULES, CONSUL_CONFIG_DIR, CONSUL_TOKEN_FILE, parseClusterStatus, renderScript } from "./render";
+import {
+    ConsulMember,
+    CONSUL_AGENT_POLICY_RULES,
+    CONSUL_CONFIG_DIR,
+    CONSUL_DNS_POLICY_RULES,
+    CONSUL_TOKEN_FILE,
+    parseClusterStatus,
+    renderScript,
+    swarmPolicyRules,
+} from "./render";
 
 export interface ConsulClusterArgs {
     servers: ConsulServer[];
@@ -10,6 +19,10 @@ export interface ConsulClusterArgs {
     verifyTimeoutSeconds?: number;
     /** With ACLs on: the agents' token, created here with its policy (a secret; on stdin only). */
     agentToken?: pulumi.Input<string>;
+    /** With ACLs and a swarm: the swarm hosts' token, limited to their KV prefix (a secret; on stdin only). */
+    swarmToken?: { token: pulumi.Input<string>; kvPrefix: string };
+    /** Consul's DNS is served: with ACLs the anonymous token may read node and service names. */
+    dns?: boolean;
 }
 
 /**
@@ -68,13 +81,22 @@ export class ConsulCluster extends pulumi.ComponentResource {
                       {
                           connection,
                           addPreviousOutputInEnv: false,
-                          create: renderScript("consul-acl-agent", {
-                              POLICY: "consul-swarm-agent",
-                              RULES: CONSUL_AGENT_POLICY_RULES,
-                              TOKEN_FILE: CONSUL_TOKEN_FILE,
-                              WAIT_SECONDS: wait,
-                          }, ["retry-lib"]),
-                          stdin: pulumi.secret(args.agentToken),
+                          create: renderScript(
+                              "consul-acl-agent",
+                              {
+                                  DNS: args.dns === false ? "no" : "yes",
+                                  DNS_POLICY: "consul-swarm-dns",
+                                  DNS_RULES: CONSUL_DNS_POLICY_RULES,
+                                  POLICY: "consul-swarm-agent",
+                                  RULES: CONSUL_AGENT_POLICY_RULES,
+                                  SWARM_POLICY: args.swarmToken ? "consul-swarm-swarm" : "",
+                                  SWARM_RULES: args.swarmToken ? swarmPolicyRules(args.swarmToken.kvPrefix) : "",
+                                  TOKEN_FILE: CONSUL_TOKEN_FILE,
+                                  WAIT_SECONDS: wait,
+                              },
+                              ["retry-lib"],
+                          ),
+                          stdin: pulumi.secret(pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n`),
                           triggers: membership,
                       },
                       { parent: this, dependsOn: [this.join] },

@@ -359,6 +359,17 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
 /** The agents' ACL policy: register their own node, read services (Consul's documented agent policy). */
 export const CONSUL_AGENT_POLICY_RULES = 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\n';
 
+/** What Consul's DNS interface needs to answer <node>.node.consul and <service>.service.consul. */
+export const CONSUL_DNS_POLICY_RULES = 'node_prefix "" { policy = "read" }\nservice_prefix "" { policy = "read" }\n';
+
+/** Where the swarm publishes its manager address, join tokens and cluster id. */
+export const SWARM_KV_PREFIX = "consul-swarm/swarm";
+
+/** The swarm hosts' ACL policy: their own KV prefix, nothing else. */
+export function swarmPolicyRules(kvPrefix: string): string {
+    return `key_prefix "${kvPrefix}/" { policy = "write" }\n`;
+}
+
 export function consulServiceRemoveScript(): string {
     return renderScript("consul-service-remove", { CONFIG_DIR: CONSUL_CONFIG_DIR, DATA_DIR: CONSUL_DATA_DIR, TLS_DIR: CONSUL_TLS_DIR });
 }

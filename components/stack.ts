@@ -7,7 +7,7 @@ import { DockerDaemon } from "./dockerDaemon";
 import { CertificateAuthority } from "./certificateAuthority";
 import { Host } from "./host";
 import { LabHosts } from "./labHosts";
-import { CONSUL_HTTPS_PORT, uuidFromHex } from "./render";
+import { CONSUL_HTTPS_PORT, SWARM_KV_PREFIX, uuidFromHex } from "./render";
 import { Swarm } from "./swarm";
 
 export interface StackInputs {
@@ -88,6 +88,12 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         ? pulumi.secret(new random.RandomBytes("consul-agent-token", { length: 16 }).hex.apply(uuidFromHex))
         : undefined;
     const acl = aclToken && agentToken ? { managementToken: aclToken, agentToken } : undefined;
+    const hasSwarm = settings.hosts.some((h) => h.roles.includes("swarm-manager"));
+    // The swarm hosts' token: read and write the swarm's KV prefix, nothing else.
+    const swarmToken =
+        settings.consul.acl && hasSwarm
+            ? pulumi.secret(new random.RandomBytes("consul-swarm-token", { length: 16 }).hex.apply(uuidFromHex))
+            : undefined;
     const withRole = (role: Role) => settings.hosts.filter((h) => h.roles.includes(role));
     const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
     // Servers carry server.<dc>.consul (verify_server_hostname checks it), clients client.<dc>.consul.
@@ -137,8 +143,16 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         (h) => new ConsulClient(`${h.name}-consul`, { ...agentArgs(h), restartAfter: servers.map((s) => s.service) }),
     );
 
-    const cluster = new ConsulCluster("consul", { servers, clients, agentToken });
+    const cluster = new ConsulCluster("consul", {
+        servers,
+        clients,
+        agentToken,
+        swarmToken: swarmToken === undefined ? undefined : { token: swarmToken, kvPrefix: SWARM_KV_PREFIX },
+        dns: settings.consul.dns,
+    });
     const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.host.address}:8500`;
+    // The swarm hosts reach Consul over HTTPS when it has TLS: their token never crosses in clear.
+    const swarmConsulAddr = consulCa ? pulumi.interpolate`https://${cluster.seed.host.address}:${CONSUL_HTTPS_PORT}` : consulHttpAddr;
 
     const swarmMember = (h: HostSpec) => ({ host: hosts.get(h.name)!, daemon: daemons.get(h.name)! });
     const swarm =
@@ -148,9 +162,11 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
                   agents: withRole("swarm-agent")
                       .filter((h) => !h.roles.includes("swarm-manager"))
                       .map(swarmMember),
-                  consulHttpAddr,
+                  consulHttpAddr: swarmConsulAddr,
                   consulReady: [cluster.verify],
-                  consulToken: aclToken,
+                  kvPrefix: SWARM_KV_PREFIX,
+                  consulToken: swarmToken,
+                  consulCaCert: consulCa?.caCert,
               })
             : undefined;
 

@@ -19,8 +19,10 @@ export interface SwarmArgs {
     consulReady: pulumi.Input<pulumi.Resource>[];
     /** Consul KV prefix for the manager address and the join tokens. */
     kvPrefix?: string;
-    /** With Consul ACLs on: a token that may read and write that prefix (a secret; on stdin only). */
+    /** With Consul ACLs on: a token that may read and write that prefix only (a secret; on stdin only). */
     consulToken?: pulumi.Input<string>;
+    /** With Consul TLS: the CA that consulHttpAddr's certificate chains to (reaches hosts on stdin). */
+    consulCaCert?: pulumi.Input<string>;
     verifyTimeoutSeconds?: number;
 }
 
@@ -49,7 +51,11 @@ export class Swarm extends pulumi.ComponentResource {
         const [first, ...otherManagers] = args.managers;
         const leave = renderScript("swarm-leave", {});
         const kvVars = { ACL: args.consulToken !== undefined ? "yes" : "no", KV_PREFIX: kvPrefix };
-        const consulToken = args.consulToken === undefined ? undefined : pulumi.secret(args.consulToken);
+        // What the swarm scripts read on stdin: the token's line, then the CA when Consul has TLS.
+        const stdin =
+            args.consulToken === undefined && args.consulCaCert === undefined
+                ? undefined
+                : pulumi.secret(pulumi.interpolate`${args.consulToken ?? ""}\n${args.consulCaCert ?? ""}`);
 
         this.init = new command.remote.Command(
             `${name}-init-${first.host.name}`,
@@ -57,15 +63,20 @@ export class Swarm extends pulumi.ComponentResource {
                 connection: first.host.connection,
                 addPreviousOutputInEnv: false,
                 create: pulumi
-                    .all([first.host.address, args.consulHttpAddr])
-                    .apply(([addr, consul]) => renderScript("swarm-init", { ...kvVars, ADDR: addr, CONSUL: consul }, ["swarm-lib"])),
+                    .all([first.host.address, args.consulHttpAddr, pulumi.all(otherManagers.map((m) => m.host.address))])
+                    .apply(([addr, consul, others]) =>
+                        renderScript("swarm-init", { ...kvVars, ADDR: addr, CONSUL: consul, OTHER_MANAGERS: [...others].sort().join(" ") }, ["swarm-lib"]),
+                    ),
                 delete: leave,
-                stdin: consulToken,
+                stdin,
                 triggers: [first.host.machine],
             },
             first.host.commandOptions(this, [first.daemon.configured, ...args.consulReady]),
         );
 
+        // The swarm every other node must be in: when the first manager's machine is rebuilt with
+        // no swarm left to rejoin, a new id re-runs each join step, which moves its node over.
+        const clusterId = this.init.stdout.apply((out) => /^cluster_id=(\S+)$/m.exec(out)?.[1] ?? "");
         const joiners = [
             ...otherManagers.map((m) => ({ m, role: "manager" })),
             ...args.agents.map((m) => ({ m, role: "worker" })),
@@ -78,26 +89,32 @@ export class Swarm extends pulumi.ComponentResource {
                         connection: m.host.connection,
                         addPreviousOutputInEnv: false,
                         create: pulumi
-                            .all([m.host.address, args.consulHttpAddr])
-                            .apply(([addr, consul]) =>
-                                renderScript("swarm-join", { ...kvVars, ADDR: addr, CONSUL: consul, ROLE: role }, ["swarm-lib"]),
+                            .all([m.host.address, args.consulHttpAddr, clusterId])
+                            .apply(([addr, consul, cluster]) =>
+                                renderScript("swarm-join", { ...kvVars, ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role }, ["swarm-lib"]),
                             ),
                         delete: leave,
-                        stdin: consulToken,
+                        stdin,
                         triggers: [m.host.machine],
                     },
                     m.host.commandOptions(this, [this.init, m.daemon.configured]),
                 ),
         );
 
-        const expected = args.managers.length + args.agents.length;
+        const members = [...args.managers, ...args.agents];
         this.verify = new command.remote.Command(
             `${name}-verify`,
             {
                 connection: first.host.connection,
                 addPreviousOutputInEnv: false,
-                create: renderScript("swarm-verify", { EXPECTED: expected, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 }),
-                triggers: [pulumi.all([...args.managers, ...args.agents].map((m) => m.host.machine))],
+                // Swarm knows nodes by their hostnames, which the hosts' facts report.
+                create: pulumi.all(members.map((m) => m.host.facts)).apply((facts) =>
+                    renderScript("swarm-verify", {
+                        EXPECTED_NODES: facts.map((f) => f.hostname).sort().join(" "),
+                        WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120,
+                    }),
+                ),
+                triggers: [pulumi.all(members.map((m) => m.host.machine))],
             },
             { parent: this, dependsOn: [this.init, ...this.joins] },
         );

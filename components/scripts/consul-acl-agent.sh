@@ -1,25 +1,58 @@
-# On the seed server, with the management token from its root-only file: the agents' policy and
-# their token, whose secret arrives on stdin (a request body, never a command line).
+# On the seed server, with the management token from its root-only file: the stack's policies and
+# tokens. Token secrets arrive on stdin, one a line (agents', then the swarm hosts' when there is
+# a swarm), and go only into request bodies and 0600 curl config files, never a command line.
 export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 umask 077
-printf 'X-Consul-Token: %s\n' "$(cat "$TOKEN_FILE")" > "$tmp/management"
-secret=$(cat)
-printf 'X-Consul-Token: %s\n' "$secret" > "$tmp/agent"
+printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" > "$tmp/management"
+cat > "$tmp/secrets"
 umask 022
+api() { curl -sf -m 10 -K "$tmp/management" "$@"; }
 # The ACL system answers once a leader has made the management token: wait for it, bounded.
 retry_for "$WAIT_SECONDS" consul acl policy list >/dev/null 2>&1 || {
   echo "consul-swarm: Consul's ACL system did not answer within ${WAIT_SECONDS}s" >&2
   exit 7
 }
-if ! consul acl policy read -name "$POLICY" >/dev/null 2>&1; then
-  consul acl policy create -name "$POLICY" -description "consul-swarm agents: register their node, read services" -rules "$RULES" >/dev/null
+# ensure_policy NAME DESCRIPTION RULES: made, or its rules brought back to RULES.
+ensure_policy() {
+  if consul acl policy read -name "$1" >/dev/null 2>&1; then
+    consul acl policy update -name "$1" -rules "$3" >/dev/null
+  else
+    consul acl policy create -name "$1" -description "$2" -rules "$3" >/dev/null
+  fi
+}
+# ensure_token LINE POLICY DESCRIPTION: the token whose secret is line LINE of stdin exists with
+# exactly that policy.
+ensure_token() {
+  sed -n "$1p" "$tmp/secrets" | tr -d '\n' > "$tmp/secret"
+  [ -s "$tmp/secret" ] || { echo "consul-swarm: no token secret on line $1 of stdin" >&2; exit 3; }
+  (umask 077 && printf 'header = "X-Consul-Token: %s"\n' "$(cat "$tmp/secret")" > "$tmp/self")
+  if accessor=$(curl -sf -m 10 -K "$tmp/self" http://127.0.0.1:8500/v1/acl/token/self | sed -n 's/.*"AccessorID":"\([^"]*\)".*/\1/p') && [ -n "$accessor" ]; then
+    printf '{"Description":"%s","Policies":[{"Name":"%s"}]}' "$3" "$2" |
+      api -X PUT --data-binary @- "http://127.0.0.1:8500/v1/acl/token/$accessor" >/dev/null
+    echo "token=$2 present"
+  else
+    printf '{"SecretID":"%s","Description":"%s","Policies":[{"Name":"%s"}]}' "$(cat "$tmp/secret")" "$3" "$2" |
+      api -X PUT --data-binary @- http://127.0.0.1:8500/v1/acl/token >/dev/null
+    echo "token=$2 created"
+  fi
+}
+ensure_policy "$POLICY" "consul-swarm agents: register their node, read services" "$RULES"
+ensure_token 1 "$POLICY" "consul-swarm agents"
+if [ -n "$SWARM_POLICY" ]; then
+  ensure_policy "$SWARM_POLICY" "consul-swarm swarm hosts: the swarm's KV prefix only" "$SWARM_RULES"
+  ensure_token 2 "$SWARM_POLICY" "consul-swarm swarm hosts"
 fi
-if curl -sf -H "@$tmp/agent" http://127.0.0.1:8500/v1/acl/token/self >/dev/null; then
-  echo "agent_token=present"
+# DNS answers come from the anonymous token (Consul 1.14 has no DNS token): it may read node and
+# service names when the stack serves DNS, and nothing at all when it does not.
+anonymous=00000000-0000-0000-0000-000000000002
+if [ "$DNS" = yes ]; then
+  ensure_policy "$DNS_POLICY" "consul-swarm DNS: read node and service names" "$DNS_RULES"
+  policies="[{\"Name\":\"$DNS_POLICY\"}]"
 else
-  printf '{"SecretID":"%s","Description":"consul-swarm agents","Policies":[{"Name":"%s"}]}' "$secret" "$POLICY" |
-    curl -sf -X PUT -H "@$tmp/management" --data-binary @- http://127.0.0.1:8500/v1/acl/token >/dev/null
-  echo "agent_token=created"
+  policies="[]"
 fi
+printf '{"Description":"Anonymous Token","Policies":%s}' "$policies" |
+  api -X PUT --data-binary @- "http://127.0.0.1:8500/v1/acl/token/$anonymous" >/dev/null
+echo "anonymous_policies=$policies"

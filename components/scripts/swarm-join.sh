@@ -1,7 +1,18 @@
+# On every other node. A node already in the swarm that CLUSTER_ID names stays as it is; a node
+# left in an older swarm (its manager's machine was rebuilt and made a new one) leaves it first.
+command -v openssl >/dev/null 2>&1 || {
+  echo "consul-swarm: $(hostname) has no openssl, which reading this node's swarm certificate needs: install openssl" >&2
+  exit 3
+}
+mine=$(swarm_cluster_of_node)
 state=$(docker info --format '{{.Swarm.LocalNodeState}}')
-if [ "$state" = active ]; then
+if [ "$state" = active ] && { [ "$mine" = "$CLUSTER_ID" ] || [ -z "$CLUSTER_ID" ]; }; then
   echo "swarm=active"
   exit 0
+fi
+if [ "$state" != inactive ]; then
+  echo "consul-swarm: $ADDR is in swarm '${mine:-unknown}', not in $CLUSTER_ID: leaving it"
+  docker swarm leave --force >/dev/null
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -12,8 +23,8 @@ if [ -z "$token" ] || [ -z "$manager" ]; then
   echo "consul-swarm: no swarm join token or manager address under $KV_PREFIX in Consul at $CONSUL" >&2
   exit 8
 fi
-# The join goes to the local Docker API with the token in the request body on stdin,
-# so it never appears on a command line.
-printf '{"ListenAddr":"0.0.0.0:2377","AdvertiseAddr":"%s","RemoteAddrs":["%s"],"JoinToken":"%s"}' "$ADDR" "$manager" "$token" |
-  curl -sf --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' --data-binary @- http://localhost/swarm/join >/dev/null
+swarm_join_via "$manager" || {
+  echo "consul-swarm: $ADDR could not join the swarm through $manager" >&2
+  exit 8
+}
 echo "swarm=joined manager=$manager"

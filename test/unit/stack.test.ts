@@ -81,8 +81,19 @@ describe("the tutorial's three hosts", () => {
         assert.equal(count("consul-swarm:consul:ConsulCluster"), 1);
         assert.equal(count("consul-swarm:swarm:Swarm"), 1);
         assert.equal(count("consul-swarm:lab:LabHosts"), 0, "real hosts get no lab");
-        assert.equal(count("random:index/randomBytes:RandomBytes"), 3, "one gossip key, one management token and one agent token per stack");
+        assert.equal(count("random:index/randomBytes:RandomBytes"), 4, "one gossip key, one management, one agent and one swarm token per stack");
         assert.equal(count("command:remote:CopyToRemote"), 0, "a URL install copies nothing");
+    });
+
+    it("the swarm hosts get their own KV-only token over HTTPS, never the management token", () => {
+        const init = need("swarm-init-consulsvr").inputs;
+        assert.match(String(init.create), /CONSUL='https:\/\/10\.0\.0\.1:8501'/);
+        assert.match(String(init.create), /KV_PREFIX='consul-swarm\/swarm'/);
+        const acl = need("consul-acl-agent").inputs;
+        assert.match(String(acl.create), /SWARM_RULES='key_prefix "consul-swarm\/swarm\/" \{ policy = "write" \}/);
+        for (const step of ["swarm-init-consulsvr", "swarm-join-consul01"]) {
+            assert.ok(!String(need(step).inputs.stdin).includes(String(g.values.aclToken)), `${step}: no management token on stdin`);
+        }
     });
 
     it("parents every command under its component", () => {
