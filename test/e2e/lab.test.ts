@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
+import * as dns from "node:dns/promises";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as net from "node:net";
@@ -23,6 +24,8 @@ const HOSTS = [
     { name: "consul02", address: "10.214.0.113", roles: ["consul-server", "swarm-agent"] },
 ];
 const container = (host: string) => `${NETWORK}-${host}`;
+/** The day-2 change the rolling tests make: a log level, and one production default overridden. */
+const ROLLING_CHANGE = { logLevel: "DEBUG", options: { telemetry: { prometheus_retention_time: "30s" } } };
 
 function baseConfig(consulExtra: Record<string, unknown> = {}) {
     return {
@@ -211,13 +214,17 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.equal((await http(`http://${HOSTS[2].address}:8500/v1/kv/e2e/check?raw`, withToken())).body, value);
     });
 
-    it("ACLs deny by default: anonymous KV and catalog reads are refused, the bootstrap token works", async () => {
+    it("ACLs deny by default: anonymous KV reads are refused (names only, for DNS), the bootstrap token works", async () => {
         assert.ok(outputs.aclBootstrapToken.secret, "aclBootstrapToken is a secret output");
         for (const h of HOSTS) {
             const anonymous = await http(`http://${h.address}:8500/v1/kv/e2e/check`);
             assert.equal(anonymous.status, 403, `anonymous KV read on ${h.name}: ${anonymous.status} ${anonymous.body}`);
             assert.equal((await http(`http://${h.address}:8500/v1/kv/e2e/check?raw`, withToken())).status, 200);
-            assert.deepEqual(JSON.parse((await http(`http://${h.address}:8500/v1/catalog/nodes`)).body), [], "anonymous: no node is visible");
+            // Consul 1.14's DNS answers with the anonymous token: it reads node and service names, nothing else.
+            const names = JSON.parse((await http(`http://${h.address}:8500/v1/catalog/nodes`)).body) as { Node: string }[];
+            assert.deepEqual(names.map((n) => n.Node).sort(), ["consul01", "consul02", "consulsvr"], "anonymous: node names, for DNS");
+            const anonWrite = await http(`http://${h.address}:8500/v1/kv/e2e/anon`, { method: "PUT", body: "x" });
+            assert.equal(anonWrite.status, 403, "anonymous KV write");
         }
         const wrong = await http(`${seed}/v1/kv/e2e/check`, { headers: { "X-Consul-Token": "00000000-0000-4000-8000-000000000000" } });
         assert.equal(wrong.status, 403);
@@ -229,6 +236,98 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(self.Policies.map((p: { Name: string }) => p.Name), ["consul-swarm-agent"]);
         const write = await http(`${seed}/v1/kv/e2e/check`, { method: "PUT", body: "x", headers: { "X-Consul-Token": agentToken } });
         assert.equal(write.status, 403, "the agent token cannot write KV");
+    });
+
+    it("production defaults: autopilot, metrics behind a token, DNS on 8600, fast raft, no update check", async () => {
+        const autopilot = await json<Record<string, unknown>>(`${seed}/v1/operator/autopilot/configuration`);
+        assert.equal(autopilot.CleanupDeadServers, true);
+        assert.equal(autopilot.LastContactThreshold, "200ms");
+        assert.equal(autopilot.ServerStabilizationTime, "10s");
+        assert.equal(autopilot.MaxTrailingLogs, 250);
+        for (const h of HOSTS) {
+            const metrics = await http(`http://${h.address}:8500/v1/agent/metrics?format=prometheus`, withToken());
+            assert.equal(metrics.status, 200);
+            assert.match(metrics.body, /^consul_raft_/m, `Prometheus metrics on ${h.name}`);
+            const anonymous = await http(`http://${h.address}:8500/v1/agent/metrics?format=prometheus`);
+            assert.equal(anonymous.status, 403, `anonymous metrics on ${h.name}: ${anonymous.status}`);
+            const cfg = JSON.parse(onHost(h.name, "cat /etc/consul.d/consul.json"));
+            assert.equal(cfg.disable_update_check, true);
+            assert.deepEqual(cfg.performance, { raft_multiplier: 1 });
+            const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
+            resolver.setServers([`${h.address}:8600`]);
+            assert.deepEqual((await resolver.resolve4("consul.service.consul")).sort(), HOSTS.map((x) => x.address).sort(), `consul.service.consul from ${h.name}`);
+            for (const other of HOSTS) {
+                assert.deepEqual(await resolver.resolve4(`${other.name}.node.consul`), [other.address], `${other.name}.node.consul from ${h.name}`);
+            }
+        }
+    });
+
+    it("kill -9 of the leader's agent under a writer: a new leader within 3 s, every acknowledged write kept", async () => {
+        const leaderAddr = (await json<string>(`${seed}/v1/status/leader`)).replace(/:8300$/, "");
+        const leader = HOSTS.find((h) => h.address === leaderAddr)!;
+        const others = HOSTS.filter((h) => h !== leader);
+        const KEYS = 1000;
+        let acknowledged = 0;
+        let killedAt = 0;
+        let newLeaderAt = 0;
+        const writer = (async () => {
+            for (let i = 0; i < KEYS; i++) {
+                for (let attempt = 0; ; attempt++) {
+                    const h = others[(i + attempt) % others.length];
+                    try {
+                        const r = await http(`http://${h.address}:8500/v1/kv/e2e/failover/${i}`, { method: "PUT", body: String(i), ...withToken() });
+                        if (r.status === 200 && r.body.trim() === "true") {
+                            acknowledged++;
+                            break;
+                        }
+                    } catch {
+                        // refused or timed out while there is no leader: try again
+                    }
+                    await new Promise((r) => setTimeout(r, 50));
+                }
+                if (i === 200) {
+                    killedAt = Date.now();
+                    onHost(leader.name, "pkill -9 -x consul");
+                }
+            }
+        })();
+        const watcher = (async () => {
+            while (newLeaderAt === 0) {
+                if (killedAt > 0) {
+                    for (const h of others) {
+                        try {
+                            const l = await json<string>(`http://${h.address}:8500/v1/status/leader`);
+                            if (l !== "" && !l.startsWith(`${leader.address}:`)) {
+                                newLeaderAt = Date.now();
+                                break;
+                            }
+                        } catch {
+                            // no leader yet
+                        }
+                    }
+                }
+                await new Promise((r) => setTimeout(r, 100));
+            }
+        })();
+        await writer;
+        await watcher;
+        const failover = (newLeaderAt - killedAt) / 1000;
+        log(`leader ${leader.name} killed: a new leader after ${failover.toFixed(1)} s; ${acknowledged}/${KEYS} writes acknowledged`);
+        let readBack = 0;
+        for (let i = 0; i < KEYS; i++) {
+            const r = await http(`http://${others[0].address}:8500/v1/kv/e2e/failover/${i}?raw&consistent`, withToken());
+            readBack += r.status === 200 && r.body === String(i) ? 1 : 0;
+        }
+        log(`read back ${readBack}/${acknowledged} acknowledged writes`);
+        assert.equal(readBack, acknowledged);
+        assert.equal(acknowledged, KEYS);
+        assert.ok(failover < 3, `a new leader after ${failover} s`);
+        // systemd starts the killed agent again; it rejoins as a voter.
+        await eventually(`${leader.name} back as a voter`, 60, async () => {
+            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed.replace(HOSTS[0].address, others[0].address)}/v1/operator/raft/configuration`);
+            assert.deepEqual(cfg.Servers.filter((x) => x.Voter).map((x) => x.Node).sort(), HOSTS.map((h) => h.name).sort());
+            assert.equal((await json<{ Healthy: boolean }>(`http://${others[0].address}:8500/v1/operator/autopilot/health`)).Healthy, true);
+        });
     });
 
     it("Consul TLS: HTTPS with the stack's CA, and RPC only with a certificate from that CA", async () => {
@@ -349,8 +448,48 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         await stack.preview({ expectNoChanges: true });
     });
 
+    it("an edited comment in every remote script updates steps in place: no replacement, no restart, the same CAs and swarm", async () => {
+        // The program as a user would have it after editing a comment in each remote script.
+        const copy = fs.mkdtempSync(path.join(os.tmpdir(), "cs-edited-"));
+        const skip = new Set([".git", ".state", "node_modules", "bin"]);
+        fs.cpSync(repo, copy, { recursive: true, filter: (src) => !skip.has(path.basename(src)) || path.dirname(src) !== repo });
+        fs.symlinkSync(path.join(repo, "node_modules"), path.join(copy, "node_modules"));
+        const scriptsDir = path.join(copy, "components", "scripts");
+        const scripts = fs.readdirSync(scriptsDir).filter((f) => f.endsWith(".sh"));
+        for (const f of scripts) {
+            fs.appendFileSync(path.join(scriptsDir, f), "# edited: a comment changes nothing on a host\n");
+        }
+        const certs = dockerCertPath(outputs);
+        const clusterId = () => dockerTls(certs, HOSTS[0].address, "info", "--format", "{{.Swarm.Cluster.ID}}").trim();
+        const swarmBefore = clusterId();
+        try {
+            const edited = await LocalWorkspace.selectStack({ stackName: "e2e", workDir: copy });
+            const preview = await edited.preview();
+            const kinds = preview.changeSummary as Record<string, number>;
+            log(`preview with ${scripts.length} edited scripts: ${JSON.stringify(kinds)}`);
+            assert.deepEqual(Object.keys(kinds).filter((k) => /replace|delete|create/.test(k)), [], "nothing replaced, deleted or created");
+            assert.ok((kinds.update ?? 0) >= 15, `the remote steps update in place: ${JSON.stringify(kinds)}`);
+            let upLog = "";
+            const up = await edited.up({ onOutput: (o) => (upLog += o) });
+            log(`up with edited scripts: ${JSON.stringify(up.summary.resourceChanges)}`);
+            assert.doesNotMatch(upLog, /restarting (consul|docker)/, "no agent or daemon restarted");
+            assert.doesNotMatch(upLog, /leaving it|swarm init/, "no node left the swarm");
+            assert.equal(up.outputs.consulCaCert.value, outputs.consulCaCert.value, "the same Consul CA");
+            assert.deepEqual(up.outputs.dockerTls.value, outputs.dockerTls.value, "the same Docker CA and client certificate");
+            assert.equal(clusterId(), swarmBefore, "the same swarm");
+            // And back to the scripts as they are: the same again.
+            let backLog = "";
+            await stack.up({ onOutput: (o) => (backLog += o) });
+            assert.doesNotMatch(backLog, /restarting (consul|docker)|leaving it/);
+            assert.equal(clusterId(), swarmBefore);
+        } finally {
+            fs.rmSync(copy, { recursive: true, force: true });
+            fs.rmSync(certs, { recursive: true, force: true });
+        }
+    });
+
     it("a changed Consul option re-runs only the service steps, one server at a time, without losing the cluster", async () => {
-        await stack.setAllConfig(baseConfig({ logLevel: "DEBUG" }));
+        await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
         // A reader polls KV every 200 ms during the up: rolling restarts may cost at most one short window.
         await http(`${seed}/v1/kv/e2e/rolling`, { method: "PUT", body: "x", ...withToken() });
         const samples: { t: number; ok: boolean }[] = [];
@@ -423,7 +562,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.ok(windows.length <= 1, `reads failed in ${windows.length} windows`);
         assert.ok((windows[0] ?? 0) < 15000, `the window lasted ${windows[0]} ms`);
         for (const h of HOSTS) {
-            assert.match(onHost(h.name, "grep -o '\"log_level\": \"DEBUG\"' /etc/consul.d/consul.json"), /DEBUG/);
+            const cfg = JSON.parse(onHost(h.name, "cat /etc/consul.d/consul.json"));
+            assert.equal(cfg.log_level, "DEBUG");
+            assert.deepEqual(cfg.telemetry, { disable_hostname: true, prometheus_retention_time: "30s" }, "the override shows, the other default stays");
         }
         await eventually("3 alive servers and one leader", 60, async () => {
             const leaders = new Set<string>();
@@ -438,7 +579,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
 
     it("adding a host later is a plain up: it joins with the same gossip key, and no running server restarts", async () => {
         const extra = { name: "consul03", address: "10.214.0.114", roles: ["consul-client"] };
-        const config = baseConfig({ logLevel: "DEBUG" });
+        const config = baseConfig(ROLLING_CHANGE);
         await stack.setAllConfig({ ...config, "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, extra]) } });
         let upLog = "";
         const up = await stack.up({ onOutput: (o) => (upLog += o) });
@@ -459,6 +600,20 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         // keyring: least privilege; a server's may).
         const key = String(outputs.gossipKey.value).replace(/[+/=]/g, (c) => `\\${c}`);
         assert.match(consulCli("consulsvr", "keyring -list"), new RegExp(`${key} \\[4/4\\]`));
+        // A client comes back by itself after its agent restarts and after its whole host restarts.
+        for (const how of ["agent", "host"] as const) {
+            const t0 = Date.now();
+            if (how === "agent") {
+                onHost("consul03", "systemctl restart consul");
+            } else {
+                execFileSync("docker", ["restart", container("consul03")]);
+            }
+            await eventually(`consul03 alive again after its ${how} restarted`, 60, async () => {
+                const alive = consulCli("consulsvr", "members -status=alive");
+                assert.match(alive, /^consul03\s/m);
+            });
+            log(`consul03 alive again ${((Date.now() - t0) / 1000).toFixed(1)} s after its ${how} restarted, without an up`);
+        }
         // And taking it away again: the client leaves, the others keep going.
         await stack.setAllConfig(config);
         let downLog = "";
@@ -491,6 +646,83 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         fs.rmSync(certs, { recursive: true, force: true });
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `after the repair, up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
+    });
+
+    it("replacing the bootstrap server and swarm manager's machine: refresh + up converges, no key lost, one swarm", async () => {
+        const KEYS = 1000;
+        const other = `http://${HOSTS[1].address}:8500`;
+        for (let i = 0; i < KEYS; i += 100) {
+            // 100 keys a transaction (Consul's per-transaction limit is 64 operations: two of 50).
+            for (const half of [0, 50]) {
+                const ops = Array.from({ length: 50 }, (_, j) => ({ KV: { Verb: "set", Key: `e2e/replace/${i + half + j}`, Value: Buffer.from("v").toString("base64") } }));
+                const r = await http(`${other}/v1/txn`, { method: "PUT", body: JSON.stringify(ops), ...withToken() });
+                assert.equal(r.status, 200, r.body);
+            }
+        }
+        const samples: { t: number; ok: boolean }[] = [];
+        let reading = true;
+        const reader = (async () => {
+            while (reading) {
+                const t = Date.now();
+                let ok = false;
+                for (const h of HOSTS.slice(1)) {
+                    try {
+                        ok = (await http(`http://${h.address}:8500/v1/kv/e2e/replace/7?raw&consistent`, withToken())).body === "v";
+                    } catch {
+                        ok = false;
+                    }
+                    if (ok) {
+                        break;
+                    }
+                }
+                samples.push({ t, ok });
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        })();
+        execFileSync("docker", ["rm", "-f", container("consulsvr")]);
+        let upLog = "";
+        try {
+            await stack.refresh();
+            const up = await stack.up({ onOutput: (o) => (upLog += o) });
+            log(`up after replacing consulsvr: ${JSON.stringify(up.summary.resourceChanges)}`);
+        } finally {
+            reading = false;
+            await reader;
+        }
+        const windows: number[] = [];
+        let start = -1;
+        samples.forEach((x, i) => {
+            if (!x.ok && start < 0) {
+                start = i;
+            }
+            if (x.ok && start >= 0) {
+                windows.push(x.t - samples[start].t);
+                start = -1;
+            }
+        });
+        log(`replacing consulsvr: ${samples.length} reads, failure windows (ms): ${JSON.stringify(windows)}`);
+        assert.ok(start < 0 && windows.length <= 1 && (windows[0] ?? 0) < 15000, `failure windows ${JSON.stringify(windows)}`);
+        // Consul warns "bootstrap = true: do not enable unless necessary" whenever it starts in bootstrap mode.
+        assert.equal(onHost("consulsvr", "journalctl -u consul --no-pager | grep -c 'bootstrap = true' || true").trim(), "0", "the rebuilt server never bootstrapped");
+        const keys = await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`);
+        assert.equal(keys.length, KEYS, "every key is there, read through the rebuilt server");
+        await eventually("exactly the three servers as raft voters, autopilot healthy", 60, async () => {
+            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
+            assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consul02:true", "consulsvr:true"]);
+            assert.equal((await json<{ Healthy: boolean }>(`${seed}/v1/operator/autopilot/health`)).Healthy, true);
+        });
+        const certs = dockerCertPath(outputs);
+        try {
+            assert.deepEqual(
+                dockerTls(certs, HOSTS[0].address, "node", "ls", "--format", "{{.Hostname}}={{.Status}}").trim().split("\n").sort(),
+                ["consul01=Ready", "consul02=Ready", "consulsvr=Ready"],
+                "one swarm, every node Ready, no stale entry",
+            );
+        } finally {
+            fs.rmSync(certs, { recursive: true, force: true });
+        }
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `the next up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
     });
 
     it("restarting the bootstrap server after the cluster formed does not split it", async () => {
