@@ -12,6 +12,7 @@ consul_swarm_env
 bash scripts/dockerd-start.sh
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-$CONSUL_SWARM_DEV_PASSPHRASE}"
 pulumi stack select dev >/dev/null 2>&1 || pulumi stack init dev >/dev/null
+consul_swarm_recover dev
 case "${1:-up}" in
   destroy)
     pulumi destroy --yes --stack dev

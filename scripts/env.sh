@@ -52,3 +52,31 @@ consul_swarm_target_stack() {
   done
   (cd "$CONSUL_SWARM_REPO" && pulumi stack --show-name 2>/dev/null) || true
 }
+
+# Before a run that changes a stack: what an interrupted earlier run left behind is cleared, the
+# way Pulumi recommends, so the next `up` converges without editing state by hand.
+#   - a lock whose pulumi process, on this machine, no longer runs (a killed CLI): removed, saying so;
+#   - pending operations (a CREATE or UPDATE the killed CLI never saw finish): `pulumi refresh
+#     --clear-pending-creates`. Every step of this stack decides from the host's real state, so a
+#     create that ran halfway simply runs again whole.
+consul_swarm_recover() {
+  local stack=$1 dir f pid host pending
+  [ -n "$stack" ] || return 0
+  case "$PULUMI_BACKEND_URL" in file://*) ;; *) return 0 ;; esac
+  dir="${PULUMI_BACKEND_URL#file://}/.pulumi/locks"
+  for f in "$dir"/*/*/"$stack"/*.json; do
+    [ -e "$f" ] || continue
+    pid=$(jq -r '.pid // 0' "$f")
+    host=$(jq -r '.hostname // ""' "$f")
+    [ "$host" = "$(hostname)" ] || continue
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" != pulumi ]; then
+      echo "consul-swarm: clearing the lock on stack $stack left by pulumi process $pid (started $(jq -r .timestamp "$f")), which no longer runs" >&2
+      rm -f "$f"
+    fi
+  done
+  pending=$(pulumi stack export --stack "$stack" 2>/dev/null | jq '.deployment.pending_operations // [] | length' 2>/dev/null || echo 0)
+  if [ "${pending:-0}" -gt 0 ]; then
+    echo "consul-swarm: stack $stack has $pending operation(s) an interrupted run left pending: clearing them with pulumi refresh --clear-pending-creates" >&2
+    pulumi refresh --yes --skip-preview --clear-pending-creates --stack "$stack" >&2
+  fi
+}

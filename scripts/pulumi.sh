@@ -15,4 +15,7 @@ fi
 if [ -n "$stack" ] && [ -f "Pulumi.$stack.yaml" ] && ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; then
   pulumi stack init "$stack" --no-select >/dev/null 2>&1 || pulumi stack init "$stack" >/dev/null
 fi
+case " $* " in
+  *" up "*|*" update "*|*" destroy "*) consul_swarm_recover "$stack" ;;
+esac
 exec pulumi "$@"
