@@ -288,4 +288,3 @@ func TestRemoteAgainstSSHD(t *testing.T) {
 		}
 	})
 }
-
