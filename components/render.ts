@@ -371,7 +371,12 @@ export function swarmPolicyRules(kvPrefix: string): string {
 }
 
 export function consulServiceRemoveScript(): string {
-    return renderScript("consul-service-remove", { CONFIG_DIR: CONSUL_CONFIG_DIR, DATA_DIR: CONSUL_DATA_DIR, TLS_DIR: CONSUL_TLS_DIR });
+    return renderScript("consul-service-remove", {
+        CONFIG_DIR: CONSUL_CONFIG_DIR,
+        DATA_DIR: CONSUL_DATA_DIR,
+        TLS_DIR: CONSUL_TLS_DIR,
+        TOKEN_FILE: CONSUL_TOKEN_FILE,
+    });
 }
 
 /** Consul's members table, as printed by `consul members` (name, address, status, type). */

@@ -100,6 +100,23 @@ export class Swarm extends pulumi.ComponentResource {
                     m.host.commandOptions(this, [this.init, m.daemon.configured]),
                 ),
         );
+        // The manager's side of each node's membership: nothing to do while the node stays; when it
+        // leaves the stack, it is drained, demoted and removed before its own join step leaves.
+        // No machine in its triggers: a rebuilt node keeps its membership (verify tidies the rest).
+        joiners.forEach(
+            ({ m }, i) =>
+                new command.remote.Command(
+                    `${name}-member-${m.host.name}`,
+                    {
+                        connection: first.host.connection,
+                        addPreviousOutputInEnv: false,
+                        delete: m.host.facts.apply((f) =>
+                            renderScript("swarm-node-remove", { NODE: f.hostname, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 }, ["retry-lib"]),
+                        ),
+                    },
+                    { parent: this, dependsOn: [this.joins[i]] },
+                ),
+        );
 
         const members = [...args.managers, ...args.agents];
         this.verify = new command.remote.Command(

@@ -1,3 +1,10 @@
+# The agent leaves the cluster gracefully before it stops: a server leaves raft (its peers shrink,
+# no dead voter stays), a client leaves the member list. Then everything the stack put here goes.
+if systemctl is-active --quiet consul 2>/dev/null; then
+  if [ -s "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
+  consul leave >/dev/null 2>&1 && echo "consul-swarm: $(hostname) left the Consul cluster" ||
+    echo "consul-swarm: $(hostname) could not leave the Consul cluster gracefully; stopping it" >&2
+fi
 systemctl disable --now consul >/dev/null 2>&1 || true
 rm -f /etc/systemd/system/consul.service "$CONFIG_DIR/consul.json" "$CONFIG_DIR/bootstrap.json"
 rm -rf "$TLS_DIR"

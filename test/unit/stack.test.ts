@@ -197,7 +197,15 @@ describe("the tutorial's three hosts", () => {
     });
 
     it("replaces a host's steps only for a new machine, deleting the old step first", () => {
-        for (const r of g.regs.filter((x) => x.type === "command:remote:Command" && x.inputs.delete !== undefined)) {
+        const remote = g.regs.filter((x) => x.type === "command:remote:Command" && x.inputs.delete !== undefined);
+        // The manager's side of a swarm membership is never replaced: a rebuilt node keeps it.
+        const members = remote.filter((r) => r.name.startsWith("swarm-member-"));
+        assert.deepEqual(members.map((r) => r.name).sort(), ["swarm-member-consul01", "swarm-member-consul02"]);
+        for (const r of members) {
+            assert.equal(r.inputs.triggers, undefined, `${r.name}: no triggers`);
+            assert.match(String(r.inputs.delete), /docker node update --availability drain/);
+        }
+        for (const r of remote.filter((x) => !members.includes(x))) {
             assert.ok(r.deleteBeforeReplace, `${r.name}: its delete must run before its successor's create`);
             const triggers = JSON.stringify(r.inputs.triggers);
             assert.match(triggers, /10\.0\.0\.\d/, `${r.name}: the machine's identity is in its triggers`);
