@@ -106,13 +106,17 @@ export class ConsulCluster extends pulumi.ComponentResource {
             {
                 connection,
                 addPreviousOutputInEnv: false,
-                create: renderScript("consul-verify", {
-                    CONFIG_DIR: CONSUL_CONFIG_DIR,
-                    EXPECTED_NODES: [...args.servers, ...clients].map((a) => a.host.name).join(" "),
-                    EXPECTED_SERVERS: args.servers.length,
-                    TOKEN_FILE: CONSUL_TOKEN_FILE,
-                    WAIT_SECONDS: wait,
-                }),
+                create: renderScript(
+                    "consul-verify",
+                    {
+                        CONFIG_DIR: CONSUL_CONFIG_DIR,
+                        EXPECTED_NODES: [...args.servers, ...clients].map((a) => a.host.name).join(" "),
+                        EXPECTED_SERVERS: args.servers.length,
+                        TOKEN_FILE: CONSUL_TOKEN_FILE,
+                        WAIT_SECONDS: wait,
+                    },
+                    ["consul-lib"],
+                ),
                 triggers: membership,
             },
             { parent: this, dependsOn: [aclAgent ?? this.join] },

@@ -263,6 +263,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     });
 
     it("kill -9 of the leader's agent under a writer: a new leader within 3 s, every acknowledged write kept", async () => {
+        // The up ended with every server a voter and autopilot healthy (the verify step waits for it).
+        const raft = await json<{ Servers: { Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
+        assert.equal(raft.Servers.filter((x) => x.Voter).length, 3, "three voters before the failure");
         const leaderAddr = (await json<string>(`${seed}/v1/status/leader`)).replace(/:8300$/, "");
         const leader = HOSTS.find((h) => h.address === leaderAddr)!;
         const others = HOSTS.filter((h) => h !== leader);
@@ -292,7 +295,8 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             }
         })();
         const watcher = (async () => {
-            while (newLeaderAt === 0) {
+            const deadline = Date.now() + 120_000;
+            while (newLeaderAt === 0 && Date.now() < deadline) {
                 if (killedAt > 0) {
                     for (const h of others) {
                         try {
@@ -311,6 +315,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         })();
         await writer;
         await watcher;
+        assert.ok(newLeaderAt > 0, "another server became leader");
         const failover = (newLeaderAt - killedAt) / 1000;
         log(`leader ${leader.name} killed: a new leader after ${failover.toFixed(1)} s; ${acknowledged}/${KEYS} writes acknowledged`);
         let readBack = 0;
