@@ -48,6 +48,8 @@ export interface ConsulSettings {
      * node and service names (what DNS answers need; Consul 1.14 has no DNS token of its own).
      */
     dns: boolean;
+    /** Forward the `consul` domain from each host's resolver (systemd-resolved or dnsmasq) to its agent. */
+    dnsForwarding: boolean;
 }
 
 export interface DockerSettings {
@@ -317,7 +319,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     }
 
     const c = section(p, "consul", raw.consul);
-    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl", "tls", "dns"]);
+    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl", "tls", "dns", "dnsForwarding"]);
     const version = str(p, "consul.version", c.version, "1.14.11");
     if (!VERSION_RE.test(version)) {
         p.error("consul.version", `"${version}" is not a pinned release version`, 'pin an exact version such as "1.14.11"');
@@ -342,7 +344,11 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         acl: bool(p, "consul.acl", c.acl, true),
         tls: bool(p, "consul.tls", c.tls, true),
         dns: bool(p, "consul.dns", c.dns, true),
+        dnsForwarding: bool(p, "consul.dnsForwarding", c.dnsForwarding, false),
     };
+    if (consul.dnsForwarding && !consul.dns) {
+        p.error("consul.dnsForwarding", "forwards to Consul's DNS, which consul.dns: false turns off", "set consul.dns: true, or remove consul.dnsForwarding");
+    }
 
     const d = section(p, "docker", raw.docker);
     unknownKeys(p, "docker", d, ["tcpPort", "bindAddress", "tls"]);

@@ -24,6 +24,8 @@ export interface ConsulAgentArgs {
     ui?: boolean;
     /** Consul's DNS interface on 8600 (default on). */
     dns?: boolean;
+    /** Forward the host resolver's `consul` domain to the agent. */
+    dnsForwarding?: boolean;
     logLevel?: string;
     options?: Record<string, unknown>;
     /**
@@ -141,6 +143,7 @@ function serviceCommand(
             bootstrap: server?.bootstrap ?? false,
             waitSeconds: args.rejoinTimeoutSeconds ?? 120,
             binarySha256: sha,
+            dnsForwarding: args.dnsForwarding,
         }),
     );
     return new command.remote.Command(

@@ -69,7 +69,9 @@ export class LabHosts extends pulumi.ComponentResource {
         // A public key is public: it may show in plans and state.
         this.publicKey = pulumi.unsecret(keys.apply((k) => k.publicKeyOpenSsh));
 
-        const buildImage = `bash ${JSON.stringify(path.join(IMAGE_DIR, "build.sh"))}`;
+        // Relative to the project directory, where the command provider runs local commands: the
+        // same recipe in another checkout is the same step.
+        const buildImage = `bash ${path.relative(REPO, path.join(IMAGE_DIR, "build.sh"))}`;
         const imageBuild = new command.local.Command(
             `${name}-image`,
             {

@@ -334,6 +334,8 @@ export interface ConsulServiceScriptArgs {
     waitSeconds: number;
     /** The binary the install step put in place (checked before the agent starts on it). */
     binarySha256: string;
+    /** Forward the `consul` domain from the host's resolver (systemd-resolved or dnsmasq) to the agent. */
+    dnsForwarding?: boolean;
 }
 
 export function consulServiceScript(a: ConsulServiceScriptArgs): string {
@@ -343,6 +345,8 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             BINARY_SHA: a.binarySha256,
             BOOTSTRAP: a.bootstrap ? "yes" : "no",
             CONFIG_DIR: CONSUL_CONFIG_DIR,
+            DNS_FORWARD: a.dnsForwarding ? "yes" : "no",
+            DNS_PORT: CONSUL_DNS_PORT,
             DATA_DIR: CONSUL_DATA_DIR,
             NODE: a.nodeName,
             PEERS: [...a.peers].sort().join(" "),
@@ -352,7 +356,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             UNIT: CONSUL_UNIT,
             WAIT_SECONDS: a.waitSeconds,
         },
-        ["consul-lib", "retry-lib"],
+        ["consul-lib", "consul-dns-lib", "retry-lib"],
     );
 }
 
@@ -371,12 +375,11 @@ export function swarmPolicyRules(kvPrefix: string): string {
 }
 
 export function consulServiceRemoveScript(): string {
-    return renderScript("consul-service-remove", {
-        CONFIG_DIR: CONSUL_CONFIG_DIR,
-        DATA_DIR: CONSUL_DATA_DIR,
-        TLS_DIR: CONSUL_TLS_DIR,
-        TOKEN_FILE: CONSUL_TOKEN_FILE,
-    });
+    return renderScript(
+        "consul-service-remove",
+        { CONFIG_DIR: CONSUL_CONFIG_DIR, DATA_DIR: CONSUL_DATA_DIR, TLS_DIR: CONSUL_TLS_DIR, TOKEN_FILE: CONSUL_TOKEN_FILE },
+        ["consul-dns-lib"],
+    );
 }
 
 /** Consul's members table, as printed by `consul members` (name, address, status, type). */

@@ -121,6 +121,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`] } : undefined,
         ui: settings.consul.ui,
         dns: settings.consul.dns,
+        dnsForwarding: settings.consul.dnsForwarding,
         logLevel: settings.consul.logLevel,
         options: settings.consul.options,
     });

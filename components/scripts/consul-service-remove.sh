@@ -6,6 +6,10 @@ if systemctl is-active --quiet consul 2>/dev/null; then
     echo "consul-swarm: $(hostname) could not leave the Consul cluster gracefully; stopping it" >&2
 fi
 systemctl disable --now consul >/dev/null 2>&1 || true
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+DNS_FORWARD=no
+consul_dns_forwarding
 rm -f /etc/systemd/system/consul.service "$CONFIG_DIR/consul.json" "$CONFIG_DIR/bootstrap.json"
 rm -rf "$TLS_DIR"
 rmdir "$CONFIG_DIR" 2>/dev/null || true

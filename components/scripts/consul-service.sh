@@ -86,7 +86,7 @@ systemctl enable consul >/dev/null 2>&1
 agent_current() {
   systemctl is-active --quiet consul || return 1
   [ -e "$STARTED" ] || return 1
-  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -newer "$STARTED" 2>/dev/null)" ] || return 1
+  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f -newer "$STARTED" 2>/dev/null)" ] || return 1
   pid=$(systemctl show -p MainPID consul | cut -d= -f2)
   [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
 }
@@ -115,4 +115,5 @@ else
     exit 6
   }
 fi
+consul_dns_forwarding
 echo "consul=active node=$NODE"

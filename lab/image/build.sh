@@ -25,7 +25,8 @@ SUITE=bookworm
 REPOSITORY=consul-swarm-lab
 # What a server of this project needs: systemd as init, sshd (with sftp-server) for the Pulumi
 # command provider, Debian's Docker engine, and the tools the install scripts use. dbus lets
-# systemctl/loginctl behave as on a real server; netbase gives /etc/services and /etc/protocols.
+# systemctl/loginctl behave as on a real server; netbase gives /etc/services and /etc/protocols;
+# dnsmasq is the hosts' own resolver, which consul.dnsForwarding points at Consul's DNS.
 PACKAGES=(
   systemd systemd-sysv dbus
   openssh-server
@@ -33,6 +34,7 @@ PACKAGES=(
   iproute2 iputils-ping netbase
   curl ca-certificates
   procps unzip jq
+  dnsmasq
 )
 # Units that make no sense in a container (measured, see lab/README.md): consoles nobody logs in
 # on, the kernel audit log, ext4 scrubbing of block devices the container does not have, and the

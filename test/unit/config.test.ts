@@ -30,6 +30,7 @@ describe("validateConfig", () => {
         assert.equal(validateConfig(raw({ consul: { install: urlInstall, logLevel: "debug" } })).settings!.consul.logLevel, "DEBUG");
         assertError(errorsOf(raw({ consul: { install: urlInstall, dns: "yes" } })), "consul.dns");
         assert.equal(validateConfig(raw()).settings!.consul.dns, true, "DNS on by default");
+        assertError(errorsOf(raw({ consul: { install: urlInstall, dns: false, dnsForwarding: true } })), "consul.dnsForwarding", "consul.dns: false");
     });
     it("accepts the tutorial's table with defaults filled in", () => {
         const res = validateConfig(raw());

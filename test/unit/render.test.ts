@@ -253,6 +253,39 @@ describe("Consul config", () => {
     });
 });
 
+describe("DNS forwarding", () => {
+    it("points dnsmasq's consul domain at the agent, finishes a run killed before the restart, and takes it away", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-dns-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.writeFileSync(`${dir}/bin/systemctl`, `#!/bin/sh\necho "$*" >> ${dir}/calls\ncase "$1" in is-active) exit 1;; esac\n`, { mode: 0o755 });
+        fs.writeFileSync(`${dir}/bin/dnsmasq`, "#!/bin/sh\n", { mode: 0o755 });
+        const lib = loadScript("consul-dns-lib")
+            .replace(/^DNS_RESOLVED_CONF=.*$/m, `DNS_RESOLVED_CONF=${dir}/resolved.conf`)
+            .replace(/^DNS_DNSMASQ_CONF=.*$/m, `DNS_DNSMASQ_CONF=${dir}/dnsmasq.d/10-consul-swarm`)
+            .replace(/^DNS_PENDING=.*$/m, `DNS_PENDING=${dir}/state/pending`);
+        const run = (forward: string) => {
+            fs.rmSync(`${dir}/calls`, { force: true });
+            const out = sh(`set -eu\nPATH=${dir}/bin:$PATH\ntmp=$(mktemp -d)\nDNS_FORWARD=${forward} DNS_PORT=8600\n${lib}\nconsul_dns_forwarding`);
+            const calls = fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8") : "";
+            return { out, restarted: calls.includes("restart dnsmasq") };
+        };
+        let r = run("yes");
+        assert.equal(fs.readFileSync(`${dir}/dnsmasq.d/10-consul-swarm`, "utf8"), "server=/consul/127.0.0.1#8600\n");
+        assert.ok(r.restarted && /dns_forwarding=dnsmasq/.test(r.out));
+        assert.equal(run("yes").restarted, false, "nothing changed: no restart");
+        // A run killed after writing, before restarting, leaves its marker: the next one restarts.
+        fs.mkdirSync(`${dir}/state`, { recursive: true });
+        fs.writeFileSync(`${dir}/state/pending`, "");
+        assert.equal(run("yes").restarted, true);
+        assert.equal(fs.existsSync(`${dir}/state/pending`), false);
+        r = run("no");
+        assert.ok(r.restarted && !fs.existsSync(`${dir}/dnsmasq.d/10-consul-swarm`), "turned off: the file goes, dnsmasq restarts");
+        fs.rmSync(`${dir}/bin/dnsmasq`);
+        assert.throws(() => run("yes"), /neither systemd-resolved nor dnsmasq/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
 describe("parsers", () => {
     it("reads host facts: CentOS 7 is rhel, Debian is debian", () => {
         assert.deepEqual(parseHostFacts("os_id=centos\nos_version=7\nos_like=rhel fedora\ninit=systemd\nhostname=consulsvr\n"), {
