@@ -3,6 +3,7 @@
 // Everything here is pure (no Pulumi resources, no I/O beyond what the caller passes in), so the
 // whole inventory is checked before a single resource is registered and a bad config can never
 // touch a host. Every problem is collected and reported at once, each naming the field and the fix.
+import * as pulumi from "@pulumi/pulumi";
 import * as net from "net";
 
 export const ROLES = ["consul-server", "consul-client", "swarm-manager", "swarm-agent"] as const;
@@ -100,7 +101,11 @@ export interface ValidationResult {
     warnings: string[];
 }
 
-export class ConfigError extends Error {
+/**
+ * Every problem of a stack's config at once. A RunError, so Pulumi prints the message alone (no
+ * program stack trace) and stops before any resource is registered.
+ */
+export class ConfigError extends pulumi.RunError {
     constructor(readonly problems: string[]) {
         super(
             `consul-swarm: the stack config has ${problems.length} problem(s); nothing was changed on any host:\n` +

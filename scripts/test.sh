@@ -6,6 +6,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 T0=$(date +%s)
 stage() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - T0 ))"; }
 
+stage "setup: Debian and npm packages the suite needs (what is missing only)"
+bash scripts/setup.sh
+
 stage "types: tsc --noEmit (strict)"
 npx tsc --noEmit -p tsconfig.json
 

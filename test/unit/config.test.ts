@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, it } from "node:test";
 import { cidrContains, cidrGateway, ConfigError, RawConfig, resolveInstall, rollingOrder, validateConfig } from "../../components/config";
 
@@ -129,6 +130,7 @@ describe("validateConfig", () => {
         const errors = errorsOf({ hosts: [{ name: "a", address: "!", roles: ["x"] }], consul: { version: "1" }, hasPrivateKey: false });
         assert.ok(errors.length >= 5, errors.join("\n"));
         const e = new ConfigError(errors);
+        assert.ok(pulumi.RunError.isInstance(e), "Pulumi prints a RunError without the program's stack trace");
         assert.match(e.message, /nothing was changed on any host/);
     });
 
