@@ -74,8 +74,22 @@ consul_swarm_recover() {
       rm -f "$f"
     fi
   done
-  pending=$(pulumi stack export --stack "$stack" 2>/dev/null | jq '.deployment.pending_operations // [] | length' 2>/dev/null || echo 0)
+  local state
+  state=$(pulumi stack export --stack "$stack" 2>/dev/null) || return 0
+  pending=$(printf '%s' "$state" | jq '.deployment.pending_operations // [] | length' 2>/dev/null || echo 0)
   if [ "${pending:-0}" -gt 0 ]; then
+    # A lab container, volume or network whose create the killed run never saw finish may exist
+    # under its fixed name: nothing uses it yet, so it goes, and the next up makes it again.
+    printf '%s' "$state" | jq -r '.deployment.pending_operations[] | select(.type == "creating") | .resource
+        | select(.type | startswith("docker:index/")) | "\(.type) \(.inputs.name // "")"' |
+      while read -r type name; do
+        [ -n "$name" ] || continue
+        case "$type" in
+          docker:index/container:Container) docker rm -f "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab container $name, left half-made by the interrupted run" >&2 ;;
+          docker:index/volume:Volume) docker volume rm "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab volume $name, left half-made by the interrupted run" >&2 ;;
+          docker:index/network:Network) docker network rm "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab network $name, left half-made by the interrupted run" >&2 ;;
+        esac
+      done
     echo "consul-swarm: stack $stack has $pending operation(s) an interrupted run left pending: clearing them with pulumi refresh --clear-pending-creates" >&2
     pulumi refresh --yes --skip-preview --clear-pending-creates --stack "$stack" >&2
   fi

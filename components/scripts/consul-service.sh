@@ -1,6 +1,7 @@
 # Config, unit and start of one agent. Every decision comes from the host's real state, so a run
 # killed at any line is finished by the next: the agent restarts when it runs with files older
 # than those on disk (the unit stamps $STARTED on each start), not when this run wrote them.
+step_lock consul-service
 STATE=/var/lib/consul-swarm/consul
 STARTED=/run/consul/started
 mkdir -p "$STATE" "$CONFIG_DIR"

@@ -1,3 +1,4 @@
+step_lock docker
 STATE=/var/lib/consul-swarm/docker
 command -v jq >/dev/null 2>&1 || {
   echo "consul-swarm: $(hostname) has no jq, which merging /etc/docker/daemon.json needs: install jq" >&2

@@ -1,4 +1,5 @@
 # CentOS/RHEL 7: the packaged unit reads $OPTIONS from /etc/sysconfig/docker (the tutorial's file).
+step_lock docker
 STATE=/var/lib/consul-swarm/docker
 CONF=/etc/sysconfig/docker
 mkdir -p "$STATE"

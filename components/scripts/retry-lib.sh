@@ -9,3 +9,11 @@ retry_for() {
     sleep 1
   done
 }
+
+# One run at a time of a step on a host: a run whose CLI was killed may go on on the host for a
+# while (no terminal, no hangup), and the next run waits for it instead of racing it.
+step_lock() {
+  mkdir -p /run/lock
+  exec 9>"/run/lock/consul-swarm-$1.lock"
+  flock 9
+}
