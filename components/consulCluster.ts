@@ -6,6 +6,7 @@ import {
     CONSUL_AGENT_POLICY_RULES,
     CONSUL_CONFIG_DIR,
     CONSUL_DNS_POLICY_RULES,
+    CONSUL_TLS_DIR,
     CONSUL_TOKEN_FILE,
     parseClusterStatus,
     renderScript,
@@ -65,8 +66,14 @@ export class ConsulCluster extends pulumi.ComponentResource {
             {
                 connection,
                 addPreviousOutputInEnv: false,
-                create: joinAddresses.apply((addresses) =>
-                    addresses.length === 0 ? "true" : renderScript("consul-join", { ADDRESSES: addresses.join(" "), TOKEN_FILE: CONSUL_TOKEN_FILE, WAIT_SECONDS: wait }, ["retry-lib"]),
+                create: pulumi.all([joinAddresses, seedHost.host.address]).apply(([addresses, self]) =>
+                    addresses.length === 0
+                        ? "true"
+                        : renderScript(
+                              "consul-join",
+                              { ADDRESSES: addresses.join(" "), SELF: self, TLS_DIR: CONSUL_TLS_DIR, TOKEN_FILE: CONSUL_TOKEN_FILE, WAIT_SECONDS: wait },
+                              ["retry-lib"],
+                          ),
                 ),
                 triggers: membership,
             },
