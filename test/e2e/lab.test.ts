@@ -143,6 +143,49 @@ function changed(r: UpResult): Record<string, number> {
     return c;
 }
 
+/**
+ * Polls a consistent KV read of `key` every 200 ms, through the first of `hosts` that answers,
+ * until the returned stop() is called; stop() gives the windows (ms) in which no read worked.
+ */
+function kvReader(hosts: { address: string }[], key: string, expected: string) {
+    const samples: { t: number; ok: boolean }[] = [];
+    let reading = true;
+    const loop = (async () => {
+        while (reading) {
+            const t = Date.now();
+            let ok = false;
+            for (const h of hosts) {
+                try {
+                    ok = (await http(`http://${h.address}:8500/v1/kv/${key}?raw&consistent`, withToken())).body === expected;
+                } catch {
+                    ok = false;
+                }
+                if (ok) {
+                    break;
+                }
+            }
+            samples.push({ t, ok });
+            await new Promise((r) => setTimeout(r, 200));
+        }
+    })();
+    return async () => {
+        reading = false;
+        await loop;
+        const windows: number[] = [];
+        let start = -1;
+        samples.forEach((x, i) => {
+            if (!x.ok && start < 0) {
+                start = i;
+            }
+            if (x.ok && start >= 0) {
+                windows.push(x.t - samples[start].t);
+                start = -1;
+            }
+        });
+        return { reads: samples.length, windows, recovered: start < 0 };
+    };
+}
+
 const log = (m: string) => process.stderr.write(`[e2e] ${m}\n`);
 
 describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 }, () => {
@@ -502,7 +545,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
         // A reader polls KV every 200 ms during the up: rolling restarts may cost at most one short window.
         await http(`${seed}/v1/kv/e2e/rolling`, { method: "PUT", body: "x", ...withToken() });
-        const samples: { t: number; ok: boolean }[] = [];
+        const stopReader = kvReader(HOSTS, "e2e/rolling", "x");
         let reading = true;
         // Meanwhile, every process list on the hosts is sampled: the gossip key must never show.
         const gossip = String(outputs.gossipKey.value);
@@ -520,24 +563,6 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
                 await new Promise((r) => setTimeout(r, 200));
             }
         })();
-        const reader = (async () => {
-            while (reading) {
-                const t = Date.now();
-                let ok = false;
-                for (const h of HOSTS) {
-                    try {
-                        ok = (await http(`http://${h.address}:8500/v1/kv/e2e/rolling?raw&consistent`, withToken())).body === "x";
-                    } catch {
-                        ok = false;
-                    }
-                    if (ok) {
-                        break;
-                    }
-                }
-                samples.push({ t, ok });
-                await new Promise((r) => setTimeout(r, 200));
-            }
-        })();
         let upLog = "";
         const up = await stack.up({
             onOutput: (o) => {
@@ -546,7 +571,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             },
         });
         reading = false;
-        await reader;
+        const { reads, windows, recovered } = await stopReader();
         await psSampler;
         assert.ok(psSamples.length > 10, `sampled ps ${psSamples.length} times`);
         assert.ok(!psSamples.some((p) => p.includes(gossip)), "the gossip key never appears on a host's command lines");
@@ -556,19 +581,8 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         // leader again) before the next began.
         const restarts = [...upLog.matchAll(/restarting consul on (\w+)/g)].map((m) => m[1]);
         assert.deepEqual([...new Set(restarts)], ["consul01", "consul02", "consulsvr"]);
-        const windows: number[] = [];
-        let start = -1;
-        samples.forEach((s, i) => {
-            if (!s.ok && start < 0) {
-                start = i;
-            }
-            if (s.ok && start >= 0) {
-                windows.push(s.t - samples[start].t);
-                start = -1;
-            }
-        });
-        log(`rolling restart: ${samples.length} reads, failure windows (ms): ${JSON.stringify(windows)}`);
-        assert.ok(start < 0, "reads work again at the end");
+        log(`rolling restart: ${reads} reads, failure windows (ms): ${JSON.stringify(windows)}`);
+        assert.ok(recovered, "reads work again at the end");
         assert.ok(windows.length <= 1, `reads failed in ${windows.length} windows`);
         assert.ok((windows[0] ?? 0) < 15000, `the window lasted ${windows[0]} ms`);
         for (const h of HOSTS) {
@@ -669,26 +683,8 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
                 assert.equal(r.status, 200, r.body);
             }
         }
-        const samples: { t: number; ok: boolean }[] = [];
-        let reading = true;
-        const reader = (async () => {
-            while (reading) {
-                const t = Date.now();
-                let ok = false;
-                for (const h of HOSTS.slice(1)) {
-                    try {
-                        ok = (await http(`http://${h.address}:8500/v1/kv/e2e/replace/7?raw&consistent`, withToken())).body === "v";
-                    } catch {
-                        ok = false;
-                    }
-                    if (ok) {
-                        break;
-                    }
-                }
-                samples.push({ t, ok });
-                await new Promise((r) => setTimeout(r, 200));
-            }
-        })();
+        const stopReader = kvReader(HOSTS.slice(1), "e2e/replace/7", "v");
+        let reader = { reads: 0, windows: [] as number[], recovered: false };
         execFileSync("docker", ["rm", "-f", container("consulsvr")]);
         let upLog = "";
         try {
@@ -696,22 +692,11 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             const up = await stack.up({ onOutput: (o) => (upLog += o) });
             log(`up after replacing consulsvr: ${JSON.stringify(up.summary.resourceChanges)}`);
         } finally {
-            reading = false;
-            await reader;
+            reader = await stopReader();
         }
-        const windows: number[] = [];
-        let start = -1;
-        samples.forEach((x, i) => {
-            if (!x.ok && start < 0) {
-                start = i;
-            }
-            if (x.ok && start >= 0) {
-                windows.push(x.t - samples[start].t);
-                start = -1;
-            }
-        });
-        log(`replacing consulsvr: ${samples.length} reads, failure windows (ms): ${JSON.stringify(windows)}`);
-        assert.ok(start < 0 && windows.length <= 1 && (windows[0] ?? 0) < 15000, `failure windows ${JSON.stringify(windows)}`);
+        const { reads, windows, recovered } = reader;
+        log(`replacing consulsvr: ${reads} reads, failure windows (ms): ${JSON.stringify(windows)}`);
+        assert.ok(recovered && windows.length <= 1 && (windows[0] ?? 0) < 15000, `failure windows ${JSON.stringify(windows)}`);
         // Consul warns "bootstrap = true: do not enable unless necessary" whenever it starts in bootstrap mode.
         assert.equal(onHost("consulsvr", "journalctl -u consul --no-pager | grep -c 'bootstrap = true' || true").trim(), "0", "the rebuilt server never bootstrapped");
         const keys = await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`);
