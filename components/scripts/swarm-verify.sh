@@ -17,6 +17,10 @@ while :; do
 done
 printf '%s\n' "$nodes" | awk '$3 == "Ready" { ready[$2] = 1 } $3 == "Down" { down[$1] = $2 } END { for (id in down) if (down[id] in ready) print id }' |
   while read -r stale; do
+    # A stale manager entry still counts in the managers' raft quorum: demoted first.
+    if [ "$(docker node inspect "$stale" --format '{{.Spec.Role}}' 2>/dev/null)" = manager ]; then
+      docker node demote "$stale" >/dev/null 2>&1 || true
+    fi
     docker node rm --force "$stale" >/dev/null && echo "consul-swarm: removed a stale swarm node entry $stale" >&2
   done
 docker node ls --format 'node={{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'
