@@ -501,6 +501,22 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         await stack.preview({ expectNoChanges: true });
     });
 
+    it("a config Consul would refuse fails the up naming the key, and no running agent is stopped", async () => {
+        const pids = () => HOSTS.map((h) => onHost(h.name, "systemctl show -p MainPID --value consul").trim());
+        const before = pids();
+        await stack.setAllConfig(baseConfig({ options: { bogus_option: 1 } }));
+        let upLog = "";
+        await assert.rejects(stack.up({ onOutput: (o) => (upLog += o) }), /bogus_option/, "the up fails naming the key");
+        assert.match(upLog, /refuses the new config; nothing was changed or restarted/);
+        assert.deepEqual(pids(), before, "every agent still runs, unrestarted");
+        for (const h of HOSTS) {
+            assert.doesNotMatch(onHost(h.name, "cat /etc/consul.d/consul.json"), /bogus_option/, `${h.name} keeps its config`);
+        }
+        await stack.setAllConfig(baseConfig());
+        const back = await stack.up();
+        assert.deepEqual(changed(back), {}, `with the option taken out again, nothing to do: ${JSON.stringify(back.summary.resourceChanges)}`);
+    });
+
     it("an edited comment in every remote script updates steps in place: no replacement, no restart, the same CAs and swarm", async () => {
         // The program as a user would have it after editing a comment in each remote script.
         const copy = fs.mkdtempSync(path.join(os.tmpdir(), "cs-edited-"));
