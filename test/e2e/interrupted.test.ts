@@ -13,12 +13,12 @@ const repo = path.resolve(__dirname, "..", "..");
 const STACK = "e2e-int";
 const NETWORK = "consul-swarm-e2e-int";
 const HOSTS = [
-    { name: "consulsvr", address: "10.215.0.111", roles: ["consul-server", "swarm-manager"], bootstrap: true },
-    { name: "consul01", address: "10.215.0.112", roles: ["consul-server", "swarm-agent"] },
-    { name: "consul02", address: "10.215.0.113", roles: ["consul-server", "swarm-agent"] },
+    { name: "consulsvr", address: "10.218.0.111", roles: ["consul-server", "swarm-manager"], bootstrap: true },
+    { name: "consul01", address: "10.218.0.112", roles: ["consul-server", "swarm-agent"] },
+    { name: "consul02", address: "10.218.0.113", roles: ["consul-server", "swarm-agent"] },
 ];
 const config = (logLevel: string) => ({
-    "consul-swarm:lab": { value: JSON.stringify({ subnet: "10.215.0.0/24", networkName: NETWORK }) },
+    "consul-swarm:lab": { value: JSON.stringify({ subnet: "10.218.0.0/24", networkName: NETWORK }) },
     "consul-swarm:consul": { value: JSON.stringify({ version: "1.14.11", install: { source: "toolchain" }, logLevel }) },
     "consul-swarm:hosts": { value: JSON.stringify(HOSTS) },
 });
