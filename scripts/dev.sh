@@ -20,6 +20,7 @@ case "${1:-up}" in
   up) ;;
   *) echo "usage: npm run dev [-- destroy]" >&2; exit 2 ;;
 esac
+bash lab/kernel-limits.sh
 bash lab/image/build.sh >/dev/null
 pulumi up --yes --stack dev --skip-preview
 out() { pulumi stack output --stack dev "$@"; }

@@ -15,6 +15,7 @@ if ! flock -n 8; then
   flock 8
 fi
 bash scripts/dockerd-start.sh
+bash lab/kernel-limits.sh
 bash lab/image/build.sh >/dev/null
 # The e2e stacks have their own backend, passphrase and lab subnet, apart from the dev stack.
 export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/e2e-backend"

@@ -14,7 +14,7 @@ npx tsc --noEmit -p tsconfig.json
 
 stage "shell: sh -n / bash -n on every script"
 for f in components/scripts/*.sh; do sh -n "$f"; done
-for f in scripts/*.sh lab/image/build.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
+for f in scripts/*.sh lab/image/build.sh lab/kernel-limits.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
 
 stage "go: vet and tests of the language host and the providers (sshd and Docker integration included)"
 # The providers' integration tests need a Docker engine and an sshd binary: both are required here,
