@@ -421,7 +421,12 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.match(state, /"ciphertext"/, "secrets are there, encrypted");
     });
 
-    it("kill -9 of the leader's agent under a writer: a new leader within 5 s (printed), every acknowledged write kept", async () => {
+    /**
+     * Fails the leader with `fail` while a writer puts `keys` keys through the other servers (each
+     * retried until acknowledged); returns how long until another server led, and checks that every
+     * acknowledged write reads back.
+     */
+    async function leaderFailover(what: string, prefix: string, fail: (leader: (typeof HOSTS)[number]) => void) {
         // The up ended with every server a voter and autopilot healthy (the verify step waits for it).
         const raft = await json<{ Servers: { Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
         assert.equal(raft.Servers.filter((x) => x.Voter).length, 3, "three voters before the failure");
@@ -430,14 +435,14 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const others = HOSTS.filter((h) => h !== leader);
         const KEYS = 1000;
         let acknowledged = 0;
-        let killedAt = 0;
+        let failedAt = 0;
         let newLeaderAt = 0;
         const writer = (async () => {
             for (let i = 0; i < KEYS; i++) {
                 for (let attempt = 0; ; attempt++) {
                     const h = others[(i + attempt) % others.length];
                     try {
-                        const r = await http(`http://${h.address}:8500/v1/kv/e2e/failover/${i}`, { method: "PUT", body: String(i), ...withToken() });
+                        const r = await http(`http://${h.address}:8500/v1/kv/${prefix}/${i}`, { method: "PUT", body: String(i), ...withToken() });
                         if (r.status === 200 && r.body.trim() === "true") {
                             acknowledged++;
                             break;
@@ -448,15 +453,15 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
                     await new Promise((r) => setTimeout(r, 50));
                 }
                 if (i === 200) {
-                    killedAt = Date.now();
-                    onHost(leader.name, "pkill -9 -x consul");
+                    failedAt = Date.now();
+                    fail(leader);
                 }
             }
         })();
         const watcher = (async () => {
             const deadline = Date.now() + 120_000;
             while (newLeaderAt === 0 && Date.now() < deadline) {
-                if (killedAt > 0) {
+                if (failedAt > 0) {
                     for (const h of others) {
                         try {
                             const l = await json<string>(`http://${h.address}:8500/v1/status/leader`);
@@ -475,24 +480,59 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         await writer;
         await watcher;
         assert.ok(newLeaderAt > 0, "another server became leader");
-        const failover = (newLeaderAt - killedAt) / 1000;
-        log(`leader ${leader.name} killed: a new leader after ${failover.toFixed(1)} s; ${acknowledged}/${KEYS} writes acknowledged`);
+        const failover = (newLeaderAt - failedAt) / 1000;
         let readBack = 0;
         for (let i = 0; i < KEYS; i++) {
-            const r = await http(`http://${others[0].address}:8500/v1/kv/e2e/failover/${i}?raw&consistent`, withToken());
+            const r = await http(`http://${others[0].address}:8500/v1/kv/${prefix}/${i}?raw&consistent`, withToken());
             readBack += r.status === 200 && r.body === String(i) ? 1 : 0;
         }
-        log(`read back ${readBack}/${acknowledged} acknowledged writes`);
+        log(`${what} ${leader.name}: a new leader after ${failover.toFixed(1)} s; ${acknowledged}/${KEYS} writes acknowledged, ${readBack} read back`);
         assert.equal(readBack, acknowledged);
         assert.equal(acknowledged, KEYS);
+        return { failover, leader, others };
+    }
+
+    /** Every server a voter again and autopilot healthy, seen through `via`. */
+    async function threeVoters(via: { address: string }, seconds: number) {
+        await eventually("the three servers voters again, autopilot healthy", seconds, async () => {
+            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`http://${via.address}:8500/v1/operator/raft/configuration`);
+            assert.deepEqual(cfg.Servers.filter((x) => x.Voter).map((x) => x.Node).sort(), HOSTS.map((h) => h.name).sort());
+            assert.equal((await json<{ Healthy: boolean }>(`http://${via.address}:8500/v1/operator/autopilot/health`)).Healthy, true);
+        });
+    }
+
+    it("kill -9 of the leader's agent under a writer: a new leader within 5 s (printed), every acknowledged write kept", async () => {
+        const { failover, others } = await leaderFailover("killed the agent of", "e2e/failover", (leader) => onHost(leader.name, "pkill -9 -x consul"));
         // Consul 1.14's fastest raft timing (raft_multiplier 1) gives 2.5 to 3.5 s here; the default (5) about 10 s.
         assert.ok(failover < 5, `a new leader after ${failover} s`);
         // systemd starts the killed agent again; it rejoins as a voter.
-        await eventually(`${leader.name} back as a voter`, 60, async () => {
-            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed.replace(HOSTS[0].address, others[0].address)}/v1/operator/raft/configuration`);
-            assert.deepEqual(cfg.Servers.filter((x) => x.Voter).map((x) => x.Node).sort(), HOSTS.map((h) => h.name).sort());
-            assert.equal((await json<{ Healthy: boolean }>(`http://${others[0].address}:8500/v1/operator/autopilot/health`)).Healthy, true);
-        });
+        await threeVoters(others[0], 60);
+    });
+
+    it("the leader's whole host stopped under a writer: a new leader within 10 s, writes kept; started again, it rejoins and up changes nothing", async () => {
+        const { failover, leader, others } = await leaderFailover("stopped the host of", "e2e/hoststop", (l) =>
+            execFileSync("docker", ["stop", "-t", "0", container(l.name)]),
+        );
+        assert.ok(failover < 10, `a new leader after ${failover} s`);
+        execFileSync("docker", ["start", container(leader.name)]);
+        await threeVoters(others[0], 120);
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `the host back as it was: ${JSON.stringify(again.summary.resourceChanges)}`);
+    });
+
+    it("the swarm hosts' own token writes the swarm's KV prefix and nothing else", async () => {
+        const tokens = await json<{ AccessorID: string; Policies?: { Name: string }[] }[]>(`${seed}/v1/acl/tokens`);
+        const swarm = tokens.filter((t) => (t.Policies ?? []).some((p) => p.Name === "consul-swarm-swarm"));
+        assert.equal(swarm.length, 1, "one swarm token");
+        assert.deepEqual(swarm[0].Policies!.map((p) => p.Name), ["consul-swarm-swarm"]);
+        const secret = (await json<{ SecretID: string }>(`${seed}/v1/acl/token/${swarm[0].AccessorID}`)).SecretID;
+        assert.notEqual(secret, token, "not the management token");
+        const as = { headers: { "X-Consul-Token": secret } };
+        assert.equal((await http(`${seed}/v1/kv/consul-swarm/swarm/manager-addr?raw`, as)).status, 200, "reads the swarm prefix");
+        assert.equal((await http(`${seed}/v1/kv/consul-swarm/swarm/e2e-probe`, { method: "PUT", body: "x", ...as })).status, 200, "writes the swarm prefix");
+        assert.equal((await http(`${seed}/v1/kv/e2e/outside`, { method: "PUT", body: "x", ...as })).status, 403, "cannot write outside it");
+        assert.equal((await http(`${seed}/v1/kv/e2e/check?raw`, as)).status, 403, "cannot read outside it");
+        assert.equal((await http(`${seed}/v1/acl/tokens`, as)).status, 403, "no ACL management");
     });
 
     it("a second up changes nothing and preview --expect-no-changes passes", async () => {
@@ -667,6 +707,24 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             "consulsvr 10.214.0.111:8301 alive",
         ]);
         assert.ok(!after.some((r) => r.startsWith("consul03") && r.endsWith("alive")), `consul03 is gone: ${after}`);
+    });
+
+    it("a server taken out of the stack leaves raft gracefully: peers shrink, no dead voter", async () => {
+        const extra = { name: "consul03", address: "10.214.0.114", roles: ["consul-server"] };
+        const config = baseConfig(ROLLING_CHANGE);
+        await stack.setAllConfig({ ...config, "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, extra]) } });
+        await stack.up();
+        const voters = async () =>
+            (await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`)).Servers.map((x) => `${x.Node}:${x.Voter}`).sort();
+        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consulsvr:true"], "the up ends with the new server a voter");
+        await stack.setAllConfig(config);
+        let downLog = "";
+        await stack.up({ onOutput: (o) => (downLog += o) });
+        assert.match(downLog, /consul03 left the Consul cluster/);
+        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consulsvr:true"], "consul03 is no raft peer any more");
+        const members = consulCli("consulsvr", "members").trim().split("\n").slice(1).map((r) => r.split(/\s+/));
+        assert.deepEqual(members.filter((m) => m[0] === "consul03").map((m) => m[2]), ["left"], "consul03 left, it did not fail");
+        assert.equal((await json<{ Healthy: boolean; FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`)).FailureTolerance, 1);
     });
 
     it("drift: a lab host removed by hand is rebuilt by refresh + up and rejoins", async () => {
