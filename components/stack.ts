@@ -152,8 +152,8 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         dns: settings.consul.dns,
     });
     const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.host.address}:8500`;
-    // The swarm hosts reach Consul over HTTPS when it has TLS: their token never crosses in clear.
-    const swarmConsulAddr = consulCa ? pulumi.interpolate`https://${cluster.seed.host.address}:${CONSUL_HTTPS_PORT}` : consulHttpAddr;
+    /** HTTPS API (verify the server with consulCaCert). */
+    const consulHttpsAddr = consulCa ? pulumi.interpolate`https://${cluster.seed.host.address}:${CONSUL_HTTPS_PORT}` : undefined;
 
     const swarmMember = (h: HostSpec) => ({ host: hosts.get(h.name)!, daemon: daemons.get(h.name)! });
     const swarm =
@@ -163,7 +163,8 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
                   agents: withRole("swarm-agent")
                       .filter((h) => !h.roles.includes("swarm-manager"))
                       .map(swarmMember),
-                  consulHttpAddr: swarmConsulAddr,
+                  // Over HTTPS when Consul has TLS: the swarm hosts' token never crosses in clear.
+                  consulHttpAddr: consulHttpsAddr ?? consulHttpAddr,
                   consulReady: [cluster.verify],
                   kvPrefix: SWARM_KV_PREFIX,
                   consulToken: swarmToken,
@@ -176,8 +177,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         consulServers: Object.fromEntries(servers.map((s) => [s.host.name, s.host.address])),
         consulHttpAddr,
         consulUiUrl: pulumi.interpolate`${consulHttpAddr}/ui/`,
-        /** HTTPS API (verify the server with consulCaCert). */
-        consulHttpsAddr: consulCa ? pulumi.interpolate`https://${cluster.seed.host.address}:${CONSUL_HTTPS_PORT}` : undefined,
+        consulHttpsAddr,
         consulCaCert: consulCa?.caCert,
         consulLeader: cluster.leader,
         consulMembers: cluster.members,
