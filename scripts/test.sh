@@ -16,6 +16,9 @@ stage "shell: sh -n / bash -n on every script"
 for f in components/scripts/*.sh; do sh -n "$f"; done
 for f in scripts/*.sh lab/image/build.sh lab/kernel-limits.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
 
+stage "workflows: actionlint on .github/workflows (built from the Go module proxy)"
+bash scripts/actionlint.sh
+
 stage "go: vet and tests of the language host and the providers (sshd and Docker integration included)"
 # The providers' integration tests need a Docker engine and an sshd binary: both are required here,
 # and a skipped Go test fails this stage, so a missing piece cannot pass silently.
