@@ -106,6 +106,35 @@ describe("Docker daemon config", () => {
     });
 });
 
+describe("CentOS 7: the stock /etc/sysconfig/docker", () => {
+    it("keeps the file's own OPTIONS and lines, adds the API flags, and sources it under set -u", () => {
+        // The file of CentOS 7's docker package reads ${DOCKER_CERT_PATH} unset: sourcing it under
+        // `set -u` used to fail the step.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-sysconfig-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.writeFileSync(`${dir}/bin/systemctl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        const stock = fs.readFileSync(path.join(__dirname, "fixtures", "centos7-sysconfig-docker"), "utf8");
+        fs.writeFileSync(`${dir}/docker`, stock);
+        const script = dockerDaemonScript("rhel", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false })
+            .replace(/^STATE=.*$/m, `STATE=${dir}/state`)
+            .replace(/^CONF=.*$/m, `CONF=${dir}/docker`)
+            .replace(/^DOCKER_STARTED=.*$/m, `DOCKER_STARTED=${dir}/started`)
+            .replace(/^DOCKER_STAMP_DROPIN=.*$/m, `DOCKER_STAMP_DROPIN=${dir}/dropin/stamp.conf`)
+            .replace(/^step_lock .*$/m, ":");
+        const run = () => execFileSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` }, encoding: "utf8" });
+        run();
+        const after = fs.readFileSync(`${dir}/docker`, "utf8");
+        assert.match(after, /^OPTIONS='--selinux-enabled --log-driver=journald --signature-verification=false -H unix:\/\/\/var\/run\/docker.sock -H tcp:\/\/0.0.0.0:2375'$/m);
+        assert.equal(after.match(/^OPTIONS=/gm)?.length, 1, "one OPTIONS line");
+        assert.match(after, /if \[ -z "\$\{DOCKER_CERT_PATH\}" \]; then/, "the file's other lines are kept");
+        assert.equal(fs.readFileSync(`${dir}/state/sysconfig.orig`, "utf8"), stock, "the original is saved for destroy");
+        run();
+        assert.equal(fs.readFileSync(`${dir}/docker`, "utf8"), after, "a second run changes nothing");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
 describe("Docker daemon TLS", () => {
     const tls = { tcpPort: 2376, bindAddress: "0.0.0.0", tls: true };
     it("Debian: daemon.json verifies client certificates", () => {
