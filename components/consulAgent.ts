@@ -70,10 +70,12 @@ function binarySha256(install: ConsulInstall & { kind: "url" | "file" }): string
 
 function installCommand(
     parent: pulumi.Resource,
+    type: string,
     name: string,
     args: ConsulAgentArgs,
     sha: string,
 ): command.remote.Command {
+    const owner = (action: "claim" | "check") => ({ part: "consul-install", id: `${type}/${name}-install`, action });
     const deps: pulumi.Resource[] = [args.host.ready];
     let create: string;
     if (args.install.kind === "file") {
@@ -88,9 +90,9 @@ function installCommand(
             { parent, dependsOn: [args.host.ready] },
         );
         deps.push(copy);
-        create = renderScript("consul-install-file", { SHA256: sha, UPLOAD: UPLOAD_PATH });
+        create = renderScript("consul-install-file", { SHA256: sha, UPLOAD: UPLOAD_PATH }, [], owner("claim"));
     } else {
-        create = renderScript("consul-install-url", { SHA256: sha, URL: args.install.url });
+        create = renderScript("consul-install-url", { SHA256: sha, URL: args.install.url }, [], owner("claim"));
     }
     return new command.remote.Command(
         `${name}-install`,
@@ -101,7 +103,7 @@ function installCommand(
             // A new version installs in place: replacing would run the old delete after the new create.
             update: create,
             // Not the upload: a replaced step's delete runs after its successor's upload.
-            delete: renderScript("consul-uninstall", {}),
+            delete: renderScript("consul-uninstall", {}, [], owner("check")),
             triggers: [args.host.machine],
         },
         args.host.commandOptions(parent, deps),
@@ -111,6 +113,7 @@ function installCommand(
 /** Config, unit and start of one agent; the part of a server that restarts. */
 function serviceCommand(
     parent: pulumi.Resource,
+    type: string,
     name: string,
     args: ConsulAgentArgs,
     install: command.remote.Command,
@@ -144,6 +147,7 @@ function serviceCommand(
             waitSeconds: args.rejoinTimeoutSeconds ?? 120,
             binarySha256: sha,
             dnsForwarding: args.dnsForwarding,
+            ownerId: `${type}/${name}-service`,
         }),
     );
     return new command.remote.Command(
@@ -153,7 +157,7 @@ function serviceCommand(
             addPreviousOutputInEnv: false,
             create: script,
             update: script,
-            delete: consulServiceRemoveScript(),
+            delete: consulServiceRemoveScript(`${type}/${name}-service`),
             // The config holds the gossip key and the ACL token: stdin keeps them off every command
             // line, and pulumi.secret keeps them encrypted in state.
             stdin: args.tls
@@ -191,8 +195,8 @@ export class ConsulServer extends pulumi.ComponentResource {
         this.host = args.host;
         this.bootstrap = args.bootstrap ?? false;
         const sha = binarySha256(args.install);
-        this.install = installCommand(this, name, args, sha);
-        this.service = serviceCommand(this, name, args, this.install, sha, {
+        this.install = installCommand(this, ConsulServer.type, name, args, sha);
+        this.service = serviceCommand(this, ConsulServer.type, name, args, this.install, sha, {
             bootstrap: this.bootstrap,
             bootstrapExpect: args.bootstrapExpect,
             peers: args.peers ?? [],
@@ -214,8 +218,8 @@ export class ConsulClient extends pulumi.ComponentResource {
         super(ConsulClient.type, name, facts, opts);
         this.host = args.host;
         const sha = binarySha256(args.install);
-        const install = installCommand(this, name, args, sha);
-        this.service = serviceCommand(this, name, args, install, sha, undefined);
+        const install = installCommand(this, ConsulClient.type, name, args, sha);
+        this.service = serviceCommand(this, ConsulClient.type, name, args, install, sha, undefined);
         this.registerOutputs(facts);
     }
 }

@@ -33,9 +33,10 @@ export class DockerDaemon extends pulumi.ComponentResource {
         const tls = args.tls !== undefined;
         const facts = { host: args.host.name, tcpPort: port, bindAddress: bind, tls };
         super(DockerDaemon.type, name, facts, opts);
+        const ownerId = `${DockerDaemon.type}/${name}`;
         const script = pulumi
             .all([args.host.facts, port, bind])
-            .apply(([facts, tcpPort, bindAddress]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress, tls }));
+            .apply(([facts, tcpPort, bindAddress]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress, tls }, ownerId));
         this.configured = new command.remote.Command(
             `${name}-config`,
             {
@@ -44,7 +45,7 @@ export class DockerDaemon extends pulumi.ComponentResource {
                 create: script,
                 // A changed config is applied in place; the script restarts dockerd only if it must.
                 update: script,
-                delete: args.host.facts.apply((f) => dockerDaemonDeleteScript(f.osFamily)),
+                delete: args.host.facts.apply((f) => dockerDaemonDeleteScript(f.osFamily, ownerId)),
                 triggers: [args.host.machine],
                 // The CA, the server certificate and its key: on stdin only, a secret in state.
                 stdin: args.tls ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.server.cert}${args.tls.server.key}`) : undefined,

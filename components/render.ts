@@ -25,7 +25,21 @@ export function loadScript(name: string): string {
  * A remote script: the named file's body behind a block of quoted variable assignments.
  * Values that are secret never go through here: they travel on stdin.
  */
-export function renderScript(name: string, vars: Record<string, string | number | boolean>, libs: string[] = []): string {
+/**
+ * A step that owns a part of its host (see scripts/owner-lib.sh): its create claims the part, its
+ * delete acts only while the part is still its own. `id` names the step (component type and name).
+ */
+export interface StepOwner {
+    part: string;
+    id: string;
+    action: "claim" | "check";
+}
+
+export function renderScript(name: string, vars: Record<string, string | number | boolean>, libs: string[] = [], owner?: StepOwner): string {
+    if (owner) {
+        vars = { ...vars, OWNER_ID: owner.id, OWNER_PART: owner.part };
+        libs = ["owner-lib", ...libs];
+    }
     const header = Object.keys(vars)
         .sort()
         .map((k) => {
@@ -35,7 +49,12 @@ export function renderScript(name: string, vars: Record<string, string | number 
             return `${k}=${shq(vars[k])}`;
         })
         .join("\n");
-    const body = [...libs, name].map(loadScript).join("\n");
+    const parts = libs.map(loadScript);
+    if (owner) {
+        parts.push(`owner_${owner.action}`);
+    }
+    parts.push(loadScript(name));
+    const body = parts.join("\n");
     return `#!/bin/sh\n# consul-swarm: ${name}\nset -eu\n${header}\n${body}`;
 }
 
@@ -143,20 +162,26 @@ export function dockerSysconfigFlags(opts: DockerApiOptions): string {
 }
 
 /** The whole DockerDaemon script for a host of the given OS family. */
-export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions): string {
+export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions, ownerId = "docker"): string {
     const common = { PING_ADDR: pingAddress(opts), PORT: opts.tcpPort, TLS: opts.tls ? "yes" : "no", TLS_DIR: DOCKER_TLS_DIR };
+    const owner: StepOwner = { part: "docker", id: ownerId, action: "claim" };
     if (family === "rhel") {
-        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files", "retry-lib"]);
+        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files", "retry-lib"], owner);
     }
     return renderScript(
         "docker-daemon-json",
         { ...common, DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN },
         ["docker-lib", "docker-tls-files", "retry-lib"],
+        owner,
     );
 }
 
-export function dockerDaemonDeleteScript(family: OsFamily): string {
-    return renderScript(family === "rhel" ? "docker-sysconfig-restore" : "docker-daemon-json-restore", { TLS_DIR: DOCKER_TLS_DIR });
+export function dockerDaemonDeleteScript(family: OsFamily, ownerId = "docker"): string {
+    return renderScript(family === "rhel" ? "docker-sysconfig-restore" : "docker-daemon-json-restore", { TLS_DIR: DOCKER_TLS_DIR }, [], {
+        part: "docker",
+        id: ownerId,
+        action: "check",
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,6 +361,8 @@ export interface ConsulServiceScriptArgs {
     binarySha256: string;
     /** Forward the `consul` domain from the host's resolver (systemd-resolved or dnsmasq) to the agent. */
     dnsForwarding?: boolean;
+    /** The step's identity for the host's ownership record (see StepOwner). */
+    ownerId?: string;
 }
 
 export function consulServiceScript(a: ConsulServiceScriptArgs): string {
@@ -357,6 +384,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             WAIT_SECONDS: a.waitSeconds,
         },
         ["consul-lib", "consul-dns-lib", "retry-lib"],
+        { part: "consul-service", id: a.ownerId ?? "consul-service", action: "claim" },
     );
 }
 
@@ -374,11 +402,12 @@ export function swarmPolicyRules(kvPrefix: string): string {
     return `key_prefix "${kvPrefix}/" { policy = "write" }\n`;
 }
 
-export function consulServiceRemoveScript(): string {
+export function consulServiceRemoveScript(ownerId = "consul-service"): string {
     return renderScript(
         "consul-service-remove",
         { CONFIG_DIR: CONSUL_CONFIG_DIR, DATA_DIR: CONSUL_DATA_DIR, TLS_DIR: CONSUL_TLS_DIR, TOKEN_FILE: CONSUL_TOKEN_FILE },
         ["consul-dns-lib"],
+        { part: "consul-service", id: ownerId, action: "check" },
     );
 }
 

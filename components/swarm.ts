@@ -49,7 +49,9 @@ export class Swarm extends pulumi.ComponentResource {
         super(Swarm.type, name, facts, opts);
         const kvPrefix = args.kvPrefix ?? "consul-swarm/swarm";
         const [first, ...otherManagers] = args.managers;
-        const leave = renderScript("swarm-leave", {});
+        // Each step owns the node's swarm membership while it is the step of the stack for that node.
+        const owner = (step: string, action: "claim" | "check", part = "swarm") => ({ part, id: `${Swarm.type}/${step}`, action });
+        const leave = (step: string) => renderScript("swarm-leave", {}, [], owner(step, "check"));
         const kvVars = { ACL: args.consulToken !== undefined ? "yes" : "no", KV_PREFIX: kvPrefix };
         // What the swarm scripts read on stdin: the token's line, then the CA when Consul has TLS.
         const stdin =
@@ -65,9 +67,14 @@ export class Swarm extends pulumi.ComponentResource {
                 create: pulumi
                     .all([first.host.address, args.consulHttpAddr, pulumi.all(otherManagers.map((m) => m.host.address))])
                     .apply(([addr, consul, others]) =>
-                        renderScript("swarm-init", { ...kvVars, ADDR: addr, CONSUL: consul, OTHER_MANAGERS: [...others].sort().join(" ") }, ["swarm-lib"]),
+                        renderScript(
+                            "swarm-init",
+                            { ...kvVars, ADDR: addr, CONSUL: consul, OTHER_MANAGERS: [...others].sort().join(" ") },
+                            ["swarm-lib"],
+                            owner(`${name}-init-${first.host.name}`, "claim"),
+                        ),
                     ),
-                delete: leave,
+                delete: leave(`${name}-init-${first.host.name}`),
                 stdin,
                 triggers: [first.host.machine],
             },
@@ -91,9 +98,14 @@ export class Swarm extends pulumi.ComponentResource {
                         create: pulumi
                             .all([m.host.address, args.consulHttpAddr, clusterId])
                             .apply(([addr, consul, cluster]) =>
-                                renderScript("swarm-join", { ...kvVars, ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role }, ["swarm-lib"]),
+                                renderScript(
+                                    "swarm-join",
+                                    { ...kvVars, ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role },
+                                    ["swarm-lib"],
+                                    owner(`${name}-join-${m.host.name}`, "claim"),
+                                ),
                             ),
-                        delete: leave,
+                        delete: leave(`${name}-join-${m.host.name}`),
                         stdin,
                         triggers: [m.host.machine],
                     },
@@ -110,8 +122,18 @@ export class Swarm extends pulumi.ComponentResource {
                     {
                         connection: first.host.connection,
                         addPreviousOutputInEnv: false,
+                        // Records on the manager which step stands for the node, so a renamed
+                        // host's old membership step does not drain the node that stays.
+                        create: m.host.facts.apply((f) =>
+                            renderScript("swarm-node-claim", {}, [], owner(`${name}-member-${m.host.name}`, "claim", `swarm-member-${f.hostname}`)),
+                        ),
                         delete: m.host.facts.apply((f) =>
-                            renderScript("swarm-node-remove", { NODE: f.hostname, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 }, ["retry-lib"]),
+                            renderScript(
+                                "swarm-node-remove",
+                                { NODE: f.hostname, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 },
+                                ["retry-lib"],
+                                owner(`${name}-member-${m.host.name}`, "check", `swarm-member-${f.hostname}`),
+                            ),
                         ),
                     },
                     { parent: this, dependsOn: [this.joins[i]] },

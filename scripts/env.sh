@@ -85,9 +85,9 @@ consul_swarm_recover() {
       while read -r type name; do
         [ -n "$name" ] || continue
         case "$type" in
-          docker:index/container:Container) docker rm -f "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab container $name, left half-made by the interrupted run" >&2 ;;
-          docker:index/volume:Volume) docker volume rm "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab volume $name, left half-made by the interrupted run" >&2 ;;
-          docker:index/network:Network) docker network rm "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab network $name, left half-made by the interrupted run" >&2 ;;
+          docker:index/container:Container) docker rm -f "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab container $name, left half-made by the interrupted run" >&2 || true ;;
+          docker:index/volume:Volume) docker volume rm "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab volume $name, left half-made by the interrupted run" >&2 || true ;;
+          docker:index/network:Network) docker network rm "$name" >/dev/null 2>&1 && echo "consul-swarm: removed lab network $name, left half-made by the interrupted run" >&2 || true ;;
         esac
       done
     echo "consul-swarm: stack $stack has $pending operation(s) an interrupted run left pending: clearing them with pulumi refresh --clear-pending-creates" >&2

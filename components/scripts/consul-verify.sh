@@ -27,6 +27,14 @@ while :; do
   fi
   sleep 1
 done
+# Members the stack no longer has that failed (a host renamed or rebuilt under another name, a
+# role changed) are pruned, so no dead voter or stale member stays behind.
+consul members 2>/dev/null | tail -n +2 | awk '$3 == "failed" || $3 == "left" { print $1 }' | while read -r gone; do
+  case " $EXPECTED_NODES " in
+    *" $gone "*) ;;
+    *) consul force-leave -prune "$gone" >/dev/null 2>&1 && echo "consul-swarm: pruned $gone, which is no longer in the stack" >&2 || true ;;
+  esac
+done
 # The cluster has formed: from now on the bootstrap server must never elect itself alone.
 rm -f "$CONFIG_DIR/bootstrap.json"
 echo "leader=$leader"

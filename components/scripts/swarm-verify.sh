@@ -8,7 +8,7 @@ remove_stale() {
       if [ "$(docker node inspect "$stale" --format '{{.Spec.Role}}' 2>/dev/null)" = manager ]; then
         docker node demote "$stale" >/dev/null 2>&1 || true
       fi
-      docker node rm --force "$stale" >/dev/null && echo "consul-swarm: removed a stale swarm node entry $stale" >&2
+      docker node rm --force "$stale" >/dev/null && echo "consul-swarm: removed a stale swarm node entry $stale" >&2 || true
     done
 }
 deadline=$(( $(date +%s) + WAIT_SECONDS ))

@@ -282,6 +282,34 @@ describe("Consul config", () => {
     });
 });
 
+describe("step ownership on a host", () => {
+    it("a delete acts only while its step still owns the part: not after a renamed host's new step claimed it, not on a new machine", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-owner-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.writeFileSync(`${dir}/bin/docker`, `#!/bin/sh\necho "$*" >> ${dir}/docker-calls\n`, { mode: 0o755 });
+        const onHost = (script: string) => {
+            fs.rmSync(`${dir}/docker-calls`, { force: true });
+            const out = execFileSync("sh", ["-c", script.replace(/^OWNERS=.*$/m, `OWNERS=${dir}/owners`)], {
+                env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` },
+                encoding: "utf8",
+            });
+            return { out, left: fs.existsSync(`${dir}/docker-calls`) };
+        };
+        const claim = (id: string) => onHost(renderScript("swarm-node-claim", {}, [], { part: "swarm", id, action: "claim" }));
+        const leave = (id: string) => onHost(renderScript("swarm-leave", {}, [], { part: "swarm", id, action: "check" }));
+        let r = leave("Swarm/swarm-join-consul01");
+        assert.equal(r.left, false, "a new machine (no record): the old step's delete does nothing");
+        assert.match(r.out, /belongs to no step of the stack/);
+        claim("Swarm/swarm-join-consul01");
+        claim("Swarm/swarm-join-consul03");
+        r = leave("Swarm/swarm-join-consul01");
+        assert.equal(r.left, false, "renamed: the old step's delete leaves the node in the swarm");
+        assert.match(r.out, /belongs to Swarm\/swarm-join-consul03, not to Swarm\/swarm-join-consul01/);
+        assert.equal(leave("Swarm/swarm-join-consul03").left, true, "the owner's own delete (a removal) leaves the swarm");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
 describe("DNS forwarding", () => {
     it("points dnsmasq's consul domain at the agent, finishes a run killed before the restart, and takes it away", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-dns-"));
