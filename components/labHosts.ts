@@ -96,9 +96,17 @@ export class LabHosts extends pulumi.ComponentResource {
         const caps = labCapabilities();
         this.containers = {};
         for (const h of args.hosts) {
-            const dockerData = new docker.Volume(`${name}-${h.name}-docker`, { name: `${args.networkName}-${h.name}-docker` }, { parent: this });
+            // A lab host is known by its address: renaming it in the config replaces its container
+            // (a new hostname) in place, old one first, instead of starting a second container on
+            // the address the first still holds. The aliases keep stacks made when names keyed it.
+            const slot = `${name}-host-${h.address.replace(/\./g, "-")}`;
+            const dockerData = new docker.Volume(
+                `${slot}-docker`,
+                { name: `${args.networkName}-${h.name}-docker` },
+                { parent: this, deleteBeforeReplace: true, aliases: [{ name: `${name}-${h.name}-docker` }] },
+            );
             this.containers[h.name] = new docker.Container(
-                `${name}-${h.name}`,
+                slot,
                 {
                     name: `${args.networkName}-${h.name}`,
                     hostname: h.name,
@@ -120,7 +128,7 @@ export class LabHosts extends pulumi.ComponentResource {
                     mustRun: true,
                 },
                 // The name and the address are fixed: the old host must go before its successor starts.
-                { parent: this, deleteBeforeReplace: true },
+                { parent: this, deleteBeforeReplace: true, aliases: [{ name: `${name}-${h.name}` }] },
             );
         }
         this.registerOutputs({ ...facts, image: this.image, publicKey: this.publicKey });

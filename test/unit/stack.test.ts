@@ -252,16 +252,18 @@ describe("the dev stack on lab hosts", () => {
         assert.deepEqual(of("docker:index/network:Network")[0].inputs.ipamConfigs, [{ subnet: "10.213.0.0/24", gateway: "10.213.0.1" }]);
         const containers = of("docker:index/container:Container");
         assert.equal(containers.length, 3);
-        const c = containers.find((r) => r.name === "lab-lab0")!;
+        // Known by its address (a rename replaces the container in place), aliased to the old name.
+        const c = containers.find((r) => r.name === "lab-host-10-213-0-111")!;
+        assert.equal(c.inputs.hostname, "lab0");
         assert.deepEqual((c.inputs.networksAdvanced as any[])[0].ipv4Address, "10.213.0.111");
         assert.ok(!("privileged" in c.inputs) || c.inputs.privileged === false, "lab hosts are not --privileged");
         assert.ok(!((c.inputs.capabilities as any).adds as string[]).includes("SYS_RESOURCE"));
         assert.equal(of("docker:index/volume:Volume").length, 3);
         assert.equal(of("command:remote:CopyToRemote").length, 3);
         // The hosts wait for their container; the rest of the stack sees only an address and a key.
-        assert.ok(g.byName.get("lab0-facts")!.deps.includes("lab-lab0"));
+        assert.ok(g.byName.get("lab0-facts")!.deps.includes("lab-host-10-213-0-111"));
         // The container's id is the machine's identity: a new container sets the host up again.
-        assert.deepEqual(g.byName.get("lab0-consul-service")!.inputs.triggers, ["lab-lab0-id"]);
+        assert.deepEqual(g.byName.get("lab0-consul-service")!.inputs.triggers, ["lab-host-10-213-0-111-id"]);
         assert.ok(isSecretValue(g.byName.get("lab0-facts")!.inputs.connection));
     });
 });
