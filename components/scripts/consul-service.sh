@@ -91,13 +91,6 @@ agent_current() {
   pid=$(systemctl show -p MainPID consul | cut -d= -f2)
   [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
 }
-# A server that the stack now makes a client (a changed role) leaves the cluster first, so raft
-# loses the voter gracefully instead of keeping a dead one.
-if [ "$SERVER" = no ] && systemctl is-active --quiet consul && consul_api /v1/agent/self 2>/dev/null | grep -q '"Server":true'; then
-  echo "consul-swarm: $NODE runs as a server and becomes a client: it leaves the cluster first"
-  consul leave >/dev/null || true
-  retry_for 30 sh -c '! systemctl is-active --quiet consul' || systemctl stop consul
-fi
 joined_before=no
 consul_has_joined_before && joined_before=yes
 if agent_current; then
