@@ -26,6 +26,11 @@ export interface ConsulAgentArgs {
     dns?: boolean;
     /** Forward the host resolver's `consul` domain to the agent. */
     dnsForwarding?: boolean;
+    /**
+     * The servers' addresses (this host's own left out): the agent joins them by itself when it
+     * starts, and a rebuilt bootstrap server asks them whether the cluster runs.
+     */
+    servers?: pulumi.Input<string>[];
     logLevel?: string;
     options?: Record<string, unknown>;
     /**
@@ -42,8 +47,6 @@ export interface ConsulServerArgs extends ConsulAgentArgs {
     bootstrap?: boolean;
     /** Expect mode: every server waits for this many servers before electing a leader. */
     bootstrapExpect?: number;
-    /** The other servers' addresses. */
-    peers?: pulumi.Input<string>[];
 }
 
 /** What a policy pack sees of an agent: never the key itself, only whether there is one. */
@@ -118,7 +121,7 @@ function serviceCommand(
     args: ConsulAgentArgs,
     install: command.remote.Command,
     sha: string,
-    server: { bootstrap: boolean; bootstrapExpect?: number; peers: pulumi.Input<string>[] } | undefined,
+    server: { bootstrap: boolean; bootstrapExpect?: number } | undefined,
 ): command.remote.Command {
     const config = pulumi
         .all([args.datacenter, args.host.address, args.gossipKey, args.acl?.managementToken, args.acl?.agentToken])
@@ -138,7 +141,7 @@ function serviceCommand(
                 options: args.options,
             }),
         );
-    const script = pulumi.all(server?.peers ?? []).apply((peers) =>
+    const script = pulumi.all(args.servers ?? []).apply((peers) =>
         consulServiceScript({
             nodeName: args.host.name,
             server: server !== undefined,
@@ -199,7 +202,6 @@ export class ConsulServer extends pulumi.ComponentResource {
         this.service = serviceCommand(this, ConsulServer.type, name, args, this.install, sha, {
             bootstrap: this.bootstrap,
             bootstrapExpect: args.bootstrapExpect,
-            peers: args.peers ?? [],
         });
         this.registerOutputs(facts);
     }

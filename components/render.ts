@@ -351,7 +351,10 @@ WantedBy=multi-user.target
 export interface ConsulServiceScriptArgs {
     nodeName: string;
     server: boolean;
-    /** The other servers' addresses: a rebuilt bootstrap server asks them whether the cluster runs. */
+    /**
+     * The servers' addresses, this host's own left out: the agent joins them itself when it starts
+     * (retry_join), and a rebuilt bootstrap server asks them whether the cluster runs.
+     */
     peers: string[];
     /** Tutorial mode: start this server with bootstrap on its very first start only. */
     bootstrap: boolean;

@@ -124,6 +124,9 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
         dnsForwarding: settings.consul.dnsForwarding,
         logLevel: settings.consul.logLevel,
         options: settings.consul.options,
+        servers: withRole("consul-server")
+            .filter((o) => o.name !== h.name)
+            .map((o) => o.address),
     });
 
     // Servers are chained so that a change restarts them one at a time, the bootstrap server last.
@@ -135,7 +138,6 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
                 ...agentArgs(h),
                 bootstrap: settings.consul.bootstrapMode === "tutorial" ? h.bootstrap : undefined,
                 bootstrapExpect: settings.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
-                peers: withRole("consul-server").filter((o) => o.name !== h.name).map((o) => o.address),
                 restartAfter: previous ? [previous.service] : [],
             }),
         );

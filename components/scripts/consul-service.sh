@@ -49,6 +49,13 @@ if [ -e "$tmp/pem1" ]; then
 else
   rm -rf "$TLS_DIR"
 fi
+# The agent joins the servers by itself whenever it starts (the tutorial's join step still runs):
+# its own join is what makes the cluster take it back under a name that left before, and a
+# rebuilt server needs no authorised API to get in. Only read at start: a changed list alone
+# restarts nothing.
+if [ -n "$PEERS" ]; then
+  printf '{"retry_join": [%s]}\n' "$(printf '"%s",' $PEERS | sed 's/,$//')" > "$tmp/new/retry-join.json"
+fi
 # A config Consul would refuse never reaches the running agent: checked first, the way the agent
 # itself will read it (the TLS files it names are in place by now).
 if ! out=$(consul validate "$tmp/new" 2>&1); then
@@ -58,6 +65,12 @@ if ! out=$(consul validate "$tmp/new" 2>&1); then
 fi
 cmp -s "$tmp/new/consul.json" "$CONFIG_DIR/consul.json" ||
   install -m 0640 -o root -g consul "$tmp/new/consul.json" "$CONFIG_DIR/consul.json"
+if [ -e "$tmp/new/retry-join.json" ]; then
+  cmp -s "$tmp/new/retry-join.json" "$CONFIG_DIR/retry-join.json" ||
+    install -m 0640 -o root -g consul "$tmp/new/retry-join.json" "$CONFIG_DIR/retry-join.json"
+else
+  rm -f "$CONFIG_DIR/retry-join.json"
+fi
 printf '%s' "$UNIT" > "$tmp/consul.service"
 if ! cmp -s "$tmp/consul.service" /etc/systemd/system/consul.service; then
   install -m 0644 "$tmp/consul.service" /etc/systemd/system/consul.service
@@ -87,7 +100,7 @@ systemctl enable consul >/dev/null 2>&1
 agent_current() {
   systemctl is-active --quiet consul || return 1
   [ -e "$STARTED" ] || return 1
-  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f -newer "$STARTED" 2>/dev/null)" ] || return 1
+  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json -newer "$STARTED" 2>/dev/null)" ] || return 1
   pid=$(systemctl show -p MainPID consul | cut -d= -f2)
   [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
 }

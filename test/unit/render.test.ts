@@ -182,7 +182,7 @@ describe("Consul config", () => {
         ui: true,
         logLevel: "INFO",
     };
-    it("renders a server's config with sorted keys and no retry_join (the join step joins)", () => {
+    it("renders a server's config with sorted keys (retry_join lives in a file of its own)", () => {
         assert.equal(
             consulAgentConfig(base),
             JSON.stringify(
