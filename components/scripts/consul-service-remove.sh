@@ -1,9 +1,15 @@
 # The agent leaves the cluster gracefully before it stops: a server leaves raft (its peers shrink,
 # no dead voter stays), a client leaves the member list. Then everything the stack put here goes.
 if systemctl is-active --quiet consul 2>/dev/null; then
-  if [ -s "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
-  consul leave >/dev/null 2>&1 && echo "consul-swarm: $(hostname) left the Consul cluster" ||
-    echo "consul-swarm: $(hostname) could not leave the Consul cluster gracefully; stopping it" >&2
+  if grep -q '"server": true' "$CONFIG_DIR/consul.json" 2>/dev/null; then
+    # A server's token (the management one) may ask it to leave; it leaves raft on the way out.
+    if [ -s "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
+    consul leave >/dev/null 2>&1 && echo "consul-swarm: $(hostname) left the Consul cluster" ||
+      echo "consul-swarm: $(hostname) could not leave the Consul cluster gracefully; stopping it" >&2
+  else
+    # A client leaves as it stops (leave_on_terminate); its own token may not ask it to.
+    systemctl stop consul && echo "consul-swarm: $(hostname) left the Consul cluster"
+  fi
 fi
 systemctl disable --now consul >/dev/null 2>&1 || true
 tmp=$(mktemp -d)

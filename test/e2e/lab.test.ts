@@ -711,22 +711,53 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.ok(!after.some((r) => r.startsWith("consul03") && r.endsWith("alive")), `consul03 is gone: ${after}`);
     });
 
-    it("a server taken out of the stack leaves raft gracefully: peers shrink, no dead voter", async () => {
-        const extra = { name: "consul03", address: "10.214.0.114", roles: ["consul-server"] };
+    it("servers scale 3 → 4 → 3, a name comes back, a server becomes a client: peers follow, no dead voter, no old delete on the live host", async () => {
         const config = baseConfig(ROLLING_CHANGE);
-        await stack.setAllConfig({ ...config, "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, extra]) } });
-        await stack.up();
+        const withConsul03 = (roles: string[]) => ({
+            ...config,
+            "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, { name: "consul03", address: "10.214.0.114", roles }]) },
+        });
+        for (let i = 0; i < 100; i++) {
+            await http(`${seed}/v1/kv/e2e/scale/${i}`, { method: "PUT", body: "v", ...withToken() });
+        }
         const voters = async () =>
             (await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`)).Servers.map((x) => `${x.Node}:${x.Voter}`).sort();
-        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consulsvr:true"], "the up ends with the new server a voter");
-        await stack.setAllConfig(config);
-        let downLog = "";
-        await stack.up({ onOutput: (o) => (downLog += o) });
-        assert.match(downLog, /consul03 left the Consul cluster/);
-        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consulsvr:true"], "consul03 is no raft peer any more");
-        const members = consulCli("consulsvr", "members").trim().split("\n").slice(1).map((r) => r.split(/\s+/));
-        assert.deepEqual(members.filter((m) => m[0] === "consul03").map((m) => m[2]), ["left"], "consul03 left, it did not fail");
-        assert.equal((await json<{ Healthy: boolean; FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`)).FailureTolerance, 1);
+        const member = (name: string) =>
+            consulCli("consulsvr", "members").trim().split("\n").slice(1).map((r) => r.split(/\s+/)).filter((m) => m[0] === name).map((m) => `${m[2]} ${m[3]}`);
+        const upWith = async (cfg: Record<string, { value: string }>) => {
+            await stack.setAllConfig(cfg);
+            let out = "";
+            await stack.up({ onOutput: (o) => (out += o) });
+            return out;
+        };
+
+        await upWith(withConsul03(["consul-server"]));
+        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consulsvr:true"], "4 servers, all voters at the end of the up");
+
+        let log1 = await upWith(config);
+        assert.match(log1, /consul03 left the Consul cluster/, "taken out: it leaves gracefully");
+        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consulsvr:true"], "3 voters, no dead one");
+        assert.deepEqual(member("consul03"), ["left server"], "consul03 left, it did not fail");
+
+        // The same name again, a few seconds after it left: it must come back alive (its own join).
+        await upWith(withConsul03(["consul-server"]));
+        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consulsvr:true"], "consul03 back as a voter");
+        assert.deepEqual(member("consul03"), ["alive server"]);
+
+        // A role change: the same machine, new steps; the old server steps' deletes leave it alone.
+        log1 = await upWith(withConsul03(["consul-client"]));
+        assert.match(log1, /consul-service on consul03 belongs to consul-swarm:consul:ConsulClient\/consul03-consul-service, not to consul-swarm:consul:ConsulServer\/consul03-consul-service: left as it is/);
+        assert.match(log1, /consul-install on consul03 belongs to consul-swarm:consul:ConsulClient/);
+        assert.doesNotMatch(log1, /consul03 left the Consul cluster/, "no old delete acted on the live host");
+        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consulsvr:true"], "the former server is no raft peer");
+        assert.deepEqual(member("consul03"), ["alive client"]);
+        assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/scale/?keys`)).length, 100, "no key lost");
+
+        log1 = await upWith(config);
+        assert.match(log1, /consul03 left the Consul cluster/);
+        assert.equal((await json<{ FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`)).FailureTolerance, 1);
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
     });
 
     it("drift: a lab host removed by hand is rebuilt by refresh + up and rejoins", async () => {
@@ -794,6 +825,29 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         }
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `the next up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
+    });
+
+    it("renaming a host (a server and swarm worker) and back: no key lost, no dead voter or stale member, one swarm", async () => {
+        const renamed = (from: string, to: string) => HOSTS.map((h) => (h.name === from ? { ...h, name: to } : h));
+        const check = async (names: string[]) => {
+            assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`)).length, 1000, "every key is there");
+            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
+            assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), names.map((n) => `${n}:true`).sort());
+            const members = consulCli("consulsvr", "members").trim().split("\n").slice(1).map((r) => r.split(/\s+/).slice(0, 3).join(" "));
+            assert.deepEqual(members.map((m) => m.split(" ")[0]).sort(), [...names].sort(), `no stale member: ${members}`);
+            const nodes = onHost("consulsvr", "docker node ls --format '{{.Hostname}}={{.Status}}'").trim().split("\n").sort();
+            assert.deepEqual(nodes, names.map((n) => `${n}=Ready`).sort(), "one swarm, every node Ready once");
+        };
+        await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify(renamed("consul02", "consul04")) } });
+        const up = await stack.up();
+        log(`up renaming consul02 to consul04: ${JSON.stringify(up.summary.resourceChanges)}`);
+        await check(["consul01", "consul04", "consulsvr"]);
+        await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
+        const back = await stack.up();
+        log(`up renaming consul04 back to consul02: ${JSON.stringify(back.summary.resourceChanges)}`);
+        await check(["consul01", "consul02", "consulsvr"]);
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
     });
 
     it("restarting the bootstrap server after the cluster formed does not split it", async () => {
