@@ -760,71 +760,79 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
     });
 
-    it("drift: a lab host removed by hand is rebuilt by refresh + up and rejoins", async () => {
-        execFileSync("docker", ["rm", "-f", container("consul02")]);
-        const refresh = await stack.refresh({ onOutput: (o) => process.stderr.write(o) });
-        log(`refresh after removing consul02: ${JSON.stringify(refresh.summary.resourceChanges)}`);
-        const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
-        log(`up after drift: ${JSON.stringify(up.summary.resourceChanges)}`);
-        await eventually("consul02 back, alive, with 3 peers and 3 catalog nodes", 120, async () => {
-            const rows = consulCli("consulsvr", "members -status=alive").trim().split("\n").slice(1);
-            assert.deepEqual(rows.map((r) => r.split(/\s+/)[0]).sort(), ["consul01", "consul02", "consulsvr"]);
-            assert.equal((await json<string[]>(`http://${HOSTS[2].address}:8500/v1/status/peers`)).length, 3);
-            assert.equal((await json<unknown[]>(`${seed}/v1/catalog/nodes`)).length, 3);
-        });
-        const certs = dockerCertPath(outputs);
-        assert.match(dockerTls(certs, HOSTS[2].address, "version", "--format", "{{.Server.Version}}"), /^20\.10\./, "the rebuilt host's TLS API answers");
-        fs.rmSync(certs, { recursive: true, force: true });
-        const again = await stack.up();
-        assert.deepEqual(changed(again), {}, `after the repair, up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
-    });
-
-    it("replacing the bootstrap server and swarm manager's machine: refresh + up converges, no key lost, one swarm", async () => {
-        const KEYS = 1000;
-        const other = `http://${HOSTS[1].address}:8500`;
-        for (let i = 0; i < KEYS; i += 100) {
-            // 100 keys a transaction (Consul's per-transaction limit is 64 operations: two of 50).
-            for (const half of [0, 50]) {
-                const ops = Array.from({ length: 50 }, (_, j) => ({ KV: { Verb: "set", Key: `e2e/replace/${i + half + j}`, Value: Buffer.from("v").toString("base64") } }));
-                const r = await http(`${other}/v1/txn`, { method: "PUT", body: JSON.stringify(ops), ...withToken() });
-                assert.equal(r.status, 200, r.body);
-            }
+    /** 1,000 keys written once, through consul01, 50 a transaction (Consul allows 64 operations). */
+    async function writeReplaceKeys() {
+        for (let i = 0; i < 1000; i += 50) {
+            const ops = Array.from({ length: 50 }, (_, j) => ({ KV: { Verb: "set", Key: `e2e/replace/${i + j}`, Value: Buffer.from("v").toString("base64") } }));
+            const r = await http(`http://${HOSTS[1].address}:8500/v1/txn`, { method: "PUT", body: JSON.stringify(ops), ...withToken() });
+            assert.equal(r.status, 200, r.body);
         }
-        const stopReader = kvReader(HOSTS.slice(1), "e2e/replace/7", "v");
+    }
+
+    /**
+     * A host's machine replaced by a new one at the same address (its lab container removed by
+     * hand), then refresh + up, with a reader polling a consistent read through the other
+     * servers: the up converges with every key, exactly the configured servers as voters, every
+     * swarm node Ready once, and the next up changes nothing.
+     */
+    async function replaceMachine(name: string, servers: string[], swarmNodes: string[]) {
+        const readers = HOSTS.filter((h) => h.name !== name);
+        const stopReader = kvReader(readers, "e2e/replace/7", "v");
         let reader = { reads: 0, windows: [] as number[], recovered: false };
-        execFileSync("docker", ["rm", "-f", container("consulsvr")]);
-        let upLog = "";
+        execFileSync("docker", ["rm", "-f", container(name)]);
         try {
-            await stack.refresh();
-            const up = await stack.up({ onOutput: (o) => (upLog += o) });
-            log(`up after replacing consulsvr: ${JSON.stringify(up.summary.resourceChanges)}`);
+            const refresh = await stack.refresh();
+            log(`refresh after removing ${name}: ${JSON.stringify(refresh.summary.resourceChanges)}`);
+            const up = await stack.up();
+            log(`up after replacing ${name}: ${JSON.stringify(up.summary.resourceChanges)}`);
         } finally {
             reader = await stopReader();
         }
         const { reads, windows, recovered } = reader;
-        log(`replacing consulsvr: ${reads} reads, failure windows (ms): ${JSON.stringify(windows)}`);
+        log(`replacing ${name}: ${reads} reads, failure windows (ms): ${JSON.stringify(windows)}`);
         assert.ok(recovered && windows.length <= 1 && (windows[0] ?? 0) < 15000, `failure windows ${JSON.stringify(windows)}`);
-        // Consul warns "bootstrap = true: do not enable unless necessary" whenever it starts in bootstrap mode.
-        assert.equal(onHost("consulsvr", "journalctl -u consul --no-pager | grep -c 'bootstrap = true' || true").trim(), "0", "the rebuilt server never bootstrapped");
-        const keys = await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`);
-        assert.equal(keys.length, KEYS, "every key is there, read through the rebuilt server");
-        await eventually("exactly the three servers as raft voters, autopilot healthy", 60, async () => {
+        assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`)).length, 1000, "every key is there");
+        await eventually(`exactly ${servers} as raft voters, autopilot healthy`, 60, async () => {
             const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
-            assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consul02:true", "consulsvr:true"]);
+            assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), servers.map((n) => `${n}:true`).sort());
             assert.equal((await json<{ Healthy: boolean }>(`${seed}/v1/operator/autopilot/health`)).Healthy, true);
         });
+        assert.match(consulCli("consulsvr", "members -status=alive"), new RegExp(`^${name}\\s`, "m"), `${name} alive again`);
         const certs = dockerCertPath(outputs);
         try {
             assert.deepEqual(
                 dockerTls(certs, HOSTS[0].address, "node", "ls", "--format", "{{.Hostname}}={{.Status}}").trim().split("\n").sort(),
-                ["consul01=Ready", "consul02=Ready", "consulsvr=Ready"],
-                "one swarm, every node Ready, no stale entry",
+                swarmNodes.map((n) => `${n}=Ready`).sort(),
+                "one swarm, every node Ready once",
             );
         } finally {
             fs.rmSync(certs, { recursive: true, force: true });
         }
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `the next up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
+    }
+
+    it("replacing a server and swarm worker's machine: refresh + up converges, no key lost, one swarm", async () => {
+        await writeReplaceKeys();
+        await replaceMachine("consul02", ["consul01", "consul02", "consulsvr"], ["consul01", "consul02", "consulsvr"]);
+    });
+
+    it("replacing the bootstrap server and swarm manager's machine: it never bootstraps, no key lost, one swarm", async () => {
+        await replaceMachine("consulsvr", ["consul01", "consul02", "consulsvr"], ["consul01", "consul02", "consulsvr"]);
+        // Consul warns "bootstrap = true: do not enable unless necessary" whenever it starts in bootstrap mode.
+        assert.equal(onHost("consulsvr", "journalctl -u consul --no-pager | grep -c 'bootstrap = true' || true").trim(), "0", "the rebuilt server never bootstrapped");
+    });
+
+    it("replacing a client's machine: it rejoins, no key lost", async () => {
+        const client = { name: "consul03", address: "10.214.0.114", roles: ["consul-client"] };
+        await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, client]) } });
+        await stack.up();
+        try {
+            await replaceMachine("consul03", ["consul01", "consul02", "consulsvr"], ["consul01", "consul02", "consulsvr"]);
+        } finally {
+            await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
+            await stack.up();
+        }
     });
 
     it("renaming a host (a server and swarm worker) and back: no key lost, no dead voter or stale member, one swarm", async () => {
