@@ -118,7 +118,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                     {
                         CONFIG_DIR: CONSUL_CONFIG_DIR,
                         EXPECTED_NODES: [...args.servers, ...clients].map((a) => a.host.name).join(" "),
-                        EXPECTED_SERVERS: args.servers.length,
+                        EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "),
                         TOKEN_FILE: CONSUL_TOKEN_FILE,
                         WAIT_SECONDS: wait,
                     },

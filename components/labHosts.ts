@@ -96,14 +96,13 @@ export class LabHosts extends pulumi.ComponentResource {
         const caps = labCapabilities();
         this.containers = {};
         for (const h of args.hosts) {
-            // A lab host is known by its address: renaming it in the config replaces its container
-            // (a new hostname) in place, old one first, instead of starting a second container on
-            // the address the first still holds. The aliases keep stacks made when names keyed it.
+            // A lab host is known by its address, as a real machine is: renaming it in the config
+            // is no new machine. The aliases keep stacks made when names keyed it.
             const slot = `${name}-host-${h.address.replace(/\./g, "-")}`;
             const dockerData = new docker.Volume(
                 `${slot}-docker`,
                 { name: `${args.networkName}-${h.name}-docker` },
-                { parent: this, deleteBeforeReplace: true, aliases: [{ name: `${name}-${h.name}-docker` }] },
+                { parent: this, deleteBeforeReplace: true, aliases: [{ name: `${name}-${h.name}-docker` }], ignoreChanges: ["name"] },
             );
             this.containers[h.name] = new docker.Container(
                 slot,
@@ -128,7 +127,9 @@ export class LabHosts extends pulumi.ComponentResource {
                     mustRun: true,
                 },
                 // The name and the address are fixed: the old host must go before its successor starts.
-                { parent: this, deleteBeforeReplace: true, aliases: [{ name: `${name}-${h.name}` }] },
+                // Renaming a host keeps its machine, as it would a real one: the container keeps the
+                // name and hostname it was made with.
+                { parent: this, deleteBeforeReplace: true, aliases: [{ name: `${name}-${h.name}` }], ignoreChanges: ["name", "hostname"] },
             );
         }
         this.registerOutputs({ ...facts, image: this.image, publicKey: this.publicKey });

@@ -237,7 +237,7 @@ describe("expect mode and clients", () => {
         }
         assert.equal(g.regs.filter((r) => r.type === "consul-swarm:consul:ConsulClient").length, 1);
         assert.match(String(g.byName.get("consul-verify")?.inputs.create), /EXPECTED_NODES='e0 e1 e2 e-client'/);
-        assert.match(String(g.byName.get("consul-verify")?.inputs.create), /EXPECTED_SERVERS='3'/);
+        assert.match(String(g.byName.get("consul-verify")?.inputs.create), /EXPECTED_SERVER_NODES='e0 e1 e2'/);
     });
 });
 
