@@ -63,8 +63,11 @@ if ! out=$(consul validate "$tmp/new" 2>&1); then
   printf '%s\n' "$out" | grep -v -i -e token -e encrypt >&2
   exit 3
 fi
-cmp -s "$tmp/new/consul.json" "$CONFIG_DIR/consul.json" ||
+if ! cmp -s "$tmp/new/consul.json" "$CONFIG_DIR/consul.json"; then
+  # Kept until this run has dealt with what changed (a rename, below).
+  [ ! -e "$CONFIG_DIR/consul.json" ] || [ -e "$CONFIG_DIR/consul.json.prev" ] || cp -p "$CONFIG_DIR/consul.json" "$CONFIG_DIR/consul.json.prev"
   install -m 0640 -o root -g consul "$tmp/new/consul.json" "$CONFIG_DIR/consul.json"
+fi
 if [ -e "$tmp/new/retry-join.json" ]; then
   cmp -s "$tmp/new/retry-join.json" "$CONFIG_DIR/retry-join.json" ||
     install -m 0640 -o root -g consul "$tmp/new/retry-join.json" "$CONFIG_DIR/retry-join.json"
@@ -104,6 +107,19 @@ agent_current() {
   pid=$(systemctl show -p MainPID consul | cut -d= -f2)
   [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
 }
+# A renamed host (the config's node name changed) leaves under its old name and comes back as a
+# new node: Consul knows a node by its id, and an old name that keeps the live node's id would,
+# once reaped, take that server out of raft. Never the last server: a cluster of one keeps its data.
+old_node=$(sed -n 's/^ *"node_name": "\([^"]*\)",\{0,1\}$/\1/p' "$CONFIG_DIR/consul.json.prev" 2>/dev/null || true)
+if [ -n "$old_node" ] && [ "$old_node" != "$NODE" ] && { [ "$SERVER" = no ] || [ -n "$PEERS" ]; }; then
+  echo "consul-swarm: renamed from $old_node to $NODE: it leaves as $old_node and joins again as a new node"
+  if systemctl is-active --quiet consul; then
+    if grep -q '"server": true' "$CONFIG_DIR/consul.json.prev"; then consul leave >/dev/null 2>&1 || true; fi
+    systemctl stop consul
+  fi
+  rm -rf "$DATA_DIR/node-id" "$DATA_DIR/raft" "$DATA_DIR/serf" "$DATA_DIR/checkpoint-signature"
+fi
+rm -f "$CONFIG_DIR/consul.json.prev"
 joined_before=no
 consul_has_joined_before && joined_before=yes
 if agent_current; then

@@ -7,12 +7,18 @@ if [ -e "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
 # Members the stack no longer has that failed or left (a host renamed, rebuilt under another name,
 # or taken out) are pruned first; a renamed server whose old name is pruned goes out of raft with
 # it and is taken back by the leader, which this wait also covers.
+# Never a name whose node id an alive member holds: Consul removes raft servers by id, and that
+# would take the live server out.
 prune_gone() {
-  consul members 2>/dev/null | tail -n +2 | awk '$3 == "failed" || $3 == "left" { print $1 }' | while read -r gone; do
-    case " $EXPECTED_NODES " in
-      *" $gone "*) ;;
-      *) consul force-leave -prune "$gone" >/dev/null 2>&1 && echo "consul-swarm: pruned $gone, which is no longer in the stack" >&2 || true ;;
-    esac
+  detailed=$(consul members -detailed 2>/dev/null | tail -n +2 |
+    awk '{ id = ""; n = split($4, t, ","); for (i = 1; i <= n; i++) if (t[i] ~ /^id=/) id = substr(t[i], 4); print $1, $3, id }')
+  live_ids=$(printf '%s\n' "$detailed" | awk '$2 == "alive" && $3 != "" { print $3 }')
+  printf '%s\n' "$detailed" | awk '$2 == "failed" || $2 == "left" { print $1, $3 }' | while read -r gone id; do
+    case " $EXPECTED_NODES " in *" $gone "*) continue ;; esac
+    if [ -n "$id" ] && printf '%s\n' "$live_ids" | grep -qx "$id"; then
+      continue
+    fi
+    consul force-leave -prune "$gone" >/dev/null 2>&1 && echo "consul-swarm: pruned $gone, which is no longer in the stack" >&2 || true
   done
 }
 deadline=$(( $(date +%s) + WAIT_SECONDS ))
