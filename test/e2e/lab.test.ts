@@ -835,8 +835,10 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         }
     });
 
-    it("renaming a host (a server and swarm worker) and back: no key lost, no dead voter or stale member, one swarm", async () => {
+    it("renaming a host (a server and swarm worker) and back: its old steps leave it alone, no key lost, no dead voter or stale member, one swarm", async () => {
         const renamed = (from: string, to: string) => HOSTS.map((h) => (h.name === from ? { ...h, name: to } : h));
+        // Swarm knows a node by its machine's hostname, which a rename in the config leaves as it is.
+        const swarmNames = HOSTS.map((h) => h.name);
         const check = async (names: string[]) => {
             assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`)).length, 1000, "every key is there");
             const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
@@ -844,11 +846,16 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             const members = consulCli("consulsvr", "members").trim().split("\n").slice(1).map((r) => r.split(/\s+/).slice(0, 3).join(" "));
             assert.deepEqual(members.map((m) => m.split(" ")[0]).sort(), [...names].sort(), `no stale member: ${members}`);
             const nodes = onHost("consulsvr", "docker node ls --format '{{.Hostname}}={{.Status}}'").trim().split("\n").sort();
-            assert.deepEqual(nodes, names.map((n) => `${n}=Ready`).sort(), "one swarm, every node Ready once");
+            assert.deepEqual(nodes, swarmNames.map((n) => `${n}=Ready`).sort(), "one swarm, every node Ready once");
         };
         await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify(renamed("consul02", "consul04")) } });
-        const up = await stack.up();
+        let upLog = "";
+        const up = await stack.up({ onOutput: (o) => (upLog += o) });
         log(`up renaming consul02 to consul04: ${JSON.stringify(up.summary.resourceChanges)}`);
+        assert.match(upLog, /renamed from consul02 to consul04: it leaves as consul02 and joins again as a new node/);
+        for (const part of ["consul-service", "consul-install", "docker", "swarm"]) {
+            assert.match(upLog, new RegExp(`${part} on consul02 belongs to \\S+consul04\\S*, not to \\S+consul02\\S*: left as it is`), `the old ${part} step left the host alone`);
+        }
         await check(["consul01", "consul04", "consulsvr"]);
         await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
         const back = await stack.up();
