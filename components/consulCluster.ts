@@ -34,6 +34,7 @@ export interface ConsulClusterArgs {
 export class ConsulCluster extends pulumi.ComponentResource {
     static readonly type = "consul-swarm:consul:ConsulCluster";
 
+    readonly quorumGuard: command.remote.Command;
     readonly join: command.remote.Command;
     readonly verify: command.remote.Command;
     /** The leader's node name. */
@@ -61,6 +62,22 @@ export class ConsulCluster extends pulumi.ComponentResource {
 
         const connection = seedHost.host.connection;
         const wait = args.verifyTimeoutSeconds ?? 180;
+        // Runs first whenever the membership changes, and fails the up before any server is taken
+        // out when that would cost the cluster its quorum (the deletes come last in an up).
+        this.quorumGuard = new command.remote.Command(
+            `${name}-quorum-guard`,
+            {
+                connection,
+                addPreviousOutputInEnv: false,
+                create: renderScript(
+                    "consul-quorum-guard",
+                    { EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "), TOKEN_FILE: CONSUL_TOKEN_FILE },
+                    ["consul-lib"],
+                ),
+                triggers: membership,
+            },
+            { parent: this, dependsOn: [seedHost.host.ready] },
+        );
         this.join = new command.remote.Command(
             `${name}-join`,
             {
@@ -77,7 +94,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                 ),
                 triggers: membership,
             },
-            { parent: this, dependsOn: everyService },
+            { parent: this, dependsOn: [...everyService, this.quorumGuard] },
         );
         // With ACLs, agents register only once their token exists: make it before verifying.
         const aclAgent =

@@ -760,6 +760,54 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
     });
 
+    it("taking out more servers at once than the cluster can lose is refused before any server goes", async () => {
+        await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify([HOSTS[0]]) } });
+        try {
+            await assert.rejects(stack.up(), /hosts: this change takes 2 of the 3 Consul servers out at once: consul01 consul02; a cluster of 3 keeps its quorum losing at most 1\. No server was taken out/);
+            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
+            assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consul02:true", "consulsvr:true"], "every server still votes");
+            for (const h of HOSTS) {
+                assert.equal(onHost(h.name, "systemctl is-active consul").trim(), "active", `${h.name} still runs`);
+            }
+        } finally {
+            await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
+            await stack.up();
+        }
+    });
+
+    it("a swarm-only host: no management token on it or on its command lines; taken out, it is drained and removed from the swarm", async () => {
+        const swarmOnly = { name: "swarm05", address: "10.214.0.115", roles: ["swarm-agent"] };
+        await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, swarmOnly]) } });
+        const psSamples: string[] = [];
+        let sampling = true;
+        const sampler = (async () => {
+            while (sampling) {
+                try {
+                    psSamples.push((await promisify(execFile)("docker", ["exec", container("swarm05"), "ps", "-eo", "args"])).stdout);
+                } catch {
+                    // the host is not up yet
+                }
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        })();
+        try {
+            await stack.up();
+        } finally {
+            sampling = false;
+            await sampler;
+        }
+        assert.ok(psSamples.length > 5, `sampled ps ${psSamples.length} times`);
+        assert.ok(!psSamples.some((p) => p.includes(token)), "the management token never shows on its command lines");
+        const found = onHost("swarm05", `grep -rlF '${token}' /etc /var/lib /opt /root /tmp /run 2>/dev/null || true`).trim();
+        assert.equal(found, "", `no file on the swarm-only host holds the management token: ${found}`);
+        assert.match(onHost("consulsvr", "docker node ls --format '{{.Hostname}}={{.Status}}'"), /^swarm05=Ready$/m);
+        await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
+        let downLog = "";
+        await stack.up({ onOutput: (o) => (downLog += o) });
+        assert.match(downLog, /swarm05 drained and removed from the swarm/);
+        assert.doesNotMatch(onHost("consulsvr", "docker node ls --format '{{.Hostname}}'"), /swarm05/, "no stale node entry");
+    });
+
     /** 1,000 keys written once, through consul01, 50 a transaction (Consul allows 64 operations). */
     async function writeReplaceKeys() {
         for (let i = 0; i < 1000; i += 50) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -306,6 +306,31 @@ describe("step ownership on a host", () => {
         assert.equal(r.left, false, "renamed: the old step's delete leaves the node in the swarm");
         assert.match(r.out, /belongs to Swarm\/swarm-join-consul03, not to Swarm\/swarm-join-consul01/);
         assert.equal(leave("Swarm/swarm-join-consul03").left, true, "the owner's own delete (a removal) leaves the swarm");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("quorum guard", () => {
+    it("refuses a change that takes more servers out at once than the cluster can lose, and lets the rest through", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-quorum-"));
+        fs.mkdirSync(`${dir}/bin`);
+        const raft = (nodes: string[]) =>
+            JSON.stringify({ Servers: nodes.map((n) => ({ ID: n, Node: n, Address: `${n}:8300`, Leader: false, ProtocolVersion: "3", Voter: true })), Index: 1 });
+        const guard = (voters: string[] | undefined, expected: string[]) => {
+            fs.writeFileSync(`${dir}/bin/curl`, voters ? `#!/bin/sh\ncat >/dev/null 2>&1 || true\nprintf '%s' '${raft(voters)}'\n` : "#!/bin/sh\nexit 7\n", { mode: 0o755 });
+            const script = renderScript("consul-quorum-guard", { EXPECTED_SERVER_NODES: expected.join(" "), TOKEN_FILE: `${dir}/no-token` }, ["consul-lib"]);
+            return spawnSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` }, encoding: "utf8" });
+        };
+        let r = guard(["a", "b", "c"], ["a"]);
+        assert.equal(r.status, 10);
+        assert.match(r.stderr, /hosts: this change takes 2 of the 3 Consul servers out at once: b c; a cluster of 3 keeps its quorum losing at most 1\. No server was taken out/);
+        assert.equal(guard(["a", "b", "c"], ["a", "b"]).status, 0, "one of three: allowed");
+        assert.equal(guard(["a", "b", "c"], ["a", "b", "d"]).status, 0, "a rename takes one out: allowed");
+        assert.equal(guard(["a", "b", "c", "d", "e"], ["a", "b", "c"]).status, 0, "two of five: allowed");
+        assert.equal(guard(["a", "b", "c", "d", "e"], ["a", "b"]).status, 10, "three of five: refused");
+        r = guard(undefined, ["a"]);
+        assert.equal(r.status, 0, "no cluster running yet: nothing to protect");
+        assert.match(r.stdout, /no running cluster/);
         fs.rmSync(dir, { recursive: true, force: true });
     });
 });
