@@ -111,6 +111,9 @@ describe("the tutorial's three hosts", () => {
             assertEdge(`${h}-consul-service`, `${h}-consul-install`);
             assertEdge("consul-join", `${h}-consul-service`);
         }
+        // The quorum guard runs before the membership changes: the join (and so every later step) waits for it.
+        assertEdge("consul-join", "consul-quorum-guard");
+        assertEdge("consul-quorum-guard", "consulsvr-facts");
         assertEdge("consul-acl-agent", "consul-join");
         assertEdge("consul-verify", "consul-acl-agent");
         assertEdge("swarm-init-consulsvr", "consul-verify");
