@@ -7,14 +7,15 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CONSUL_SWARM_REPO"
 consul_swarm_env
+bash scripts/dockerd-start.sh
 # One e2e run at a time on a machine: runs share the lab's container names, and each one's cleanup
-# removes every consul-swarm-e2e* container, a concurrent run's included.
+# removes every consul-swarm-e2e* container, a concurrent run's included. (Taken after the engine
+# starts: a daemon started while the lock is open would inherit it and hold it for good.)
 exec 8>/tmp/consul-swarm-e2e.lock
 if ! flock -n 8; then
   echo "test-e2e: another e2e run on this machine holds the lab; waiting for it" >&2
   flock 8
 fi
-bash scripts/dockerd-start.sh
 bash lab/kernel-limits.sh
 bash lab/image/build.sh >/dev/null
 # The e2e stacks have their own backend, passphrase and lab subnet, apart from the dev stack.
