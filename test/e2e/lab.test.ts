@@ -904,6 +904,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         for (const part of ["consul-service", "consul-install", "docker", "swarm"]) {
             assert.match(upLog, new RegExp(`${part} on consul02 belongs to \\S+consul04\\S*, not to \\S+consul02\\S*: left as it is`), `the old ${part} step left the host alone`);
         }
+        assert.doesNotMatch(upLog, /left the Consul cluster|drained and removed|could not leave/, "no old delete acted on the live host");
         await check(["consul01", "consul04", "consulsvr"]);
         await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
         const back = await stack.up();
