@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DockerDaemon } from "./dockerDaemon";
 import { Host } from "./host";
-import { parseSwarmNodes, renderScript } from "./render";
+import { parseSwarmNodes, renderScript, SWARM_KV_PREFIX } from "./render";
 
 export interface SwarmMember {
     host: Host;
@@ -47,7 +47,7 @@ export class Swarm extends pulumi.ComponentResource {
         }
         const facts = { managers: args.managers.map((m) => m.host.name), agents: args.agents.map((m) => m.host.name) };
         super(Swarm.type, name, facts, opts);
-        const kvPrefix = args.kvPrefix ?? "consul-swarm/swarm";
+        const kvPrefix = args.kvPrefix ?? SWARM_KV_PREFIX;
         const [first, ...otherManagers] = args.managers;
         // Each step owns the node's swarm membership while it is the step of the stack for that node.
         const owner = (step: string, action: "claim" | "check", part = "swarm") => ({ part, id: `${Swarm.type}/${step}`, action });
