@@ -16,6 +16,8 @@ for v in $voters; do
 done
 tolerance=$(( (n - 1) / 2 ))
 if [ "$k" -gt "$tolerance" ]; then
+  # shellcheck disable=SC2086 # the names, one a line, sorted
+  removed=$(printf ' %s' $(printf '%s\n' $removed | sort))
   echo "consul-swarm: hosts: this change takes $k of the $n Consul servers out at once:$removed; a cluster of $n keeps its quorum losing at most $tolerance. No server was taken out: take out at most $tolerance server(s) per up, or add servers first." >&2
   exit 10
 fi

@@ -321,7 +321,7 @@ describe("quorum guard", () => {
             const script = renderScript("consul-quorum-guard", { EXPECTED_SERVER_NODES: expected.join(" "), TOKEN_FILE: `${dir}/no-token` }, ["consul-lib"]);
             return spawnSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` }, encoding: "utf8" });
         };
-        let r = guard(["a", "b", "c"], ["a"]);
+        let r = guard(["c", "a", "b"], ["a"]);
         assert.equal(r.status, 10);
         assert.match(r.stderr, /hosts: this change takes 2 of the 3 Consul servers out at once: b c; a cluster of 3 keeps its quorum losing at most 1\. No server was taken out/);
         assert.equal(guard(["a", "b", "c"], ["a", "b"]).status, 0, "one of three: allowed");
