@@ -2,8 +2,17 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { TlsPair } from "./certificateAuthority";
 import { ConsulInstall } from "./config";
+import { DriftCheck } from "./driftCheck";
 import { Host } from "./host";
-import { consulAgentConfig, consulServiceRemoveScript, consulServiceScript, renderScript, sha256File } from "./render";
+import {
+    CONSUL_CONFIG_DIR,
+    consulAgentConfig,
+    consulServiceRemoveScript,
+    consulServiceScript,
+    renderScript,
+    repairVars,
+    sha256File,
+} from "./render";
 
 /** Where a copied binary lands before it is checked and installed (exists on every distribution). */
 const UPLOAD_PATH = "/var/tmp/consul-swarm-consul";
@@ -80,7 +89,17 @@ function installCommand(
 ): command.remote.Command {
     const owner = (action: "claim" | "check") => ({ part: "consul-install", id: `${type}/${name}-install`, action });
     const deps: pulumi.Resource[] = [args.host.ready];
-    let create: string;
+    // A binary replaced on the host: refresh sees it, and the next up installs the right one again.
+    const drift = new DriftCheck(
+        `${name}-binary-drift`,
+        {
+            connection: args.host.connection,
+            script: renderScript("consul-binary-drift", { BINARY_SHA: sha }),
+            expected: { binarySha256: sha, machine: args.host.machine },
+        },
+        { parent },
+    );
+    let create: pulumi.Output<string>;
     if (args.install.kind === "file") {
         const copy = new command.remote.CopyToRemote(
             `${name}-upload`,
@@ -88,14 +107,19 @@ function installCommand(
                 connection: args.host.connection,
                 source: new pulumi.asset.FileAsset(args.install.file),
                 remotePath: UPLOAD_PATH,
-                triggers: [sha, args.host.machine],
+                triggers: [sha, args.host.machine, drift.repairs],
             },
             { parent, dependsOn: [args.host.ready] },
         );
         deps.push(copy);
-        create = renderScript("consul-install-file", { SHA256: sha, UPLOAD: UPLOAD_PATH }, [], owner("claim"));
+        create = drift.repairs.apply((r) =>
+            renderScript("consul-install-file", { SHA256: sha, UPLOAD: UPLOAD_PATH, ...repairVars(r) }, [], owner("claim")),
+        );
     } else {
-        create = renderScript("consul-install-url", { SHA256: sha, URL: args.install.url }, [], owner("claim"));
+        const url = args.install.url;
+        create = drift.repairs.apply((r) =>
+            renderScript("consul-install-url", { SHA256: sha, URL: url, ...repairVars(r) }, [], owner("claim")),
+        );
     }
     return new command.remote.Command(
         `${name}-install`,
@@ -141,8 +165,19 @@ function serviceCommand(
                 options: args.options,
             }),
         );
-    const script = pulumi.all(args.servers ?? []).apply((peers) =>
+    // The agent stopped, its files edited, or running an old config: refresh sees it, up repairs it.
+    const drift = new DriftCheck(
+        `${name}-drift`,
+        {
+            connection: args.host.connection,
+            script: renderScript("consul-drift", { CONFIG_DIR: CONSUL_CONFIG_DIR, NODE: args.host.name }, ["consul-lib", "record-lib"]),
+            expected: { binarySha256: sha, machine: args.host.machine },
+        },
+        { parent },
+    );
+    const script = pulumi.all([pulumi.all(args.servers ?? []), drift.repairs]).apply(([peers, repairs]) =>
         consulServiceScript({
+            repairs,
             nodeName: args.host.name,
             server: server !== undefined,
             peers,

@@ -1,8 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { TlsPair } from "./certificateAuthority";
+import { DriftCheck } from "./driftCheck";
 import { Host } from "./host";
-import { dockerDaemonDeleteScript, dockerDaemonScript } from "./render";
+import { dockerDaemonDeleteScript, dockerDaemonDriftScript, dockerDaemonScript } from "./render";
 
 export interface DockerDaemonArgs {
     host: Host;
@@ -25,6 +26,8 @@ export class DockerDaemon extends pulumi.ComponentResource {
     /** DOCKER_HOST for this daemon, e.g. tcp://10.0.0.5:2375. */
     readonly dockerHost: pulumi.Output<string>;
     readonly configured: command.remote.Command;
+    /** What `pulumi refresh` found changed on the host since the daemon was configured. */
+    readonly drift: DriftCheck;
 
     constructor(name: string, args: DockerDaemonArgs, opts?: pulumi.ComponentResourceOptions) {
         const port = pulumi.output(args.tcpPort ?? 2375);
@@ -34,9 +37,19 @@ export class DockerDaemon extends pulumi.ComponentResource {
         const facts = { host: args.host.name, tcpPort: port, bindAddress: bind, tls };
         super(DockerDaemon.type, name, facts, opts);
         const ownerId = `${DockerDaemon.type}/${name}`;
+        // dockerd stopped, its config edited, or running an old one: refresh sees it, up repairs it.
+        this.drift = new DriftCheck(
+            `${name}-drift`,
+            {
+                connection: args.host.connection,
+                script: args.host.facts.apply((f) => dockerDaemonDriftScript(f.osFamily)),
+                expected: { machine: args.host.machine },
+            },
+            { parent: this },
+        );
         const script = pulumi
-            .all([args.host.facts, port, bind])
-            .apply(([facts, tcpPort, bindAddress]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress, tls }, ownerId));
+            .all([args.host.facts, port, bind, this.drift.repairs])
+            .apply(([facts, tcpPort, bindAddress, repairs]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress, tls }, ownerId, repairs));
         this.configured = new command.remote.Command(
             `${name}-config`,
             {

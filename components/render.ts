@@ -35,6 +35,15 @@ export interface StepOwner {
     action: "claim" | "check";
 }
 
+/**
+ * A step's repair count (from its part's drift check) as a script variable: a new count is a new
+ * script, which makes `up` run the step again. Absent until the first repair, so a step made
+ * before drift checks existed is not changed by them.
+ */
+export function repairVars(repairs: number | undefined): Record<string, number> {
+    return repairs ? { REPAIR: repairs } : {};
+}
+
 export function renderScript(name: string, vars: Record<string, string | number | boolean>, libs: string[] = [], owner?: StepOwner): string {
     if (owner) {
         vars = { ...vars, OWNER_ID: owner.id, OWNER_PART: owner.part };
@@ -162,18 +171,30 @@ export function dockerSysconfigFlags(opts: DockerApiOptions): string {
 }
 
 /** The whole DockerDaemon script for a host of the given OS family. */
-export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions, ownerId = "docker"): string {
-    const common = { PING_ADDR: pingAddress(opts), PORT: opts.tcpPort, TLS: opts.tls ? "yes" : "no", TLS_DIR: DOCKER_TLS_DIR };
+export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions, ownerId = "docker", repairs?: number): string {
+    const common = { ...repairVars(repairs), PING_ADDR: pingAddress(opts), PORT: opts.tcpPort, TLS: opts.tls ? "yes" : "no", TLS_DIR: DOCKER_TLS_DIR };
     const owner: StepOwner = { part: "docker", id: ownerId, action: "claim" };
     if (family === "rhel") {
-        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files", "retry-lib"], owner);
+        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files", "record-lib", "retry-lib"], owner);
     }
     return renderScript(
         "docker-daemon-json",
         { ...common, DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN },
-        ["docker-lib", "docker-tls-files", "retry-lib"],
+        ["docker-lib", "docker-tls-files", "record-lib", "retry-lib"],
         owner,
     );
+}
+
+/** The files dockerd's config is made of, per OS family: what the Docker step writes and restarts for. */
+function dockerConfigFiles(family: OsFamily): string[] {
+    return family === "rhel"
+        ? ["/etc/sysconfig/docker", DOCKER_TLS_DIR]
+        : ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d/consul-swarm.conf", DOCKER_TLS_DIR];
+}
+
+/** The Docker step's read-only drift probe (see DriftCheck). */
+export function dockerDaemonDriftScript(family: OsFamily): string {
+    return renderScript("docker-drift", { FILES: dockerConfigFiles(family).join(" ") }, ["docker-lib", "record-lib"]);
 }
 
 export function dockerDaemonDeleteScript(family: OsFamily, ownerId = "docker"): string {
@@ -366,12 +387,15 @@ export interface ConsulServiceScriptArgs {
     dnsForwarding?: boolean;
     /** The step's identity for the host's ownership record (see StepOwner). */
     ownerId?: string;
+    /** Repairs counted by the agent's drift check (see repairVars). */
+    repairs?: number;
 }
 
 export function consulServiceScript(a: ConsulServiceScriptArgs): string {
     return renderScript(
         "consul-service",
         {
+            ...repairVars(a.repairs),
             BINARY_SHA: a.binarySha256,
             BOOTSTRAP: a.bootstrap ? "yes" : "no",
             CONFIG_DIR: CONSUL_CONFIG_DIR,
@@ -386,7 +410,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             UNIT: CONSUL_UNIT,
             WAIT_SECONDS: a.waitSeconds,
         },
-        ["consul-lib", "consul-dns-lib", "retry-lib"],
+        ["consul-lib", "consul-dns-lib", "record-lib", "retry-lib"],
         { part: "consul-service", id: a.ownerId ?? "consul-service", action: "claim" },
     );
 }

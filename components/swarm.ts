@@ -1,8 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DockerDaemon } from "./dockerDaemon";
+import { DriftCheck } from "./driftCheck";
 import { Host } from "./host";
-import { parseSwarmNodes, renderScript, SWARM_KV_PREFIX } from "./render";
+import { parseSwarmNodes, renderScript, repairVars, SWARM_KV_PREFIX } from "./render";
 
 export interface SwarmMember {
     host: Host;
@@ -59,17 +60,30 @@ export class Swarm extends pulumi.ComponentResource {
                 ? undefined
                 : pulumi.secret(pulumi.interpolate`${args.consulToken ?? ""}\n${args.consulCaCert ?? ""}`);
 
+        // A node that left the swarm (or was moved to another): refresh sees it, up joins it again.
+        const driftCheck = (m: SwarmMember, clusterId: pulumi.Input<string>) =>
+            new DriftCheck(
+                `${name}-drift-${m.host.name}`,
+                {
+                    connection: m.host.connection,
+                    script: pulumi.output(clusterId).apply((id) => renderScript("swarm-drift", { CLUSTER_ID: id }, ["swarm-lib"])),
+                    expected: { clusterId, machine: m.host.machine },
+                },
+                { parent: this },
+            );
+        // The first manager's swarm is whatever it made: no id to hold it to.
+        const initDrift = driftCheck(first, "");
         this.init = new command.remote.Command(
             `${name}-init-${first.host.name}`,
             {
                 connection: first.host.connection,
                 addPreviousOutputInEnv: false,
                 create: pulumi
-                    .all([first.host.address, args.consulHttpAddr, pulumi.all(otherManagers.map((m) => m.host.address))])
-                    .apply(([addr, consul, others]) =>
+                    .all([first.host.address, args.consulHttpAddr, pulumi.all(otherManagers.map((m) => m.host.address)), initDrift.repairs])
+                    .apply(([addr, consul, others, repairs]) =>
                         renderScript(
                             "swarm-init",
-                            { ...kvVars, ADDR: addr, CONSUL: consul, OTHER_MANAGERS: [...others].sort().join(" ") },
+                            { ...kvVars, ...repairVars(repairs), ADDR: addr, CONSUL: consul, OTHER_MANAGERS: [...others].sort().join(" ") },
                             ["swarm-lib"],
                             owner(`${name}-init-${first.host.name}`, "claim"),
                         ),
@@ -88,19 +102,20 @@ export class Swarm extends pulumi.ComponentResource {
             ...otherManagers.map((m) => ({ m, role: "manager" })),
             ...args.agents.map((m) => ({ m, role: "worker" })),
         ];
+        const joinDrifts = joiners.map(({ m }) => driftCheck(m, clusterId));
         this.joins = joiners.map(
-            ({ m, role }) =>
+            ({ m, role }, i) =>
                 new command.remote.Command(
                     `${name}-join-${m.host.name}`,
                     {
                         connection: m.host.connection,
                         addPreviousOutputInEnv: false,
                         create: pulumi
-                            .all([m.host.address, args.consulHttpAddr, clusterId])
-                            .apply(([addr, consul, cluster]) =>
+                            .all([m.host.address, args.consulHttpAddr, clusterId, joinDrifts[i].repairs])
+                            .apply(([addr, consul, cluster, repairs]) =>
                                 renderScript(
                                     "swarm-join",
-                                    { ...kvVars, ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role },
+                                    { ...kvVars, ...repairVars(repairs), ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role },
                                     ["swarm-lib"],
                                     owner(`${name}-join-${m.host.name}`, "claim"),
                                 ),
@@ -147,12 +162,16 @@ export class Swarm extends pulumi.ComponentResource {
                 connection: first.host.connection,
                 addPreviousOutputInEnv: false,
                 // Swarm knows nodes by their hostnames, which the hosts' facts report.
-                create: pulumi.all(members.map((m) => m.host.facts)).apply((facts) =>
-                    renderScript("swarm-verify", {
-                        EXPECTED_NODES: facts.map((f) => f.hostname).sort().join(" "),
-                        WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120,
-                    }),
-                ),
+                // After a repair too: a node that joined again leaves its old entry Down, which verify removes.
+                create: pulumi
+                    .all([pulumi.all(members.map((m) => m.host.facts)), pulumi.all([initDrift, ...joinDrifts].map((d) => d.repairs))])
+                    .apply(([facts, repairs]) =>
+                        renderScript("swarm-verify", {
+                            ...repairVars(repairs.reduce((a, b) => a + (b ?? 0), 0)),
+                            EXPECTED_NODES: facts.map((f) => f.hostname).sort().join(" "),
+                            WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120,
+                        }),
+                    ),
                 triggers: [pulumi.all(members.map((m) => m.host.machine))],
             },
             { parent: this, dependsOn: [this.init, ...this.joins] },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the project's toolchain from the Go module proxy and prints the directory that holds it:
-#   pulumi, pulumi-language-nodejs, pulumi-resource-{command,random,docker}, consul
+#   pulumi, pulumi-language-nodejs, pulumi-resource-{command,random,docker}, consul, and the
+#   launcher of Pulumi's dynamic provider (toolchain/bundled/pulumi-resource-pulumi-nodejs)
 #
 #   scripts/toolchain.sh            build what is missing, print the bin directory (stdout)
 #   scripts/toolchain.sh --bin-dir  print the bin directory only if the toolchain is complete
@@ -52,10 +53,13 @@ module_key() {
 
 bin_dir_key() {
   local line name mod
-  for line in "${BINARIES[@]}"; do
-    IFS='|' read -r name mod _ <<<"$line"
-    printf '%s=%s\n' "$name" "$(module_key "$mod")"
-  done | sha256sum | cut -c1-16
+  {
+    for line in "${BINARIES[@]}"; do
+      IFS='|' read -r name mod _ <<<"$line"
+      printf '%s=%s\n' "$name" "$(module_key "$mod")"
+    done
+    cat "$REPO"/toolchain/bundled/*
+  } | sha256sum | cut -c1-16
 }
 
 command -v node >/dev/null 2>&1 || die "node is not on PATH (the toolchain script reads toolchain/versions.json with it)"
@@ -113,6 +117,8 @@ if [ "$built" -eq "${#BINARIES[@]}" ]; then
   # Every binary was built from scratch here: the cold figure the warm benchmark compares against.
   echo "$total" > "$CACHE/cold-build-seconds"
 fi
+# Plugins the CLI expects next to itself that are scripts, not builds (the dynamic provider).
+install -m 0755 "$REPO"/toolchain/bundled/* "$BIN_DIR/"
 touch "$BIN_DIR/.complete"
 log "toolchain ready in ${total}s ($built built): $BIN_DIR"
 echo "$BIN_DIR"

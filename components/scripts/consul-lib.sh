@@ -1,5 +1,18 @@
 # Shared by the Consul scripts on a host.
 
+# The unit touches this on every start of the agent.
+CONSUL_STARTED=/run/consul/started
+
+# Is the running agent the one the files on disk describe? It is not when it started before any of
+# them last changed, or when its binary was replaced underneath it.
+consul_agent_current() {
+  systemctl is-active --quiet consul || return 1
+  [ -e "$CONSUL_STARTED" ] || return 1
+  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json -newer "$CONSUL_STARTED" 2>/dev/null)" ] || return 1
+  pid=$(systemctl show -p MainPID consul | cut -d= -f2)
+  [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
+}
+
 # The local HTTP API, with the stack's token (from its root-only file) handed to curl on stdin, so
 # it never shows on a command line; `-K -` is as old as curl itself.
 consul_api() {

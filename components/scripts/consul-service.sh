@@ -1,9 +1,8 @@
 # Config, unit and start of one agent. Every decision comes from the host's real state, so a run
 # killed at any line is finished by the next: the agent restarts when it runs with files older
-# than those on disk (the unit stamps $STARTED on each start), not when this run wrote them.
+# than those on disk (the unit stamps $CONSUL_STARTED on each start), not when this run wrote them.
 step_lock consul-service
 STATE=/var/lib/consul-swarm/consul
-STARTED=/run/consul/started
 mkdir -p "$STATE" "$CONFIG_DIR"
 getent group consul >/dev/null 2>&1 || groupadd --system consul
 id -u consul >/dev/null 2>&1 || useradd --system --gid consul --home-dir "$DATA_DIR" --shell /bin/false consul
@@ -98,15 +97,6 @@ else
   rm -f "$CONFIG_DIR/bootstrap.json"
 fi
 systemctl enable consul >/dev/null 2>&1
-# Is the running agent the one these files describe? It is not when it started before any of them
-# last changed, or when its binary was replaced underneath it.
-agent_current() {
-  systemctl is-active --quiet consul || return 1
-  [ -e "$STARTED" ] || return 1
-  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json -newer "$STARTED" 2>/dev/null)" ] || return 1
-  pid=$(systemctl show -p MainPID consul | cut -d= -f2)
-  [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
-}
 # A renamed host (the config's node name changed) leaves under its old name and comes back as a
 # new node: Consul knows a node by its id, and an old name that keeps the live node's id would,
 # once reaped, take that server out of raft. Never the last server: a cluster of one keeps its data.
@@ -122,7 +112,7 @@ fi
 rm -f "$CONFIG_DIR/consul.json.prev"
 joined_before=no
 consul_has_joined_before && joined_before=yes
-if agent_current; then
+if consul_agent_current; then
   :
 elif systemctl is-active --quiet consul; then
   echo "consul-swarm: restarting consul on $NODE (it runs with an older config, unit or binary)"
@@ -146,4 +136,6 @@ else
   }
 fi
 consul_dns_forwarding
+find "$CONFIG_DIR" /etc/systemd/system/consul.service -type f ! -name retry-join.json ! -name bootstrap.json ! -name '*.prev' |
+  record_files consul-service
 echo "consul=active node=$NODE"

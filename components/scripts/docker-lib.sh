@@ -11,17 +11,17 @@ docker_stamp_dropin() {
   cmp -s "$tmp/stamp.conf" "$DOCKER_STAMP_DROPIN" || install -m 0644 "$tmp/stamp.conf" "$DOCKER_STAMP_DROPIN"
 }
 
-# docker_apply FILE...: (re)start dockerd unless it runs and started after every FILE last
-# changed, then wait, bounded, until the API answers on TCP (with TLS: the client-certificate
-# handshake included).
+# docker_current FILE...: dockerd runs and started after every FILE last changed.
+docker_current() {
+  systemctl is-active --quiet docker || return 1
+  [ -e "$DOCKER_STARTED" ] || return 1
+  [ -z "$(find "$@" "$DOCKER_STAMP_DROPIN" -newer "$DOCKER_STARTED" 2>/dev/null)" ]
+}
+
+# docker_apply FILE...: (re)start dockerd unless docker_current, then wait, bounded, until the API
+# answers on TCP (with TLS: the client-certificate handshake included).
 docker_apply() {
-  current=yes
-  systemctl is-active --quiet docker || current=no
-  [ -e "$DOCKER_STARTED" ] || current=no
-  if [ "$current" = yes ] && [ -n "$(find "$@" "$DOCKER_STAMP_DROPIN" -newer "$DOCKER_STARTED" 2>/dev/null)" ]; then
-    current=no
-  fi
-  if [ "$current" = no ]; then
+  if ! docker_current "$@"; then
     echo "consul-swarm: dockerd on $(hostname) does not run with its current config: restarting docker"
     systemctl daemon-reload
     systemctl restart docker
@@ -38,5 +38,6 @@ docker_apply() {
     systemctl status docker --no-pager >&2 || true
     exit 4
   }
+  find "$@" "$DOCKER_STAMP_DROPIN" -type f 2>/dev/null | record_files docker-daemon
   echo "docker_api=$PING_ADDR:$PORT tls=$TLS"
 }

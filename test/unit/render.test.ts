@@ -82,10 +82,11 @@ describe("Docker daemon config", () => {
         fs.mkdirSync(`${dir}/bin`);
         fs.writeFileSync(`${dir}/bin/systemctl`, `#!/bin/sh\necho "$*" >> ${dir}/calls\ncase "$*" in "is-active --quiet docker") [ -e ${dir}/active ];; restart*) touch ${dir}/stamp;; esac\n`, { mode: 0o755 });
         fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        const record = loadScript("record-lib").replace(/^RECORD_DIR=.*$/m, `RECORD_DIR=${dir}/applied`);
         const lib = loadScript("docker-lib").replace(/^DOCKER_STARTED=.*$/m, `DOCKER_STARTED=${dir}/stamp`).replace(/^DOCKER_STAMP_DROPIN=.*$/m, `DOCKER_STAMP_DROPIN=${dir}/dropin`);
         const apply = () => {
             fs.rmSync(`${dir}/calls`, { force: true });
-            sh(`set -eu\nPATH=${dir}/bin:$PATH\nTLS=no PING_ADDR=127.0.0.1 PORT=2375\n${loadScript("retry-lib")}\n${lib}\ndocker_apply ${dir}/daemon.json >/dev/null`);
+            sh(`set -eu\nPATH=${dir}/bin:$PATH\nTLS=no PING_ADDR=127.0.0.1 PORT=2375\n${loadScript("retry-lib")}\n${record}\n${lib}\ndocker_apply ${dir}/daemon.json >/dev/null`);
             return fs.existsSync(`${dir}/calls`) && fs.readFileSync(`${dir}/calls`, "utf8").includes("restart docker");
         };
         const age = (f: string, secondsAgo: number) => fs.utimesSync(f, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
@@ -102,6 +103,15 @@ describe("Docker daemon config", () => {
         age(`${dir}/daemon.json`, 10);
         assert.equal(apply(), true, "config written after the daemon started (a run killed before its restart): restarted");
         assert.equal(apply(), false, "and then left alone");
+        // What refresh's drift probe reads: the record of what the step wrote, and the daemon's state.
+        const drift = () =>
+            sh(`set -eu\nPATH=${dir}/bin:$PATH\nFILES=${dir}/daemon.json\n${record}\n${lib}\n${loadScript("docker-drift")}`).trim();
+        assert.equal(drift(), "", "as the step left it: no finding");
+        fs.writeFileSync(`${dir}/daemon.json`, '{"debug": true}');
+        assert.match(drift(), /daemon\.json was edited after the stack wrote it/);
+        assert.match(drift(), /runs with an older config than the one on disk/);
+        fs.rmSync(`${dir}/active`);
+        assert.match(drift(), /dockerd on .* is not running/);
         fs.rmSync(dir, { recursive: true, force: true });
     });
 });

@@ -1,0 +1,162 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * What a drift check keeps in state. `read` (run by `pulumi refresh`) only sees these outputs, so
+ * everything the check needs to reach the host and judge it is here; the connection is a secret.
+ */
+interface DriftState {
+    connection: command.types.input.remote.ConnectionArgs;
+    /** The read-only probe: prints one line per finding, nothing when the part is as made. */
+    script: string;
+    /** The intent the part was made with (binary, swarm id, machine): a change is a change here too. */
+    expected: Record<string, string>;
+    /** What the last refresh found; empty after every create or update. */
+    drift: string[];
+    /** How many times a refresh found drift that an `up` then repaired: the part's steps take it as an input. */
+    repairs: number;
+}
+
+/** Tries to reach a host that is still booting or busy; the last error is what the user sees. */
+const SSH_ATTEMPTS = 3;
+const SSH_READY_TIMEOUT_MS = 10_000;
+const PROBE_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs the probe over SSH and returns its findings. An unreachable host is a finding too, so a
+ * refresh of a stack with one host down still completes and says which host it could not check.
+ */
+async function probe(state: DriftState): Promise<string[]> {
+    // Loaded here, not at the top: the engine's provider process runs this function's serialized
+    // text, which must name its modules itself.
+    const { Client } = require("ssh2") as typeof import("ssh2");
+    const conn = state.connection as { host: string; port?: number; user?: string; privateKey?: string };
+    const runOnce = () =>
+        new Promise<string>((resolve, reject) => {
+            const client = new Client();
+            const timer = setTimeout(() => {
+                client.end();
+                reject(new Error(`the drift probe did not finish within ${PROBE_TIMEOUT_MS / 1000} s`));
+            }, PROBE_TIMEOUT_MS);
+            const fail = (err: Error) => {
+                clearTimeout(timer);
+                client.end();
+                reject(err);
+            };
+            client
+                .on("ready", () => {
+                    // The script goes on stdin: nothing of it shows on a command line or in a log.
+                    client.exec("sh -s", (err, stream) => {
+                        if (err) {
+                            fail(err);
+                            return;
+                        }
+                        let out = "";
+                        let errOut = "";
+                        stream.on("data", (d: Buffer) => (out += d.toString()));
+                        stream.stderr.on("data", (d: Buffer) => (errOut += d.toString()));
+                        stream.on("close", (code: number | null) => {
+                            clearTimeout(timer);
+                            client.end();
+                            if (code === 0) {
+                                resolve(out);
+                            } else {
+                                reject(new Error(`the drift probe exited with ${code}: ${errOut.trim().split("\n").slice(-3).join(" / ")}`));
+                            }
+                        });
+                        stream.end(state.script);
+                    });
+                })
+                .on("error", fail)
+                .connect({
+                    host: conn.host,
+                    port: conn.port ?? 22,
+                    username: conn.user ?? "root",
+                    privateKey: conn.privateKey,
+                    readyTimeout: SSH_READY_TIMEOUT_MS,
+                });
+        });
+    let last: unknown;
+    for (let attempt = 1; attempt <= SSH_ATTEMPTS; attempt++) {
+        try {
+            const out = await runOnce();
+            return out
+                .split("\n")
+                .map((l) => l.trim())
+                .filter((l) => l !== "");
+        } catch (err) {
+            last = err;
+            await new Promise((r) => setTimeout(r, 1000 * attempt));
+        }
+    }
+    const why = last instanceof Error ? last.message : String(last);
+    return [`host: ${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22} could not be checked over SSH (${SSH_ATTEMPTS} tries): ${why}`];
+}
+
+/** Key order does not make a change. */
+function sameExpectations(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+    const norm = (r: Record<string, string> | undefined) => JSON.stringify(Object.entries(r ?? {}).sort(([x], [y]) => (x < y ? -1 : 1)));
+    return norm(a) === norm(b);
+}
+
+/**
+ * A real read step for a part that `@pulumi/command` cannot read back: `pulumi refresh` runs the
+ * part's probe on the host and records what drifted; the next `up` sees the recorded drift as a
+ * change, counts a repair, and the part's steps, which take that count, run again and repair from
+ * the host's real state. Nothing drifted: no change, so a no-op `up` (with or without --refresh)
+ * stays a no-op. A new probe script alone is not a change either: it is picked up with the next one.
+ */
+const driftProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: DriftState) {
+        // Made before the part's steps run: nothing to check yet.
+        const { randomUUID } = require("crypto") as typeof import("crypto");
+        return { id: randomUUID(), outs: { ...inputs, drift: [], repairs: 0 } };
+    },
+    async read(id: string, props?: DriftState) {
+        if (props === undefined) {
+            return { id, props };
+        }
+        return { id, props: { ...props, drift: await probe(props) } };
+    },
+    async diff(_id: string, olds: DriftState, news: DriftState) {
+        const changes =
+            (olds.drift ?? []).length > 0 ||
+            !sameExpectations(olds.expected, news.expected) ||
+            (["host", "port", "user", "privateKey"] as const).some((k) => olds.connection?.[k] !== news.connection?.[k]);
+        return { changes };
+    },
+    async update(_id: string, olds: DriftState, news: DriftState) {
+        const repaired = (olds.drift ?? []).length > 0 ? 1 : 0;
+        return { outs: { ...news, drift: [], repairs: (olds.repairs ?? 0) + repaired } };
+    },
+};
+
+export interface DriftCheckArgs {
+    /** The host's connection (a secret: kept encrypted in state, which `read` needs it from). */
+    connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+    /** The rendered probe script (see components/scripts/*-drift.sh). */
+    script: pulumi.Input<string>;
+    expected: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * Drift of one part on one host, seen by `pulumi refresh`. Its `repairs` output goes into the
+ * part's steps: after a refresh found drift, `up` re-runs them, and they repair what they find.
+ */
+export class DriftCheck extends pulumi.dynamic.Resource {
+    /** The findings of the last refresh (empty after an `up`). */
+    declare readonly drift: pulumi.Output<string[]>;
+    declare readonly repairs: pulumi.Output<number>;
+
+    constructor(name: string, args: DriftCheckArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            driftProvider,
+            name,
+            { ...args, connection: pulumi.secret(args.connection), drift: undefined, repairs: undefined },
+            { ...opts, additionalSecretOutputs: ["connection"] },
+            "consul-swarm",
+            "DriftCheck",
+        );
+    }
+}
+
