@@ -107,7 +107,9 @@ function installCommand(
                 connection: args.host.connection,
                 source: new pulumi.asset.FileAsset(args.install.file),
                 remotePath: UPLOAD_PATH,
-                triggers: [sha, args.host.machine, drift.repairs],
+                // After a repair of the binary, uploaded again; the count joins only then, so
+                // adding drift checks to a running stack uploads nothing.
+                triggers: pulumi.all([args.host.machine, drift.repairs]).apply(([machine, r]) => (r ? [sha, machine, r] : [sha, machine])),
             },
             { parent, dependsOn: [args.host.ready] },
         );

@@ -116,7 +116,7 @@ export class Swarm extends pulumi.ComponentResource {
                                 renderScript(
                                     "swarm-join",
                                     { ...kvVars, ...repairVars(repairs), ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role },
-                                    ["swarm-lib"],
+                                    ["retry-lib", "swarm-lib"],
                                     owner(`${name}-join-${m.host.name}`, "claim"),
                                 ),
                             ),

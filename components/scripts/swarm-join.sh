@@ -17,14 +17,19 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 consul_kv_auth
-token=$(kv "$CONSUL/v1/kv/$KV_PREFIX/$ROLE-token?raw") || true
-manager=$(kv "$CONSUL/v1/kv/$KV_PREFIX/manager-addr?raw") || true
-if [ -z "$token" ] || [ -z "$manager" ]; then
-  echo "consul-swarm: no swarm join token or manager address under $KV_PREFIX in Consul at $CONSUL" >&2
+# Consul or the manager may be restarting (a rolling change, a repair in the same up): both
+# waits are bounded, and a join whose answer was lost counts once the node is in.
+join_info() {
+  token=$(kv "$CONSUL/v1/kv/$KV_PREFIX/$ROLE-token?raw") && manager=$(kv "$CONSUL/v1/kv/$KV_PREFIX/manager-addr?raw") &&
+    [ -n "$token" ] && [ -n "$manager" ]
+}
+retry_for 60 join_info || {
+  echo "consul-swarm: no swarm join token or manager address under $KV_PREFIX in Consul at $CONSUL within 60 s" >&2
   exit 8
-fi
-swarm_join_via "$manager" || {
-  echo "consul-swarm: $ADDR could not join the swarm through $manager" >&2
+}
+joined() { swarm_join_via "$manager" || [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ]; }
+retry_for 10 joined || {
+  echo "consul-swarm: $ADDR could not join the swarm through $manager (10 tries)" >&2
   exit 8
 }
 echo "swarm=joined manager=$manager"
