@@ -137,7 +137,7 @@ async function eventually(what: string, seconds: number, check: () => Promise<vo
     throw new Error(`${what} not within ${seconds}s: ${last}`);
 }
 
-function changed(r: UpResult): Record<string, number> {
+function changed(r: Pick<UpResult, "summary">): Record<string, number> {
     const c = { ...(r.summary.resourceChanges ?? {}) };
     delete c.same;
     return c;
@@ -539,6 +539,77 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `second up: ${JSON.stringify(again.summary.resourceChanges)}`);
         await stack.preview({ expectNoChanges: true });
+    });
+
+    /** What the last refresh recorded in each drift check, by resource name (from the CLI's own export). */
+    function driftFindings(): Record<string, string[]> {
+        const state = JSON.parse(execFileSync("pulumi", ["stack", "export", "--stack", "e2e", "--cwd", repo], { encoding: "utf8" }));
+        const found: Record<string, string[]> = {};
+        for (const r of state.deployment.resources) {
+            if (String(r.type).endsWith("consul-swarm:DriftCheck") && r.outputs.drift.length > 0) {
+                found[String(r.urn).split("::").pop()!] = r.outputs.drift;
+            }
+        }
+        return found;
+    }
+
+    it("drift the commands cannot read: refresh shows each case, up repairs it under a reader, no key lost; a clean refresh changes nothing", async () => {
+        const clean = await stack.refresh();
+        assert.deepEqual(changed(clean), {}, `a refresh of a cluster as the stack made it finds nothing: ${JSON.stringify(clean.summary.resourceChanges)}`);
+        assert.deepEqual(changed(await stack.up()), {}, "and the up after it has nothing to do");
+        for (let i = 0; i < 1000; i += 50) {
+            const ops = Array.from({ length: 50 }, (_, j) => ({ KV: { Verb: "set", Key: `e2e/drift/${i + j}`, Value: Buffer.from("v").toString("base64") } }));
+            assert.equal((await http(`${seed}/v1/txn`, { method: "PUT", body: JSON.stringify(ops), ...withToken() })).status, 200);
+        }
+        const consulSha = onHost("consulsvr", "sha256sum /usr/local/bin/consul | cut -d' ' -f1").trim();
+        // Five kinds of drift, done by hand the way an operator or an accident would.
+        onHost("consul01", "systemctl stop consul");
+        onHost("consul01", "jq '. + {debug: true}' /etc/docker/daemon.json > /tmp/d.json && cat /tmp/d.json > /etc/docker/daemon.json");
+        onHost("consulsvr", `sed -i 's/"log_level": "INFO"/"log_level": "TRACE"/' /etc/consul.d/consul.json`);
+        onHost("consul02", "cp /bin/true /usr/local/bin/consul.x && mv -f /usr/local/bin/consul.x /usr/local/bin/consul");
+        onHost("consul02", "docker swarm leave");
+        const stopReader = kvReader(HOSTS, "e2e/drift/7", "v");
+        let reader = { reads: 0, windows: [] as number[], recovered: false };
+        let upLog = "";
+        try {
+            const refresh = await stack.refresh();
+            log(`refresh after five kinds of drift: ${JSON.stringify(refresh.summary.resourceChanges)}`);
+            const found = driftFindings();
+            log(`drift found: ${JSON.stringify(found)}`);
+            const expect = (check: string, finding: RegExp) =>
+                assert.ok((found[check] ?? []).some((f) => finding.test(f)), `${check} reports ${finding}: ${JSON.stringify(found[check])}`);
+            expect("consul01-consul-drift", /the agent on consul01 is not running/);
+            expect("consul01-docker-drift", /\/etc\/docker\/daemon\.json was edited/);
+            expect("consul01-docker-drift", /runs with an older config/);
+            expect("consulsvr-consul-drift", /\/etc\/consul\.d\/consul\.json was edited/);
+            expect("consul02-consul-binary-drift", /\/usr\/local\/bin\/consul on consul02 is not the binary the stack installed/);
+            expect("swarm-drift-consul02", /consul02 is not in a swarm/);
+            assert.deepEqual(Object.keys(found).sort(), [
+                "consul01-consul-drift", "consul01-docker-drift", "consul02-consul-binary-drift", "consul02-consul-drift", "consulsvr-consul-drift", "swarm-drift-consul02",
+            ], "nothing else reported (consul02's agent runs a binary replaced underneath it: also drift)");
+            const up = await stack.up({ onOutput: (o) => (upLog += o) });
+            log(`up repairing the drift: ${JSON.stringify(up.summary.resourceChanges)}`);
+            assert.equal(changed(up).replace ?? 0, 1, "only the binary's upload is made again");
+        } finally {
+            reader = await stopReader();
+        }
+        log(`drift repair: ${reader.reads} reads, failure windows (ms): ${JSON.stringify(reader.windows)}`);
+        assert.ok(reader.recovered && reader.windows.every((w) => w < 15000), `failure windows ${JSON.stringify(reader.windows)}`);
+        for (const h of HOSTS) {
+            assert.equal(onHost(h.name, "systemctl is-active consul docker").trim(), "active\nactive", `${h.name}: consul and dockerd run`);
+            assert.equal(onHost(h.name, "sha256sum /usr/local/bin/consul | cut -d' ' -f1").trim(), consulSha, `${h.name}: the stack's binary`);
+            assert.equal(onHost(h.name, "docker info --format '{{.Swarm.LocalNodeState}}'").trim(), "active", `${h.name}: in the swarm`);
+        }
+        assert.doesNotMatch(onHost("consulsvr", "cat /etc/consul.d/consul.json"), /TRACE/, "consulsvr's config is the stack's again");
+        assert.equal(onHost("consul01", "jq .debug /etc/docker/daemon.json").trim(), "null", "consul01's daemon.json is the stack's again");
+        assert.match(upLog, /restarting docker/, "dockerd restarted for its repaired config");
+        await threeVoters(HOSTS[0], 60);
+        assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/drift/?keys`)).length, 1000, "every key is there");
+        assert.match(onHost("consulsvr", "docker node ls --format '{{.Hostname}}={{.Status}}' | sort | tr '\\n' ' '"), /^consul01=Ready consul02=Ready consulsvr=Ready $/, "one swarm, each node once");
+        const after = await stack.refresh();
+        assert.deepEqual(changed(after), {}, `repaired: the next refresh finds nothing: ${JSON.stringify(after.summary.resourceChanges)}`);
+        assert.deepEqual(driftFindings(), {});
+        assert.deepEqual(changed(await stack.up()), {}, "and the next up changes nothing");
     });
 
     it("a config Consul would refuse fails the up naming the key, and no running agent is stopped", async () => {
