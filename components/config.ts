@@ -12,7 +12,12 @@ export type Role = (typeof ROLES)[number];
 export interface SshSettings {
     user: string;
     port: number;
+    /** How long a host may take to answer SSH (a machine still booting) before its steps fail. */
+    waitSeconds: number;
 }
+
+/** Long enough for a VM or lab host to boot; short enough that a dead host fails the `up` quickly. */
+export const DEFAULT_SSH_WAIT_SECONDS = 120;
 
 export interface HostSpec {
     name: string;
@@ -244,10 +249,11 @@ function parseSsh(p: Problems, field: string, v: unknown, def: SshSettings): Ssh
     if ("privateKey" in s) {
         p.error(`${field}.privateKey`, "the SSH key is read from its own secret setting", "move it: `pulumi config set --secret sshPrivateKey < KEYFILE`");
     }
-    unknownKeys(p, field, s, ["user", "port", "privateKey"]);
+    unknownKeys(p, field, s, ["user", "port", "privateKey", "waitSeconds"]);
     return {
         user: str(p, `${field}.user`, s.user, def.user),
         port: int(p, `${field}.port`, s.port, def.port, 1, 65535),
+        waitSeconds: int(p, `${field}.waitSeconds`, s.waitSeconds, def.waitSeconds, 5, 3600),
     };
 }
 
@@ -382,7 +388,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         p.error("swarm.flavor", `unknown flavor "${flavor}"`, 'use "mode" (Docker\'s built-in swarm mode)');
     }
 
-    const ssh = parseSsh(p, "ssh", raw.ssh, { user: "root", port: 22 });
+    const ssh = parseSsh(p, "ssh", raw.ssh, { user: "root", port: 22, waitSeconds: DEFAULT_SSH_WAIT_SECONDS });
     if (!raw.hasPrivateKey && !lab) {
         p.error("sshPrivateKey", "no SSH private key is set", "run `pulumi config set --secret sshPrivateKey < KEYFILE` (the key that logs in on every host)");
     }

@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_SSH_WAIT_SECONDS } from "./config";
 import { HostFacts, parseHostFacts, renderScript } from "./render";
 
 export interface HostArgs {
@@ -9,13 +10,37 @@ export interface HostArgs {
     user?: pulumi.Input<string>;
     /** PEM/OpenSSH private key: kept a secret end to end. */
     privateKey: pulumi.Input<string>;
-    /** How many failed SSH dials to tolerate while the host comes up (5 s each). */
-    dialErrorLimit?: pulumi.Input<number>;
+    /**
+     * How long the host may take to answer SSH (booting) before its steps fail, naming its
+     * address; default 120. A host that refuses connections fails after about this long, one
+     * that drops them after about twice this (each dial waits up to 5 s).
+     */
+    waitSeconds?: pulumi.Input<number>;
     /**
      * Identifies the machine behind the address (the lab passes its container's id). When it
      * changes, the machine is a new one and every step on it runs again. Default: the address.
      */
     machineId?: pulumi.Input<string>;
+}
+
+/** Bounds each dial: a host that drops packets costs this much per try. */
+const PER_DIAL_TIMEOUT_SECONDS = 5;
+
+/**
+ * The dial count whose retry waits add up to `seconds`: the command provider waits 100 ms after
+ * the first failed dial, 1.5 times longer after each next one, at most 5 s (the Pulumi SDK's
+ * retry schedule, which upstream's provider uses too).
+ */
+export function dialsWithin(seconds: number): number {
+    let waited = 0;
+    let wait = 0.1;
+    let dials = 1;
+    while (waited + wait <= seconds) {
+        waited += wait;
+        wait = Math.min(wait * 1.5, 5);
+        dials++;
+    }
+    return dials;
 }
 
 /**
@@ -42,15 +67,16 @@ export class Host extends pulumi.ComponentResource {
         this.address = pulumi.output(args.address);
         this.machine = pulumi.output(args.machineId ?? args.address);
         this.connection = pulumi.secret(
-            pulumi.all([args.address, args.port, args.user, args.privateKey, args.dialErrorLimit]).apply(
-                ([host, port, user, privateKey, dialErrorLimit]) => ({
+            pulumi.all([args.address, args.port, args.user, args.privateKey, args.waitSeconds]).apply(
+                ([host, port, user, privateKey, waitSeconds]) => ({
                     host,
                     port: port ?? 22,
                     user: user ?? "root",
                     privateKey,
-                    // A host that is still booting refuses connections for a while: keep dialling.
-                    dialErrorLimit: dialErrorLimit ?? 60,
-                    perDialTimeout: 5,
+                    // A host that is still booting refuses connections for a while: keep dialling,
+                    // within a bound, so a dead host fails the up in minutes, not in ten.
+                    dialErrorLimit: dialsWithin(waitSeconds ?? DEFAULT_SSH_WAIT_SECONDS),
+                    perDialTimeout: PER_DIAL_TIMEOUT_SECONDS,
                 }),
             ),
         );

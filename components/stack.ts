@@ -37,6 +37,7 @@ export function buildStack({ settings, install, sshPrivateKey }: StackInputs) {
                     address: h.address,
                     port: h.ssh.port,
                     user: h.ssh.user,
+                    waitSeconds: h.ssh.waitSeconds,
                     privateKey,
                     // A lab host replaced by hand (or by a new image) is a new machine: set it up again.
                     machineId: lab ? lab.containers[h.name].id : undefined,

@@ -408,7 +408,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
 
     it("keeps every secret out of the exported state", async () => {
         // The CLI's own export (the Automation API's exportStack adds --show-secrets).
-        const state = execFileSync("pulumi", ["stack", "export", "--stack", "e2e", "--cwd", repo], { encoding: "utf8" });
+        const state = execFileSync("pulumi", ["stack", "export", "--stack", "e2e", "--cwd", repo], { encoding: "utf8", maxBuffer: 256 << 20 });
         const gossip = String(outputs.gossipKey.value);
         const key = String(outputs.labSshPrivateKey.value);
         assert.match(key, /BEGIN EC PRIVATE KEY/);
@@ -543,7 +543,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
 
     /** What the last refresh recorded in each drift check, by resource name (from the CLI's own export). */
     function driftFindings(): Record<string, string[]> {
-        const state = JSON.parse(execFileSync("pulumi", ["stack", "export", "--stack", "e2e", "--cwd", repo], { encoding: "utf8" }));
+        const state = JSON.parse(execFileSync("pulumi", ["stack", "export", "--stack", "e2e", "--cwd", repo], { encoding: "utf8", maxBuffer: 256 << 20 }));
         const found: Record<string, string[]> = {};
         for (const r of state.deployment.resources) {
             if (String(r.type).endsWith("consul-swarm:DriftCheck") && r.outputs.drift.length > 0) {

@@ -109,6 +109,13 @@ describe("validateConfig", () => {
         assert.deepEqual(lab.settings?.consul.install, { kind: "toolchain" });
     });
 
+    it("bounds the wait for SSH: 120 s by default, settable per stack and per host, 5 to 3600", () => {
+        const s = validateConfig(raw({ ssh: { waitSeconds: 30 } })).settings!;
+        assert.equal(s.ssh.waitSeconds, 30);
+        assert.equal(s.hosts[0].ssh.waitSeconds, 30, "a host inherits the stack's");
+        assert.equal(validateConfig(raw()).settings!.hosts[0].ssh.waitSeconds, 120);
+        assertError(errorsOf(raw({ ssh: { waitSeconds: 1 } })), "ssh.waitSeconds");
+    });
     it("rejects a key put under ssh.privateKey, pointing at sshPrivateKey", () => {
         assertError(errorsOf(raw({ ssh: { privateKey: "x" } })), "ssh.privateKey", "sshPrivateKey");
     });
@@ -159,5 +166,16 @@ describe("helpers", () => {
         assert.deepEqual(resolveInstall({ kind: "toolchain" }, { CONSUL_SWARM_TOOLBIN: "/tb" }, () => true), { kind: "file", file: "/tb/consul" });
         assert.throws(() => resolveInstall({ kind: "toolchain" }, {}, () => true), /CONSUL_SWARM_TOOLBIN is not set; run the stack through `npm run pulumi/);
         assert.throws(() => resolveInstall({ kind: "file", file: "/nope" }, {}, () => false), /consul.install.file: \/nope does not exist/);
+    });
+});
+
+describe("the SSH wait as dials", () => {
+    it("counts the dials whose retry waits (100 ms, x1.5, at most 5 s) fit in the wait", async () => {
+        const { dialsWithin } = await import("../../components/host");
+        assert.equal(dialsWithin(0.05), 1, "no time to wait: one dial");
+        assert.equal(dialsWithin(0.1), 2);
+        // 10 growing waits add up to about 11.3 s, then 5 s each.
+        assert.equal(dialsWithin(120), 32);
+        assert.ok(dialsWithin(600) > dialsWithin(120));
     });
 });
