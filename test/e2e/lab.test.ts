@@ -879,6 +879,29 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.doesNotMatch(onHost("consulsvr", "docker node ls --format '{{.Hostname}}'"), /swarm05/, "no stale node entry");
     });
 
+    it("a host that never answers SSH fails fast, naming its address and the tries, while a host added beside it still joins", async () => {
+        // swarm06's machine runs, but the stack dials a port where nothing listens; swarm07 is fine.
+        const dead = { name: "swarm06", address: "10.214.0.116", roles: ["swarm-agent"], ssh: { port: 2222, waitSeconds: 10 } };
+        const good = { name: "swarm07", address: "10.214.0.117", roles: ["swarm-agent"] };
+        await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, dead, good]) } });
+        let upLog = "";
+        const t0 = Date.now();
+        try {
+            await assert.rejects(stack.up({ continueOnError: true, onOutput: (o) => (upLog += o) }));
+            const seconds = (Date.now() - t0) / 1000;
+            const failure = upLog.split("\n").find((l) => /swarm06-facts .*failed/.test(l)) ?? "";
+            log(`a dead host's up ended after ${seconds.toFixed(0)} s: ${failure.trim()}`);
+            assert.match(upLog, /swarm06-facts[\s\S]*10\.214\.0\.116:2222[\s\S]*after \d+ failed attempts/, "the error names the step's host, its address and the tries");
+            assert.ok(seconds < 120, `the up gave up on swarm06 in ${seconds.toFixed(0)} s`);
+            assert.match(onHost("consulsvr", "docker node ls --format '{{.Hostname}}={{.Status}}'"), /^swarm07=Ready$/m, "the healthy host joined anyway");
+        } finally {
+            await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
+            const back = await stack.up();
+            log(`both taken out again: ${JSON.stringify(back.summary.resourceChanges)}`);
+        }
+        assert.doesNotMatch(onHost("consulsvr", "docker node ls --format '{{.Hostname}}'"), /swarm0[67]/, "no node entry left");
+    });
+
     /** 1,000 keys written once, through consul01, 50 a transaction (Consul allows 64 operations). */
     async function writeReplaceKeys() {
         for (let i = 0; i < 1000; i += 50) {
