@@ -23,6 +23,12 @@ consul_api() {
   fi
 }
 
+# The raft voters' node names, one per line, as this server sees them (nothing when it cannot tell).
+consul_voters() {
+  consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' |
+    grep '"Voter":true' | sed -n 's/.*"Node":"\([^"]*\)".*/\1/p' || true
+}
+
 # Has this agent ever been in a cluster with other members? Its own serf snapshot says so.
 consul_has_joined_before() {
   [ -e "$DATA_DIR/serf/local.snapshot" ] &&
@@ -37,8 +43,7 @@ consul_healthy() {
   consul members 2>/dev/null | awk -v n="$NODE" '$1 == n && $3 == "alive" { f = 1 } END { exit !f }' ||
     { health_why="$NODE is not alive in consul members"; return 1; }
   if [ "$SERVER" = yes ]; then
-    consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' |
-      grep "\"Node\":\"$NODE\"" | grep -q '"Voter":true' || { health_why="$NODE is not a raft voter"; return 1; }
+    consul_voters | grep -qx "$NODE" || { health_why="$NODE is not a raft voter"; return 1; }
     consul_api /v1/operator/autopilot/health 2>/dev/null | grep -q '^{"Healthy":true' ||
       { health_why="autopilot does not report the cluster healthy"; return 1; }
   fi

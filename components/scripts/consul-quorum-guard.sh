@@ -3,8 +3,7 @@
 # (N-1)/2 at once; a change that removes more is refused here, before any host is touched, naming
 # the servers and the fix. With no cluster running yet there is nothing to protect.
 if [ -e "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
-raft=$(consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' || true)
-voters=$(printf '%s\n' "$raft" | grep '"Voter":true' | sed -n 's/.*"Node":"\([^"]*\)".*/\1/p')
+voters=$(consul_voters)
 if [ -z "$voters" ]; then
   echo "quorum_guard=no running cluster"
   exit 0

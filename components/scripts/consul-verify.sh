@@ -25,10 +25,10 @@ deadline=$(( $(date +%s) + WAIT_SECONDS ))
 while :; do
   prune_gone
   leader=$(curl -sf http://127.0.0.1:8500/v1/status/leader 2>/dev/null | tr -d '"' || true)
-  raft=$(consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' || true)
+  voters=$(consul_voters)
   not_voting=
   for n in $EXPECTED_SERVER_NODES; do
-    printf '%s\n' "$raft" | grep "\"Node\":\"$n\"" | grep -q '"Voter":true' || not_voting="$not_voting $n"
+    printf '%s\n' "$voters" | grep -qx "$n" || not_voting="$not_voting $n"
   done
   healthy=no
   consul_api /v1/operator/autopilot/health 2>/dev/null | grep -q '^{"Healthy":true' && healthy=yes

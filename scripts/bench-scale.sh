@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): how the stack grows with hosts. For 3, 7 and 25 lab hosts (3 Consul
+# servers, the rest clients; every host in the swarm) it times a cold `pulumi up`, a no-op
+# `pulumi up`, a no-op `pulumi refresh` (every drift check reads its host) and the destroy, and
+# counts resources and state bytes; ratios are against the 3-host run of the same go.
+#   bash scripts/bench-scale.sh [N...]      (default: 3 7 25)
+# Uses its own backend, subnet (10.219.0.0/24) and names (consul-swarm-scale*), and removes them.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$CONSUL_SWARM_REPO"
+consul_swarm_env
+bash scripts/dockerd-start.sh >/dev/null
+bash lab/kernel-limits.sh
+bash lab/image/build.sh >/dev/null
+export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/scale-backend" PULUMI_CONFIG_PASSPHRASE=consul-swarm-scale
+NET=consul-swarm-scale SUBNET=10.219.0.0/24
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(3 7 25)
+WORK=$(mktemp -d)
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+cleanup() {
+  pulumi destroy --yes --stack scale >/dev/null 2>&1 || true
+  pulumi stack rm --yes --stack scale >/dev/null 2>&1 || true
+  local ids
+  ids=$(docker ps -aq --filter name=consul-swarm-scale); [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  ids=$(docker volume ls -q --filter name=consul-swarm-scale); [ -z "$ids" ] || docker volume rm $ids >/dev/null
+  ids=$(docker network ls -q --filter name=consul-swarm-scale); [ -z "$ids" ] || docker network rm $ids >/dev/null
+  rm -rf "$CONSUL_SWARM_STATE/scale-backend" Pulumi.scale.yaml
+}
+trap 'cleanup; rm -rf "$WORK"' EXIT
+cleanup
+mkdir -p "$CONSUL_SWARM_STATE/scale-backend"
+
+# Only counts what changed: a no-op prints "N unchanged" and nothing else in its summary.
+is_noop() { ! grep -qE '^\s+[~+-]+ [0-9]+ (to )?(updated|created|deleted|replaced)' "$1"; }
+
+declare -A COLD NOOP REFRESH DESTROY RESOURCES STATE
+for n in "${SIZES[@]}"; do
+  hosts=$(node -e 'const n = +process.argv[1];
+    console.log(JSON.stringify(Array.from({ length: n }, (_, i) => i < 3
+      ? { name: `server${i + 1}`, address: `10.219.0.${11 + i}`, roles: ["consul-server", i === 0 ? "swarm-manager" : "swarm-agent"], bootstrap: i === 0 }
+      : { name: `client${i - 2}`, address: `10.219.0.${11 + i}`, roles: ["consul-client", "swarm-agent"] })))' "$n")
+  pulumi stack init scale >/dev/null
+  pulumi config set --stack scale consul-swarm:lab "{\"subnet\":\"$SUBNET\",\"networkName\":\"$NET\"}"
+  pulumi config set --stack scale consul-swarm:consul '{"version":"1.14.11","install":{"source":"toolchain"}}'
+  pulumi config set --stack scale consul-swarm:hosts "$hosts"
+  echo "bench-scale: $n hosts: cold up..." >&2
+  t0=$(now)
+  pulumi up --yes --skip-preview --stack scale >"$WORK/cold-$n.log" 2>&1 || { tail -30 "$WORK/cold-$n.log" >&2; exit 1; }
+  t1=$(now)
+  pulumi up --yes --skip-preview --stack scale >"$WORK/noop-$n.log" 2>&1
+  t2=$(now)
+  is_noop "$WORK/noop-$n.log" || { echo "bench-scale: the second up of $n hosts was not a no-op:" >&2; tail -20 "$WORK/noop-$n.log" >&2; exit 1; }
+  pulumi refresh --yes --skip-preview --stack scale >"$WORK/refresh-$n.log" 2>&1
+  t3=$(now)
+  is_noop "$WORK/refresh-$n.log" || { echo "bench-scale: the refresh of $n hosts found drift:" >&2; tail -20 "$WORK/refresh-$n.log" >&2; exit 1; }
+  pulumi stack export --stack scale > "$WORK/state-$n.json"
+  RESOURCES[$n]=$(jq '.deployment.resources | length' "$WORK/state-$n.json")
+  STATE[$n]=$(wc -c < "$WORK/state-$n.json")
+  t4=$(now)
+  pulumi destroy --yes --skip-preview --stack scale >"$WORK/destroy-$n.log" 2>&1
+  t5=$(now)
+  pulumi stack rm --yes --stack scale >/dev/null
+  COLD[$n]=$(secs "$t0" "$t1") NOOP[$n]=$(secs "$t1" "$t2") REFRESH[$n]=$(secs "$t2" "$t3") DESTROY[$n]=$(secs "$t4" "$t5")
+done
+
+base=${SIZES[0]}
+printf '\n%-6s %10s %10s %12s %10s %10s %12s %14s %14s\n' hosts "cold up s" "no-op s" "refresh s" "destroy s" resources "state KiB" "cold / ${base}h" "no-op / ${base}h"
+for n in "${SIZES[@]}"; do
+  awk -v n="$n" -v c="${COLD[$n]}" -v o="${NOOP[$n]}" -v r="${REFRESH[$n]}" -v d="${DESTROY[$n]}" -v res="${RESOURCES[$n]}" -v st="${STATE[$n]}" \
+    -v bc="${COLD[$base]}" -v bo="${NOOP[$base]}" \
+    'BEGIN { printf "%-6s %10.1f %10.1f %12.1f %10.1f %10d %12.0f %13.2fx %13.2fx\n", n, c, o, r, d, res, st / 1024, c / bc, o / bo }'
+done
+if [ ${#SIZES[@]} -gt 1 ]; then
+  first=${SIZES[0]} last=${SIZES[${#SIZES[@]}-1]}
+  awk -v a="$first" -v b="$last" -v ra="${RESOURCES[$first]}" -v rb="${RESOURCES[$last]}" -v sa="${STATE[$first]}" -v sb="${STATE[$last]}" \
+    -v ca="${COLD[$first]}" -v cb="${COLD[$last]}" \
+    'BEGIN { printf "\nper added host: %.1f resources, %.1f KiB of state, %.2f s of cold up\n", (rb - ra) / (b - a), (sb - sa) / 1024 / (b - a), (cb - ca) / (b - a) }'
+fi
