@@ -3,7 +3,8 @@
 # baseline run in the same go:
 #   1. cold `pulumi up` (lab hosts, Docker API, Consul, join, swarm) and a no-op `pulumi up`: ratio;
 #   2. the same three-host cluster built by bench/tutorial-by-hand.sh, a plain sequential script
-#      of the tutorial's steps over SSH (its lab hosts started the same way): ratio to the cold up.
+#      of the tutorial's steps over SSH (its lab hosts started the same way): ratio to the cold up;
+#   3. bench/cold-up.svg: the cold up as one bar per step over time, its critical path marked.
 # Uses its own backend, subnet (10.215.0.0/24) and names (consul-swarm-bench*), and removes them.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -40,7 +41,12 @@ pulumi config set --stack bench consul-swarm:consul '{"version":"1.14.11","insta
 pulumi config set --stack bench consul-swarm:hosts "$hosts_json"
 
 echo "bench: cold pulumi up on 3 lab hosts..." >&2
-t0=$(now); pulumi up --yes --skip-preview --stack bench >"$WORK/cold.log" 2>&1; t1=$(now)
+# The engine's event log (a debug flag of the CLI) gives the picture of this up.
+t0=$(now)
+PULUMI_DEBUG_COMMANDS=true pulumi up --yes --skip-preview --stack bench --event-log "$WORK/cold.jsonl" >"$WORK/cold.log" 2>&1
+t1=$(now)
+pulumi stack export --stack bench > "$WORK/cold-state.json"
+node --import tsx bench/timeline.ts "$WORK/cold.jsonl" "$WORK/cold-state.json" "cold pulumi up of three lab hosts ($(date -u +%F))" > bench/cold-up.svg
 echo "bench: no-op pulumi up..." >&2
 pulumi up --yes --skip-preview --stack bench >"$WORK/noop.log" 2>&1; t2=$(now)
 grep -q "unchanged" "$WORK/noop.log" && ! grep -qE "^\s+[~+-] [0-9]+ (to )?(updated|created|deleted|replaced)" "$WORK/noop.log" ||
