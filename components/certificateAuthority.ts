@@ -64,7 +64,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         const caScript = renderScript("tls-ca", { CN: args.commonName, DAYS: days, RENEW_DAYS: renewDays });
         const ca = new command.local.Command(
             `${name}-ca`,
-            { create: caScript, update: caScript, addPreviousOutputInEnv: true, logging: "none" },
+            { create: caScript, addPreviousOutputInEnv: true, logging: "none" },
             secretOutput,
         );
         const caPair = pulumi.secret(ca.stdout).apply(splitPemPair);
@@ -79,7 +79,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
                 );
             const cert = new command.local.Command(
                 `${name}-${id}`,
-                { create: certScript, update: certScript, addPreviousOutputInEnv: true, stdin: caBundle, logging: "none" },
+                { create: certScript, addPreviousOutputInEnv: true, stdin: caBundle, logging: "none" },
                 { ...secretOutput, dependsOn: [ca] },
             );
             const pair = pulumi.secret(cert.stdout).apply(splitPemPair);

@@ -128,9 +128,9 @@ function installCommand(
         {
             connection: args.host.connection,
             addPreviousOutputInEnv: false,
+            // No `update`: a change runs `create` again, so a new version installs in place
+            // (replacing would run the old delete after the new create).
             create,
-            // A new version installs in place: replacing would run the old delete after the new create.
-            update: create,
             // Not the upload: a replaced step's delete runs after its successor's upload.
             delete: renderScript("consul-uninstall", {}, [], owner("check")),
             triggers: [args.host.machine],
@@ -195,8 +195,8 @@ function serviceCommand(
         {
             connection: args.host.connection,
             addPreviousOutputInEnv: false,
+            // No `update`: a changed config runs `create` again, in place.
             create: script,
-            update: script,
             delete: consulServiceRemoveScript(`${type}/${name}-service`),
             // The config holds the gossip key and the ACL token: stdin keeps them off every command
             // line, and pulumi.secret keeps them encrypted in state.

@@ -55,9 +55,9 @@ export class DockerDaemon extends pulumi.ComponentResource {
             {
                 connection: args.host.connection,
                 addPreviousOutputInEnv: false,
+                // No `update`: a changed config runs `create` again, in place; the script restarts
+                // dockerd only if it must.
                 create: script,
-                // A changed config is applied in place; the script restarts dockerd only if it must.
-                update: script,
                 delete: args.host.facts.apply((f) => dockerDaemonDeleteScript(f.osFamily, ownerId)),
                 triggers: [args.host.machine],
                 // The CA, the server certificate and its key: on stdin only, a secret in state.
