@@ -15,10 +15,24 @@ const scriptCache = new Map<string, string>();
 export function loadScript(name: string): string {
     let body = scriptCache.get(name);
     if (body === undefined) {
-        body = fs.readFileSync(path.join(__dirname, "scripts", `${name}.sh`), "utf8");
+        body = stripComments(fs.readFileSync(path.join(__dirname, "scripts", `${name}.sh`), "utf8"));
         scriptCache.set(name, body);
     }
     return body;
+}
+
+/**
+ * A script as it goes to a host: without its comment lines and blank lines. Comments say why for
+ * the reader of the file; on the host they change nothing, so an edited comment is no change to
+ * any step, and each script is stored in state without them. (The scripts have no here-documents
+ * and no multi-line strings with lines that start with `#`: a unit test keeps it so.)
+ */
+export function stripComments(script: string): string {
+    return script
+        .split("\n")
+        .filter((l) => !/^\s*(#.*)?$/.test(l))
+        .join("\n")
+        .concat("\n");
 }
 
 /**

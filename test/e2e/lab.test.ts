@@ -628,7 +628,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(changed(back), {}, `with the option taken out again, nothing to do: ${JSON.stringify(back.summary.resourceChanges)}`);
     });
 
-    it("an edited comment in every remote script updates steps in place: no replacement, no restart, the same CAs and swarm", async () => {
+    it("an edited comment in every remote script changes nothing; a refactored script updates steps in place: no replacement, no restart, the same CAs and swarm", async () => {
         // The program as a user would have it after editing a comment in each remote script.
         const copy = fs.mkdtempSync(path.join(os.tmpdir(), "cs-edited-"));
         const skip = new Set([".git", ".state", "node_modules", "bin"]);
@@ -644,14 +644,20 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const swarmBefore = clusterId();
         try {
             const edited = await LocalWorkspace.selectStack({ stackName: "e2e", workDir: copy });
+            // Comments never reach a host: no step sees a change.
+            await edited.preview({ expectNoChanges: true });
+            // A refactor (a line of code that changes no intent) re-runs each step in place.
+            for (const f of scripts) {
+                fs.appendFileSync(path.join(scriptsDir, f), ": refactored\n");
+            }
             const preview = await edited.preview();
             const kinds = preview.changeSummary as Record<string, number>;
-            log(`preview with ${scripts.length} edited scripts: ${JSON.stringify(kinds)}`);
+            log(`preview with ${scripts.length} refactored scripts: ${JSON.stringify(kinds)}`);
             assert.deepEqual(Object.keys(kinds).filter((k) => /replace|delete|create/.test(k)), [], "nothing replaced, deleted or created");
             assert.ok((kinds.update ?? 0) >= 15, `the remote steps update in place: ${JSON.stringify(kinds)}`);
             let upLog = "";
             const up = await edited.up({ onOutput: (o) => (upLog += o) });
-            log(`up with edited scripts: ${JSON.stringify(up.summary.resourceChanges)}`);
+            log(`up with refactored scripts: ${JSON.stringify(up.summary.resourceChanges)}`);
             assert.doesNotMatch(upLog, /restarting (consul|docker)/, "no agent or daemon restarted");
             assert.doesNotMatch(upLog, /leaving it|swarm init/, "no node left the swarm");
             assert.equal(up.outputs.consulCaCert.value, outputs.consulCaCert.value, "the same Consul CA");

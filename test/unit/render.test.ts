@@ -15,6 +15,7 @@ import {
     parseHostFacts,
     parseSwarmNodes,
     loadScript,
+    stripComments,
     renderScript,
     shq,
 } from "../../components/render";
@@ -406,5 +407,20 @@ describe("parsers", () => {
             { hostname: "a", status: "Ready", availability: "Active", manager: "Leader" },
             { hostname: "b", status: "Ready", availability: "Active", manager: "" },
         ]);
+    });
+});
+
+describe("scripts as they go to a host", () => {
+    it("lose their comment and blank lines, nothing else", () => {
+        assert.equal(stripComments("a\n  # why\n\nb # kept: not a whole line\n"), "a\nb # kept: not a whole line\n");
+    });
+    it("have no here-document, and each still parses as sh once its comments are gone", () => {
+        const dir = path.join(__dirname, "..", "..", "components", "scripts");
+        for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".sh"))) {
+            const text = fs.readFileSync(path.join(dir, f), "utf8");
+            assert.doesNotMatch(text, /<<-?\s*['"]?\w/, `${f}: a here-document could hold lines that start with #`);
+            const r = spawnSync("sh", ["-n"], { input: loadScript(f.replace(/\.sh$/, "")), encoding: "utf8" });
+            assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+        }
     });
 });
