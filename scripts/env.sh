@@ -22,6 +22,9 @@ consul_swarm_env() {
   export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
   # Plugins come from PULUMI_HOME at their pinned versions, never from whatever is on PATH.
   export PULUMI_IGNORE_AMBIENT_PLUGINS=true
+  # The program runs without a type-check (about 1.5 s of every preview and up): `npm test`
+  # type-checks it. Set to false to have the CLI type-check again.
+  export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
   mkdir -p "$PULUMI_HOME" "${PULUMI_BACKEND_URL#file://}"
   consul_swarm_install_plugins "$toolbin"
 }
