@@ -1,9 +1,10 @@
 // consul-swarm: plain Linux hosts → a Consul cluster with Docker Swarm on top.
-// This file only reads and validates config, composes the components and exports outputs.
+// This file only reads and validates config, makes the lab when asked and one ConsulSwarm, and
+// exports its outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import { ConfigError, resolveInstall, validateConfig } from "./components/config";
-import { buildStack } from "./components/stack";
+import { ConsulSwarm, consulSwarmArgs, labFor } from "./components/consulSwarm";
 
 const config = new pulumi.Config("consul-swarm");
 const sshPrivateKey = config.getSecret("sshPrivateKey");
@@ -26,20 +27,21 @@ if (!result.settings) {
 const settings = result.settings;
 const install = resolveInstall(settings.consul.install, process.env, fs.existsSync);
 
-const outputs = buildStack({ settings, install, sshPrivateKey });
+const lab = labFor(settings);
+const cluster = new ConsulSwarm("consul-swarm", consulSwarmArgs(settings, install, sshPrivateKey, lab));
 
-export const datacenter = outputs.datacenter;
-export const consulServers = outputs.consulServers;
-export const consulHttpAddr = outputs.consulHttpAddr;
-export const consulUiUrl = outputs.consulUiUrl;
-export const consulHttpsAddr = outputs.consulHttpsAddr ?? null;
-export const consulCaCert = outputs.consulCaCert ?? null;
-export const consulLeader = outputs.consulLeader;
-export const consulMembers = outputs.consulMembers;
-export const dockerHosts = outputs.dockerHosts;
-export const swarmManager = outputs.swarmManager ?? null;
-export const swarmNodes = outputs.swarmNodes ?? null;
-export const gossipKey = outputs.gossipKey;
-export const aclBootstrapToken = outputs.aclBootstrapToken ?? null;
-export const dockerTls = outputs.dockerTls ?? null;
-export const labSshPrivateKey = outputs.labSshPrivateKey ?? null;
+export const datacenter = cluster.datacenter;
+export const consulServers = cluster.consulServers;
+export const consulHttpAddr = cluster.consulHttpAddr;
+export const consulUiUrl = cluster.consulUiUrl;
+export const consulHttpsAddr = cluster.consulHttpsAddr ?? null;
+export const consulCaCert = cluster.consulCaCert ?? null;
+export const consulLeader = cluster.consulLeader;
+export const consulMembers = cluster.consulMembers;
+export const dockerHosts = cluster.dockerHosts;
+export const swarmManager = cluster.swarmManager ?? null;
+export const swarmNodes = cluster.swarmNodes ?? null;
+export const gossipKey = cluster.gossipKey;
+export const aclBootstrapToken = cluster.aclBootstrapToken ?? null;
+export const dockerTls = cluster.dockerTls ?? null;
+export const labSshPrivateKey = lab ? pulumi.secret(lab.privateKey) : null;

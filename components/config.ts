@@ -508,7 +508,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
 }
 
 /** The servers in the order their restarts roll: the bootstrap server (usually the first leader) last. */
-export function rollingOrder(hosts: HostSpec[]): HostSpec[] {
+export function rollingOrder<H extends { roles: Role[]; bootstrap?: boolean }>(hosts: H[]): H[] {
     const servers = hosts.filter((h) => h.roles.includes("consul-server"));
     return [...servers.filter((h) => !h.bootstrap), ...servers.filter((h) => h.bootstrap)];
 }

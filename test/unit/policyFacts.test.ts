@@ -18,10 +18,10 @@ before(async () => {
 });
 
 async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
-    const { buildStack } = await import("../../components/stack");
+    const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
-    buildStack({ settings: res.settings!, install: resolveInstall(res.settings!.consul.install, env, fs.existsSync), sshPrivateKey: pulumi.secret("KEY") });
+    new ConsulSwarm("test", consulSwarmArgs(res.settings!, resolveInstall(res.settings!.consul.install, env, fs.existsSync), pulumi.secret("KEY"), labFor(res.settings!)));
     await settled(registered);
 }
 

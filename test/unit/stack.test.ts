@@ -22,12 +22,12 @@ function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
 
 /** Builds the stack for a raw config and waits until every registration has reached the mocks. */
 async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
-    const { buildStack } = await import("../../components/stack");
+    const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
     const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync);
     const start = registrations.length;
-    const outputs = buildStack({ settings: res.settings!, install, sshPrivateKey: pulumi.secret("PRIVATE-KEY") });
+    const outputs = new ConsulSwarm("test", consulSwarmArgs(res.settings!, install, pulumi.secret("PRIVATE-KEY"), labFor(res.settings!)));
     const values = {
         leader: await promiseOf(outputs.consulLeader),
         members: await promiseOf(outputs.consulMembers),

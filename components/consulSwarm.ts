@@ -1,0 +1,273 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { CertificateAuthority } from "./certificateAuthority";
+import { ConsulInstall, ConsulSettings, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
+import { ConsulClient, ConsulServer } from "./consulAgent";
+import { ConsulCluster } from "./consulCluster";
+import { DockerDaemon } from "./dockerDaemon";
+import { Host } from "./host";
+import { LabHosts } from "./labHosts";
+import { CONSUL_HTTPS_PORT, SWARM_KV_PREFIX, uuidFromHex } from "./render";
+import { Swarm } from "./swarm";
+
+/** One host of the cluster: where to reach it and what it does. */
+export interface ConsulSwarmHost {
+    /** Its Consul node name and the stem of every resource name on it. */
+    name: string;
+    /** Reached over SSH, and Consul's bind address: may come from another resource (a VM's IP). */
+    address: pulumi.Input<string>;
+    roles: Role[];
+    /** Tutorial mode: the one server started with `-bootstrap`. */
+    bootstrap?: boolean;
+    ssh?: { user?: pulumi.Input<string>; port?: pulumi.Input<number>; waitSeconds?: pulumi.Input<number> };
+    /** The machine behind the address (a VM or container id): a new one re-runs every step on it. */
+    machineId?: pulumi.Input<string>;
+    /** What must exist before the first SSH dial (the VM or container that makes the host). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export interface ConsulSwarmArgs {
+    datacenter: string;
+    hosts: ConsulSwarmHost[];
+    /** The key that logs in on every host (a secret end to end). */
+    sshPrivateKey: pulumi.Input<string>;
+    /** Consul's settings, its install source resolved (see resolveInstall). */
+    consul: Omit<ConsulSettings, "install"> & { install: ConsulInstall & { kind: "url" | "file" } };
+    docker: DockerSettings;
+}
+
+/**
+ * The whole cluster on a set of hosts: the Docker API opened with TLS, Consul servers and clients
+ * with TLS, ACLs and gossip encryption, joined and verified, and Docker swarm mode on top, found
+ * through Consul. Its parts are its children; what other stacks need are its outputs.
+ */
+export class ConsulSwarm extends pulumi.ComponentResource {
+    static readonly type = "consul-swarm:index:ConsulSwarm";
+
+    readonly datacenter: string;
+    /** Server node name → address. */
+    readonly consulServers: Record<string, pulumi.Output<string>>;
+    readonly consulHttpAddr: pulumi.Output<string>;
+    readonly consulUiUrl: pulumi.Output<string>;
+    /** HTTPS API (verify the server with consulCaCert); absent without Consul TLS. */
+    readonly consulHttpsAddr?: pulumi.Output<string>;
+    readonly consulCaCert?: pulumi.Output<string>;
+    readonly consulLeader: pulumi.Output<string>;
+    readonly consulMembers: ConsulCluster["members"];
+    /** Docker host name → DOCKER_HOST. */
+    readonly dockerHosts: Record<string, pulumi.Output<string>>;
+    readonly swarmManager?: pulumi.Output<string>;
+    readonly swarmNodes?: Swarm["nodes"];
+    readonly gossipKey: pulumi.Output<string>;
+    readonly aclBootstrapToken?: pulumi.Output<string>;
+    /** What a Docker client needs for DOCKER_TLS_VERIFY=1 (DOCKER_CERT_PATH's ca.pem, cert.pem, key.pem). */
+    readonly dockerTls?: pulumi.Output<{ caCert: string; clientCert: string; clientKey: string }>;
+
+    constructor(name: string, args: ConsulSwarmArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ConsulSwarm.type, name, { datacenter: args.datacenter, hosts: args.hosts.map((h) => h.name) }, opts);
+        const datacenter = args.datacenter;
+        // The parts were first made at the stack's root: the alias keeps them (no replacement).
+        const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
+        const hosts = new Map(
+            args.hosts.map((h) => [
+                h.name,
+                new Host(
+                    h.name,
+                    {
+                        address: h.address,
+                        port: h.ssh?.port,
+                        user: h.ssh?.user,
+                        waitSeconds: h.ssh?.waitSeconds,
+                        privateKey: args.sshPrivateKey,
+                        machineId: h.machineId,
+                    },
+                    { ...child, dependsOn: h.dependsOn ?? [] },
+                ),
+            ]),
+        );
+        const dockerHostSpecs = args.hosts.filter((h) => h.roles.includes("swarm-manager") || h.roles.includes("swarm-agent"));
+        const dockerTls =
+            args.docker.tls && dockerHostSpecs.length > 0
+                ? new CertificateAuthority("docker-tls", {
+                      commonName: "consul-swarm Docker CA",
+                      leaves: {
+                          client: { commonName: "consul-swarm client", extendedKeyUsage: "clientAuth", subjectAltName: "" },
+                          ...Object.fromEntries(
+                              dockerHostSpecs.map((h) => [
+                                  `server-${h.name}`,
+                                  // clientAuth too: the host checks its own API with its server certificate.
+                                  {
+                                      commonName: h.name,
+                                      extendedKeyUsage: "serverAuth,clientAuth",
+                                      subjectAltName: pulumi.interpolate`IP:${h.address},DNS:${h.name},IP:127.0.0.1,DNS:localhost`,
+                                  },
+                              ]),
+                          ),
+                      },
+                  }, child)
+                : undefined;
+        const daemons = new Map(
+            dockerHostSpecs.map((h) => [
+                h.name,
+                new DockerDaemon(`${h.name}-docker`, {
+                    host: hosts.get(h.name)!,
+                    tcpPort: args.docker.tcpPort,
+                    bindAddress: args.docker.bindAddress,
+                    tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
+                }, child),
+            ]),
+        );
+
+        const gossipKey = new random.RandomBytes("gossip-key", { length: 32 }, child).base64;
+        // The ACL management token: made once per stack, a secret end to end.
+        const aclToken = args.consul.acl
+            ? pulumi.secret(new random.RandomBytes("consul-acl-token", { length: 16 }, child).hex.apply(uuidFromHex))
+            : undefined;
+        // The agents' own token: least privilege (register their node, read services), never the management one.
+        const agentToken = args.consul.acl
+            ? pulumi.secret(new random.RandomBytes("consul-agent-token", { length: 16 }, child).hex.apply(uuidFromHex))
+            : undefined;
+        const acl = aclToken && agentToken ? { managementToken: aclToken, agentToken } : undefined;
+        const hasSwarm = args.hosts.some((h) => h.roles.includes("swarm-manager"));
+        // The swarm hosts' token: read and write the swarm's KV prefix, nothing else.
+        const swarmToken =
+            args.consul.acl && hasSwarm
+                ? pulumi.secret(new random.RandomBytes("consul-swarm-token", { length: 16 }, child).hex.apply(uuidFromHex))
+                : undefined;
+        const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
+        const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
+        // Servers carry server.<dc>.consul (verify_server_hostname checks it), clients client.<dc>.consul.
+        const consulCa = args.consul.tls
+            ? new CertificateAuthority("consul-tls", {
+                  commonName: "consul-swarm Consul CA",
+                  leaves: Object.fromEntries(
+                      consulAgents.map((h) => {
+                          const cn = `${h.roles.includes("consul-server") ? "server" : "client"}.${datacenter}.consul`;
+                          return [
+                              `agent-${h.name}`,
+                              { commonName: cn, extendedKeyUsage: "serverAuth,clientAuth", subjectAltName: pulumi.interpolate`DNS:${cn},DNS:localhost,IP:${h.address},IP:127.0.0.1` },
+                          ];
+                      }),
+                  ),
+              }, child)
+            : undefined;
+        const agentArgs = (h: ConsulSwarmHost) => ({
+            host: hosts.get(h.name)!,
+            datacenter,
+            install: args.consul.install,
+            version: args.consul.version,
+            gossipKey,
+            acl,
+            tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`] } : undefined,
+            ui: args.consul.ui,
+            dns: args.consul.dns,
+            dnsForwarding: args.consul.dnsForwarding,
+            logLevel: args.consul.logLevel,
+            options: args.consul.options,
+            servers: withRole("consul-server")
+                .filter((o) => o.name !== h.name)
+                .map((o) => o.address),
+        });
+
+        // Servers are chained so that a change restarts them one at a time, the bootstrap server last.
+        const servers: ConsulServer[] = [];
+        for (const h of rollingOrder(args.hosts)) {
+            const previous = servers[servers.length - 1];
+            servers.push(
+                new ConsulServer(`${h.name}-consul`, {
+                    ...agentArgs(h),
+                    bootstrap: args.consul.bootstrapMode === "tutorial" ? h.bootstrap : undefined,
+                    bootstrapExpect: args.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
+                    restartAfter: previous ? [previous.service] : [],
+                }, child),
+            );
+        }
+        const clients = withRole("consul-client").map(
+            (h) => new ConsulClient(`${h.name}-consul`, { ...agentArgs(h), restartAfter: servers.map((s) => s.service) }, child),
+        );
+
+        const cluster = new ConsulCluster("consul", {
+            servers,
+            clients,
+            agentToken,
+            swarmToken: swarmToken === undefined ? undefined : { token: swarmToken, kvPrefix: SWARM_KV_PREFIX },
+            dns: args.consul.dns,
+        }, child);
+        const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.host.address}:8500`;
+        /** HTTPS API (verify the server with consulCaCert). */
+        const consulHttpsAddr = consulCa ? pulumi.interpolate`https://${cluster.seed.host.address}:${CONSUL_HTTPS_PORT}` : undefined;
+
+        const swarmMember = (h: ConsulSwarmHost) => ({ host: hosts.get(h.name)!, daemon: daemons.get(h.name)! });
+        const swarm =
+            withRole("swarm-manager").length > 0
+                ? new Swarm("swarm", {
+                      managers: withRole("swarm-manager").map(swarmMember),
+                      agents: withRole("swarm-agent")
+                          .filter((h) => !h.roles.includes("swarm-manager"))
+                          .map(swarmMember),
+                      // Over HTTPS when Consul has TLS: the swarm hosts' token never crosses in clear.
+                      consulHttpAddr: consulHttpsAddr ?? consulHttpAddr,
+                      consulReady: [cluster.verify],
+                      kvPrefix: SWARM_KV_PREFIX,
+                      consulToken: swarmToken,
+                      consulCaCert: consulCa?.caCert,
+                  }, child)
+                : undefined;
+
+        this.datacenter = datacenter;
+        this.consulServers = Object.fromEntries(servers.map((s) => [s.host.name, s.host.address]));
+        this.consulHttpAddr = consulHttpAddr;
+        this.consulUiUrl = pulumi.interpolate`${consulHttpAddr}/ui/`;
+        this.consulHttpsAddr = consulHttpsAddr;
+        this.consulCaCert = consulCa?.caCert;
+        this.consulLeader = cluster.leader;
+        this.consulMembers = cluster.members;
+        this.dockerHosts = Object.fromEntries([...daemons].map(([n, d]) => [n, d.dockerHost]));
+        this.swarmManager = swarm?.managerDockerHost;
+        this.swarmNodes = swarm?.nodes;
+        this.gossipKey = pulumi.secret(gossipKey);
+        this.aclBootstrapToken = aclToken;
+        this.dockerTls = dockerTls
+            ? pulumi.secret({ caCert: dockerTls.caCert, clientCert: dockerTls.leaves.client.cert, clientKey: dockerTls.leaves.client.key })
+            : undefined;
+        this.registerOutputs({
+            consulHttpAddr: this.consulHttpAddr,
+            consulLeader: this.consulLeader,
+            consulMembers: this.consulMembers,
+            swarmNodes: this.swarmNodes,
+        });
+    }
+}
+
+/**
+ * The component's arguments for validated stack config: the lab's containers, when the stack runs
+ * its own hosts, are each host's machine and what it waits for.
+ */
+export function consulSwarmArgs(
+    settings: StackSettings,
+    install: ConsulInstall & { kind: "url" | "file" },
+    sshPrivateKey: pulumi.Input<string> | undefined,
+    lab?: LabHosts,
+): ConsulSwarmArgs {
+    const key = lab ? lab.privateKey : sshPrivateKey;
+    if (key === undefined) {
+        throw new Error("consulSwarmArgs: no SSH private key and no lab");
+    }
+    return {
+        datacenter: settings.datacenter,
+        sshPrivateKey: key,
+        consul: { ...settings.consul, install },
+        docker: settings.docker,
+        hosts: settings.hosts.map((h) => ({
+            ...h,
+            // A lab host replaced by hand (or by a new image) is a new machine: set it up again.
+            machineId: lab?.containers[h.name].id,
+            dependsOn: lab ? [lab.containers[h.name]] : undefined,
+        })),
+    };
+}
+
+/** The stack's lab hosts, when its config asks for them. */
+export function labFor(settings: StackSettings): LabHosts | undefined {
+    return settings.lab ? new LabHosts("lab", { hosts: settings.hosts, subnet: settings.lab.subnet, networkName: settings.lab.networkName }) : undefined;
+}
