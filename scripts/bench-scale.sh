@@ -35,7 +35,7 @@ mkdir -p "$CONSUL_SWARM_STATE/scale-backend"
 # Only counts what changed: a no-op prints "N unchanged" and nothing else in its summary.
 is_noop() { ! grep -qE '^\s+[~+-]+ [0-9]+ (to )?(updated|created|deleted|replaced)' "$1"; }
 
-declare -A COLD NOOP REFRESH DESTROY RESOURCES STATE
+declare -A COLD NOOP REFRESH DESTROY RESOURCES STATE CPU
 for n in "${SIZES[@]}"; do
   hosts=$(node -e 'const n = +process.argv[1];
     console.log(JSON.stringify(Array.from({ length: n }, (_, i) => i < 3
@@ -47,8 +47,13 @@ for n in "${SIZES[@]}"; do
   pulumi config set --stack scale consul-swarm:hosts "$hosts"
   echo "bench-scale: $n hosts: cold up..." >&2
   t0=$(now)
-  pulumi up --yes --skip-preview --stack scale >"$WORK/cold-$n.log" 2>&1 || { tail -30 "$WORK/cold-$n.log" >&2; exit 1; }
+  # The CPU the CLI and its plugins used (user + sys of the process tree it waits for); the lab
+  # hosts' own work runs under dockerd and is not in it.
+  cpu0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
+  (pulumi up --yes --skip-preview --stack scale >"$WORK/cold-$n.log" 2>&1) || { tail -30 "$WORK/cold-$n.log" >&2; exit 1; }
+  cpu1=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
   t1=$(now)
+  CPU[$n]=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }')
   pulumi up --yes --skip-preview --stack scale >"$WORK/noop-$n.log" 2>&1
   t2=$(now)
   is_noop "$WORK/noop-$n.log" || { echo "bench-scale: the second up of $n hosts was not a no-op:" >&2; tail -20 "$WORK/noop-$n.log" >&2; exit 1; }
@@ -66,11 +71,11 @@ for n in "${SIZES[@]}"; do
 done
 
 base=${SIZES[0]}
-printf '\n%-6s %10s %10s %12s %10s %10s %12s %14s %14s\n' hosts "cold up s" "no-op s" "refresh s" "destroy s" resources "state KiB" "cold / ${base}h" "no-op / ${base}h"
+printf '\n%-6s %10s %14s %10s %12s %10s %10s %12s %14s %14s\n' hosts "cold up s" "CLI CPU s" "no-op s" "refresh s" "destroy s" resources "state KiB" "cold / ${base}h" "no-op / ${base}h"
 for n in "${SIZES[@]}"; do
-  awk -v n="$n" -v c="${COLD[$n]}" -v o="${NOOP[$n]}" -v r="${REFRESH[$n]}" -v d="${DESTROY[$n]}" -v res="${RESOURCES[$n]}" -v st="${STATE[$n]}" \
+  awk -v n="$n" -v c="${COLD[$n]}" -v cpu="${CPU[$n]}" -v o="${NOOP[$n]}" -v r="${REFRESH[$n]}" -v d="${DESTROY[$n]}" -v res="${RESOURCES[$n]}" -v st="${STATE[$n]}" \
     -v bc="${COLD[$base]}" -v bo="${NOOP[$base]}" \
-    'BEGIN { printf "%-6s %10.1f %10.1f %12.1f %10.1f %10d %12.0f %13.2fx %13.2fx\n", n, c, o, r, d, res, st / 1024, c / bc, o / bo }'
+    'BEGIN { printf "%-6s %10.1f %14.1f %10.1f %12.1f %10.1f %10d %12.0f %13.2fx %13.2fx\n", n, c, cpu, o, r, d, res, st / 1024, c / bc, o / bo }'
 done
 if [ ${#SIZES[@]} -gt 1 ]; then
   first=${SIZES[0]} last=${SIZES[${#SIZES[@]}-1]}
