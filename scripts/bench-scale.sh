@@ -22,10 +22,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 cleanup() {
   pulumi destroy --yes --stack scale >/dev/null 2>&1 || true
   pulumi stack rm --yes --stack scale >/dev/null 2>&1 || true
-  local ids
-  ids=$(docker ps -aq --filter name=consul-swarm-scale); [ -z "$ids" ] || docker rm -f $ids >/dev/null
-  ids=$(docker volume ls -q --filter name=consul-swarm-scale); [ -z "$ids" ] || docker volume rm $ids >/dev/null
-  ids=$(docker network ls -q --filter name=consul-swarm-scale); [ -z "$ids" ] || docker network rm $ids >/dev/null
+  consul_swarm_remove_lab consul-swarm-scale
   rm -rf "$CONSUL_SWARM_STATE/scale-backend" Pulumi.scale.yaml
 }
 trap 'cleanup; rm -rf "$WORK"' EXIT

@@ -21,10 +21,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 cleanup() {
   pulumi destroy --yes --stack bench >/dev/null 2>&1 || true
   pulumi stack rm --yes --stack bench >/dev/null 2>&1 || true
-  local ids
-  ids=$(docker ps -aq --filter name=consul-swarm-bench); [ -z "$ids" ] || docker rm -f $ids >/dev/null
-  ids=$(docker volume ls -q --filter name=consul-swarm-bench); [ -z "$ids" ] || docker volume rm $ids >/dev/null
-  ids=$(docker network ls -q --filter name=consul-swarm-bench); [ -z "$ids" ] || docker network rm $ids >/dev/null
+  consul_swarm_remove_lab consul-swarm-bench
   [ -z "$WORK" ] || rm -rf "$WORK"
   rm -rf "$CONSUL_SWARM_STATE/bench-backend" Pulumi.bench.yaml
 }

@@ -97,3 +97,15 @@ consul_swarm_recover() {
     pulumi refresh --yes --skip-preview --clear-pending-creates --stack "$stack" >&2
   fi
 }
+
+# Removes every lab container, volume and network whose name starts with PREFIX (what a benchmark
+# or test run made, including what a failed run left behind).
+consul_swarm_remove_lab() {
+  local prefix=$1 ids
+  ids=$(docker ps -aq --filter "name=$prefix") || true
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+  ids=$(docker volume ls -q --filter "name=$prefix") || true
+  [ -z "$ids" ] || docker volume rm $ids >/dev/null 2>&1 || true
+  ids=$(docker network ls -q --filter "name=$prefix") || true
+  [ -z "$ids" ] || docker network rm $ids >/dev/null 2>&1 || true
+}

@@ -25,13 +25,7 @@ export PULUMI_CONFIG_PASSPHRASE="consul-swarm-e2e"
 cleanup() {
   # Whatever a failed test left behind: lab containers, their volumes and networks are all named
   # consul-swarm-e2e*.
-  local ids
-  ids=$(docker ps -aq --filter name=consul-swarm-e2e) || true
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
-  ids=$(docker volume ls -q --filter name=consul-swarm-e2e) || true
-  [ -z "$ids" ] || docker volume rm $ids >/dev/null 2>&1 || true
-  ids=$(docker network ls -q --filter name=consul-swarm-e2e) || true
-  [ -z "$ids" ] || docker network rm $ids >/dev/null 2>&1 || true
+  consul_swarm_remove_lab consul-swarm-e2e
   rm -f Pulumi.e2e*.yaml examples/consumer/Pulumi.e2e*.yaml test/e2e/fixtures/*/Pulumi.e2e*.yaml
 }
 trap cleanup EXIT
