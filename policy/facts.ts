@@ -18,6 +18,10 @@ export const TYPES = {
     localCommand: "command:local:Command",
     copyToRemote: "command:remote:CopyToRemote",
     stack: "pulumi:pulumi:Stack",
+    /** The stack's drift checks: dynamic resources that read a host over SSH. */
+    driftCheck: "pulumi-nodejs:dynamic/consul-swarm:DriftCheck",
+    /** The provider of dynamic resources: the engine hands it the whole stack config as its inputs. */
+    dynamicProvider: "pulumi:providers:pulumi-nodejs",
 } as const;
 
 /** The facts each component registers, by type: the policy reads these fields and no others. */

@@ -466,6 +466,11 @@ export const DEFAULT_SECRET_CHANNELS: Record<string, string[]> = {
     [TYPES.localCommand]: ["stdin"],
     [TYPES.copyToRemote]: ["connection"],
     [TYPES.stack]: ["*"],
+    // Reads its host over SSH like a command: the connection is a secret input and output.
+    [TYPES.driftCheck]: ["connection"],
+    // Its inputs are the stack's config, secret settings included, which the engine keeps
+    // encrypted in state as it does for the stack itself.
+    [TYPES.dynamicProvider]: ["*"],
 };
 
 /** Resources whose every input ends up in a shell: checked by dependency even while values are unknown. */

@@ -323,6 +323,14 @@ describe("no-plaintext-secrets", () => {
         s.add(TYPES.remoteCommand, "leak", { create: secret(`consul keyring -install ${GOSSIP_KEY}`) });
         assertViolation(await runStackPolicy(policy, s), [/leak \(command:remote:Command\) carries gossip-key's secret output base64 in plain text in "create"/]);
     });
+    it("accepts the SSH key in a drift check's connection and in the dynamic provider's config, nowhere else on them", async () => {
+        const s = tutorialStack();
+        s.add(TYPES.driftCheck, "consul01-consul-drift", { connection: secret({ host: "10.0.0.2", privateKey: SSH_KEY }), script: "true" });
+        s.add(TYPES.dynamicProvider, "default", { "consul-swarm:sshPrivateKey": secret(SSH_KEY) });
+        assertPasses(await runStackPolicy(policy, s));
+        s.get("consul01-consul-drift").props.script = `echo ${SSH_KEY}`;
+        assertViolation(await runStackPolicy(policy, s), [/consul01-consul-drift \(pulumi-nodejs:dynamic\/consul-swarm:DriftCheck\) carries the SSH connection's privateKey in plain text in "script"/]);
+    });
     it("fails on the SSH key in a component's facts", async () => {
         const s = tutorialStack();
         s.get("consul01").props.user = SSH_KEY;
