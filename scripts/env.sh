@@ -66,6 +66,15 @@ consul_swarm_recover() {
   local stack=$1 dir f pid host pending
   [ -n "$stack" ] || return 0
   case "$PULUMI_BACKEND_URL" in file://*) ;; *) return 0 ;; esac
+  # The file backend writes a checkpoint whole (a temporary file, then a rename) but its attributes
+  # sidecar in place: a CLI killed at that moment leaves it empty, and every later command fails
+  # with "failed to load checkpoint: EOF". The sidecar holds nothing the stack needs.
+  for f in "${PULUMI_BACKEND_URL#file://}"/.pulumi/stacks/*/"$stack".json*.attrs; do
+    if [ -e "$f" ] && [ ! -s "$f" ]; then
+      echo "consul-swarm: removing $f, an empty attributes file that an interrupted write of stack $stack's checkpoint left (the checkpoint itself is whole)" >&2
+      rm -f "$f"
+    fi
+  done
   dir="${PULUMI_BACKEND_URL#file://}/.pulumi/locks"
   for f in "$dir"/*/*/"$stack"/*.json; do
     [ -e "$f" ] || continue
