@@ -25,7 +25,7 @@ if (!result.settings) {
     throw new ConfigError(result.errors);
 }
 const settings = result.settings;
-const install = resolveInstall(settings.consul.install, process.env, fs.existsSync);
+const install = resolveInstall(settings.consul.install, process.env, fs.existsSync, settings.consul.version);
 
 const lab = labFor(settings);
 const cluster = new ConsulSwarm("consul-swarm", consulSwarmArgs(settings, install, sshPrivateKey, lab));

@@ -521,18 +521,28 @@ export function resolveInstall(
     install: ConsulInstall,
     env: NodeJS.ProcessEnv,
     exists: (file: string) => boolean,
+    version: string,
 ): ConsulInstall & { kind: "url" | "file" } {
     if (install.kind === "url") {
         return install;
     }
-    const file = install.kind === "file" ? install.file : env.CONSUL_SWARM_TOOLBIN ? `${env.CONSUL_SWARM_TOOLBIN}/consul` : "";
-    if (file === "") {
+    if (install.kind === "toolchain" && !env.CONSUL_SWARM_TOOLBIN) {
         throw new ConfigError([
             'consul.install: the source is the project\'s toolchain, but CONSUL_SWARM_TOOLBIN is not set; run the stack through `npm run pulumi -- ...` (or `npm run dev`), which builds the toolchain and sets it',
         ]);
     }
-    if (!exists(file)) {
-        throw new ConfigError([`consul.install.file: ${file} does not exist; build it with \`npm run toolchain\` or point consul.install.file at a consul binary`]);
+    if (install.kind === "toolchain") {
+        // The toolchain keeps every Consul it builds under its version: consul-1.14.11, ...
+        const file = `${env.CONSUL_SWARM_TOOLBIN}/consul-${version}`;
+        if (!exists(file)) {
+            throw new ConfigError([
+                `consul.version: the toolchain has no Consul ${version} (${file} does not exist); use a version it builds (toolchain/versions.json: consul, consulAlso), add this one there, or install from consul.install.url/file`,
+            ]);
+        }
+        return { kind: "file", file };
     }
-    return { kind: "file", file };
+    if (!exists(install.file)) {
+        throw new ConfigError([`consul.install.file: ${install.file} does not exist; build it with \`npm run toolchain\` or point consul.install.file at a consul binary`]);
+    }
+    return { kind: "file", file: install.file };
 }

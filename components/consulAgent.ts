@@ -7,6 +7,7 @@ import { Host } from "./host";
 import {
     CONSUL_CONFIG_DIR,
     consulAgentConfig,
+    consulDeferredRestartScript,
     consulServiceRemoveScript,
     consulServiceScript,
     renderScript,
@@ -52,6 +53,11 @@ export interface ConsulAgentArgs {
 }
 
 export interface ConsulServerArgs extends ConsulAgentArgs {
+    /**
+     * The last server's service step (the servers' steps are chained): a leader's deferred
+     * restart waits for it, so for every server. Known only once every server is made, hence an Input.
+     */
+    afterLastServer?: pulumi.Input<pulumi.Resource>;
     /** Tutorial mode: this server starts with bootstrap, on its very first start only. */
     bootstrap?: boolean;
     /** Expect mode: every server waits for this many servers before electing a leader. */
@@ -223,8 +229,13 @@ export class ConsulServer extends pulumi.ComponentResource {
     readonly host: Host;
     readonly bootstrap: boolean;
     readonly install: command.remote.Command;
-    /** The step that (re)starts the agent: the join step and the next server's restart wait for it. */
+    /** The step that (re)starts the agent: the next server's restart waits for it. */
     readonly service: command.remote.Command;
+    /**
+     * After every server's service step (`afterLastServer`): restarts this server if its service
+     * step put the restart off because it led the cluster. The join step and the clients wait for it.
+     */
+    readonly ready: command.remote.Command;
 
     constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
         if (args.bootstrap && args.bootstrapExpect !== undefined) {
@@ -240,6 +251,16 @@ export class ConsulServer extends pulumi.ComponentResource {
             bootstrap: this.bootstrap,
             bootstrapExpect: args.bootstrapExpect,
         });
+        this.ready = new command.remote.Command(
+            `${name}-deferred-restart`,
+            {
+                connection: args.host.connection,
+                addPreviousOutputInEnv: false,
+                create: this.service.stdout.apply((run) => consulDeferredRestartScript(args.host.name, args.rejoinTimeoutSeconds ?? 120, run)),
+                triggers: [args.host.machine],
+            },
+            args.host.commandOptions(this, [this.service, ...(args.afterLastServer ? [args.afterLastServer] : [])]),
+        );
         this.registerOutputs(facts);
     }
 }
@@ -251,6 +272,8 @@ export class ConsulClient extends pulumi.ComponentResource {
     /** The host the agent runs on (its name is the node name; its connection, address, identity). */
     readonly host: Host;
     readonly service: command.remote.Command;
+    /** What the join step waits for: the agent (re)started. */
+    readonly ready: command.remote.Command;
 
     constructor(name: string, args: ConsulAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         const facts = agentFacts(args, false, false, undefined);
@@ -259,6 +282,7 @@ export class ConsulClient extends pulumi.ComponentResource {
         const sha = binarySha256(args.install);
         const install = installCommand(this, ConsulClient.type, name, args, sha);
         this.service = serviceCommand(this, ConsulClient.type, name, args, install, sha, undefined);
+        this.ready = this.service;
         this.registerOutputs(facts);
     }
 }

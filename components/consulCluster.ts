@@ -55,7 +55,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
         this.seed = args.servers.find((s) => s.bootstrap) ?? args.servers[0];
         const seedHost = this.seed;
         const others = [...args.servers, ...clients].filter((a) => a !== seedHost);
-        const everyService = [...args.servers, ...clients].map((a) => a.service);
+        const everyService = [...args.servers, ...clients].map((a) => a.ready);
         const joinAddresses = pulumi.all(others.map((a) => a.host.address)).apply((a) => [...a].sort());
         // A new set of agents, or a new machine behind one of them, joins and verifies again.
         const membership = [joinAddresses, pulumi.all([...args.servers, ...clients].map((a) => a.host.machine))];

@@ -169,8 +169,11 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                 .map((o) => o.address),
         });
 
-        // Servers are chained so that a change restarts them one at a time, the bootstrap server last.
+        // Servers are chained so that a change restarts them one at a time, the bootstrap server
+        // last; whichever leads the cluster then goes after all of them (its deferred restart).
         const servers: ConsulServer[] = [];
+        let lastServerMade!: (service: pulumi.Resource) => void;
+        const lastServer = new Promise<pulumi.Resource>((resolve) => (lastServerMade = resolve));
         for (const h of rollingOrder(args.hosts)) {
             const previous = servers[servers.length - 1];
             servers.push(
@@ -179,11 +182,15 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                     bootstrap: args.consul.bootstrapMode === "tutorial" ? h.bootstrap : undefined,
                     bootstrapExpect: args.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
                     restartAfter: previous ? [previous.service] : [],
+                    afterLastServer: lastServer,
                 }, child),
             );
         }
+        if (servers.length > 0) {
+            lastServerMade(servers[servers.length - 1].service);
+        }
         const clients = withRole("consul-client").map(
-            (h) => new ConsulClient(`${h.name}-consul`, { ...agentArgs(h), restartAfter: servers.map((s) => s.service) }, child),
+            (h) => new ConsulClient(`${h.name}-consul`, { ...agentArgs(h), restartAfter: servers.map((s) => s.ready) }, child),
         );
 
         const cluster = new ConsulCluster("consul", {

@@ -429,6 +429,24 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
     );
 }
 
+/** The deferred restart of a server that led the cluster while the others restarted. */
+export function consulDeferredRestartScript(nodeName: string, waitSeconds: number, serviceRun: string): string {
+    return renderScript(
+        "consul-deferred-restart",
+        {
+            CONFIG_DIR: CONSUL_CONFIG_DIR,
+            DATA_DIR: CONSUL_DATA_DIR,
+            NODE: nodeName,
+            SERVER: "yes",
+            TOKEN_FILE: CONSUL_TOKEN_FILE,
+            WAIT_SECONDS: waitSeconds,
+            // Which run of the service step this follows: a new run of it makes this step look again.
+            SERVICE_RUN: sha256(serviceRun).slice(0, 16),
+        },
+        ["consul-lib", "retry-lib"],
+    );
+}
+
 /** The agents' ACL policy: register their own node, read services (Consul's documented agent policy). */
 export const CONSUL_AGENT_POLICY_RULES = 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\n';
 

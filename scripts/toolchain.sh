@@ -28,6 +28,7 @@ COMMAND_VERSION=$(version_of plugins.command)
 RANDOM_VERSION=$(version_of plugins.random)
 DOCKER_VERSION=$(version_of plugins.docker)
 CONSUL_VERSION=$(version_of consul)
+CONSUL_ALSO=$(version_of consulAlso | tr ',' ' ')
 
 # name | module dir | main package | version | extra go build flags
 BINARIES=(
@@ -38,6 +39,10 @@ BINARIES=(
   "pulumi-resource-docker|providers|./cmd/pulumi-resource-docker|$DOCKER_VERSION|-ldflags=-X=main.version=$DOCKER_VERSION"
   "consul|consul|github.com/hashicorp/consul|$CONSUL_VERSION|-ldflags=-s"
 )
+# Older Consul releases, for upgrades: each beside the pinned one as consul-VERSION.
+for v in $CONSUL_ALSO; do
+  BINARIES+=("consul-$v|consul-$v|github.com/hashicorp/consul|$v|-ldflags=-s")
+done
 
 # The key of one binary: the pinned versions plus every file of the module it is built in.
 module_key() {
@@ -112,6 +117,8 @@ for line in "${BINARIES[@]}"; do
   # Hard links, not symlinks: the CLI finds its language host next to its own path (/proc/self/exe).
   ln -f "$out/$name" "$BIN_DIR/$name"
 done
+# Every Consul under its version's name too: a stack picks its binary by consul.version.
+ln -f "$BIN_DIR/consul" "$BIN_DIR/consul-$CONSUL_VERSION"
 total=$(( $(date +%s) - T0 ))
 if [ "$built" -eq "${#BINARIES[@]}" ]; then
   # Every binary was built from scratch here: the cold figure the warm benchmark compares against.

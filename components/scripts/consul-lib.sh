@@ -63,3 +63,20 @@ consul_wait_healthy() {
     sleep 1
   done
 }
+
+# Does this agent lead the cluster? (Its own raft address is the leader's.)
+consul_is_leader() {
+  [ "$(consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' | grep '"Leader":true' | sed -n 's/.*"Node":"\([^"]*\)".*/\1/p')" = "$NODE" ]
+}
+
+# Restarts the agent the way HashiCorp's upgrade guide does it for a server among others: it leaves
+# first, so the leader takes it out of raft (a leader hands its leadership over first), and it comes
+# back as a non-voter that autopilot promotes once stable. A plain restart lets the returning server
+# time out before the leader reaches it again and call an election (Consul 1.14's raft has no
+# pre-vote); leaving keeps every follower's restart free of elections.
+consul_restart_gracefully() {
+  if [ "$SERVER" = yes ] && [ "$(consul_voters | grep -c -v -x "$NODE")" -ge 1 ]; then
+    consul leave >/dev/null 2>&1 || true
+  fi
+  systemctl restart consul
+}

@@ -112,11 +112,16 @@ fi
 rm -f "$CONFIG_DIR/consul.json.prev"
 joined_before=no
 consul_has_joined_before && joined_before=yes
+deferred=no
 if consul_agent_current; then
   :
+elif systemctl is-active --quiet consul && [ "$SERVER" = yes ] && [ "$joined_before" = yes ] && consul_is_leader && [ "$(consul_voters | wc -l)" -gt 1 ]; then
+  # The leader goes last, after every other server (its deferred-restart step): one election per roll.
+  echo "consul-swarm: consul on $NODE leads the cluster: it restarts after the other servers"
+  deferred=yes
 elif systemctl is-active --quiet consul; then
   echo "consul-swarm: restarting consul on $NODE (it runs with an older config, unit or binary)"
-  systemctl restart consul
+  consul_restart_gracefully
 else
   echo "consul-swarm: starting consul on $NODE"
   systemctl start consul
@@ -138,4 +143,5 @@ fi
 consul_dns_forwarding
 find "$CONFIG_DIR" /etc/systemd/system/consul.service -type f ! -name retry-join.json ! -name bootstrap.json ! -name '*.prev' |
   record_files consul-service
-echo "consul=active node=$NODE"
+# Each run says it ran, so the deferred-restart step after every server looks again.
+echo "consul=active node=$NODE deferred=$deferred run=$(date +%s%N)"

@@ -163,9 +163,13 @@ describe("helpers", () => {
         assert.ok(!cidrContains("10.213.0.0/24", "10.213.1.1"));
     });
     it("resolves the toolchain install source from CONSUL_SWARM_TOOLBIN", () => {
-        assert.deepEqual(resolveInstall({ kind: "toolchain" }, { CONSUL_SWARM_TOOLBIN: "/tb" }, () => true), { kind: "file", file: "/tb/consul" });
-        assert.throws(() => resolveInstall({ kind: "toolchain" }, {}, () => true), /CONSUL_SWARM_TOOLBIN is not set; run the stack through `npm run pulumi/);
-        assert.throws(() => resolveInstall({ kind: "file", file: "/nope" }, {}, () => false), /consul.install.file: \/nope does not exist/);
+        const built = new Set(["/tb/consul-1.14.11", "/tb/consul-1.14.8"]);
+        const has = (f: string) => built.has(f);
+        assert.deepEqual(resolveInstall({ kind: "toolchain" }, { CONSUL_SWARM_TOOLBIN: "/tb" }, has, "1.14.11"), { kind: "file", file: "/tb/consul-1.14.11" });
+        assert.deepEqual(resolveInstall({ kind: "toolchain" }, { CONSUL_SWARM_TOOLBIN: "/tb" }, has, "1.14.8"), { kind: "file", file: "/tb/consul-1.14.8" }, "consul.version picks the toolchain's binary");
+        assert.throws(() => resolveInstall({ kind: "toolchain" }, { CONSUL_SWARM_TOOLBIN: "/tb" }, has, "1.14.9"), /consul.version: the toolchain has no Consul 1.14.9 .*toolchain\/versions.json: consul, consulAlso/);
+        assert.throws(() => resolveInstall({ kind: "toolchain" }, {}, () => true, "1.14.11"), /CONSUL_SWARM_TOOLBIN is not set; run the stack through `npm run pulumi/);
+        assert.throws(() => resolveInstall({ kind: "file", file: "/nope" }, {}, () => false, "1.14.11"), /consul.install.file: \/nope does not exist/);
     });
 });
 

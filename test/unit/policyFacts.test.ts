@@ -21,7 +21,7 @@ async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
     const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
-    new ConsulSwarm("test", consulSwarmArgs(res.settings!, resolveInstall(res.settings!.consul.install, env, fs.existsSync), pulumi.secret("KEY"), labFor(res.settings!)));
+    new ConsulSwarm("test", consulSwarmArgs(res.settings!, resolveInstall(res.settings!.consul.install, env, fs.existsSync, res.settings!.consul.version), pulumi.secret("KEY"), labFor(res.settings!)));
     await settled(registered);
 }
 

@@ -25,7 +25,7 @@ async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
     const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
-    const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync);
+    const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync, res.settings!.consul.version);
     const start = registrations.length;
     const outputs = new ConsulSwarm("test", consulSwarmArgs(res.settings!, install, pulumi.secret("PRIVATE-KEY"), labFor(res.settings!)));
     const values = {
