@@ -3,6 +3,7 @@
 // exports its outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, resolveInstall, validateConfig } from "./components/config";
 import { ConsulSwarm, consulSwarmArgs, labFor } from "./components/consulSwarm";
 
@@ -28,7 +29,11 @@ const settings = result.settings;
 const install = resolveInstall(settings.consul.install, process.env, fs.existsSync, settings.consul.version);
 
 const lab = labFor(settings);
-const cluster = new ConsulSwarm("consul-swarm", consulSwarmArgs(settings, install, sshPrivateKey, lab));
+const cluster = new ConsulSwarm("consul-swarm", {
+    ...consulSwarmArgs(settings, install, sshPrivateKey, lab),
+    // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
+    snapshotDir: path.relative(process.cwd(), path.join(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack())),
+});
 
 export const datacenter = cluster.datacenter;
 export const consulServers = cluster.consulServers;
@@ -44,4 +49,5 @@ export const swarmNodes = cluster.swarmNodes ?? null;
 export const gossipKey = cluster.gossipKey;
 export const aclBootstrapToken = cluster.aclBootstrapToken ?? null;
 export const dockerTls = cluster.dockerTls ?? null;
+export const consulUpgradeSnapshot = cluster.consulUpgradeSnapshot.apply((f) => f ?? null);
 export const labSshPrivateKey = lab ? pulumi.secret(lab.privateKey) : null;

@@ -82,7 +82,7 @@ function agentFacts(args: ConsulAgentArgs, server: boolean, bootstrap: boolean, 
 }
 
 /** The installed binary's identity: what tells a host that its agent must restart on the new one. */
-function binarySha256(install: ConsulInstall & { kind: "url" | "file" }): string {
+export function binarySha256(install: ConsulInstall & { kind: "url" | "file" }): string {
     return install.kind === "url" ? install.sha256 : sha256File(install.file);
 }
 

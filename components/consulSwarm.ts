@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CertificateAuthority } from "./certificateAuthority";
 import { ConsulInstall, ConsulSettings, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
-import { ConsulClient, ConsulServer } from "./consulAgent";
+import { binarySha256, ConsulClient, ConsulServer } from "./consulAgent";
 import { ConsulCluster } from "./consulCluster";
+import { UpgradeSnapshot } from "./consulSnapshot";
 import { DockerDaemon } from "./dockerDaemon";
 import { Host } from "./host";
 import { LabHosts } from "./labHosts";
@@ -34,6 +35,11 @@ export interface ConsulSwarmArgs {
     /** Consul's settings, its install source resolved (see resolveInstall). */
     consul: Omit<ConsulSettings, "install"> & { install: ConsulInstall & { kind: "url" | "file" } };
     docker: DockerSettings;
+    /**
+     * Where snapshots taken before a rollout are kept on the machine running Pulumi (relative to
+     * the program's directory); `snapshots/<stack>` unless set.
+     */
+    snapshotDir?: string;
 }
 
 /**
@@ -58,6 +64,8 @@ export class ConsulSwarm extends pulumi.ComponentResource {
     readonly dockerHosts: Record<string, pulumi.Output<string>>;
     readonly swarmManager?: pulumi.Output<string>;
     readonly swarmNodes?: Swarm["nodes"];
+    /** The snapshot saved before the last rollout of a Consul release or binary (a path on this machine). */
+    readonly consulUpgradeSnapshot: pulumi.Output<string | undefined>;
     readonly gossipKey: pulumi.Output<string>;
     readonly aclBootstrapToken?: pulumi.Output<string>;
     /** What a Docker client needs for DOCKER_TLS_VERIFY=1 (DOCKER_CERT_PATH's ca.pem, cert.pem, key.pem). */
@@ -169,6 +177,18 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                 .map((o) => o.address),
         });
 
+        // Before a new release restarts any server, the cluster's state is saved here.
+        const upgradeSnapshot = new UpgradeSnapshot("consul-snapshot", {
+            servers: withRole("consul-server").map((h) =>
+                consulCa ? pulumi.interpolate`https://${h.address}:${CONSUL_HTTPS_PORT}` : pulumi.interpolate`http://${h.address}:8500`,
+            ),
+            managementToken: aclToken,
+            caCert: consulCa?.caCert,
+            version: args.consul.version,
+            binarySha256: binarySha256(args.consul.install),
+            dir: args.snapshotDir ?? `snapshots/${pulumi.getStack()}`,
+        }, child);
+
         // Servers are chained so that a change restarts them one at a time, the bootstrap server
         // last; whichever leads the cluster then goes after all of them (its deferred restart).
         const servers: ConsulServer[] = [];
@@ -181,7 +201,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                     ...agentArgs(h),
                     bootstrap: args.consul.bootstrapMode === "tutorial" ? h.bootstrap : undefined,
                     bootstrapExpect: args.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
-                    restartAfter: previous ? [previous.service] : [],
+                    restartAfter: previous ? [previous.service] : [upgradeSnapshot.save],
                     afterLastServer: lastServer,
                 }, child),
             );
@@ -228,6 +248,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         this.consulHttpsAddr = consulHttpsAddr;
         this.consulCaCert = consulCa?.caCert;
         this.consulLeader = cluster.leader;
+        this.consulUpgradeSnapshot = upgradeSnapshot.file;
         this.consulMembers = cluster.members;
         this.dockerHosts = Object.fromEntries([...daemons].map(([n, d]) => [n, d.dockerHost]));
         this.swarmManager = swarm?.managerDockerHost;

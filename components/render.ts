@@ -441,7 +441,7 @@ export function consulDeferredRestartScript(nodeName: string, waitSeconds: numbe
             TOKEN_FILE: CONSUL_TOKEN_FILE,
             WAIT_SECONDS: waitSeconds,
             // Which run of the service step this follows: a new run of it makes this step look again.
-            SERVICE_RUN: sha256(serviceRun).slice(0, 16),
+            SERVICE_RUN: sha256(serviceRun ?? "").slice(0, 16),
         },
         ["consul-lib", "retry-lib"],
     );

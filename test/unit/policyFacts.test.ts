@@ -44,7 +44,7 @@ describe("the facts the policy pack reads", () => {
             hasPrivateKey: true,
         });
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-policy-facts-"));
-        fs.writeFileSync(path.join(dir, "consul"), "not really consul");
+        fs.writeFileSync(path.join(dir, "consul-1.14.11"), "not really consul");
         await build(
             { hosts: hosts.map((h) => ({ ...h, name: `lab${h.name}`, address: h.address.replace("10.0.0", "10.213.0") })), lab: { subnet: "10.213.0.0/24" }, hasPrivateKey: false },
             { CONSUL_SWARM_TOOLBIN: dir },

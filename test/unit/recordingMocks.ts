@@ -3,6 +3,7 @@
 // registered outputs), and answer with what the real providers would return. Shared by the mock
 // tests of the resource graph and of the policy pack's facts.
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
 
 export interface Registration {
     type: string;
@@ -41,7 +42,9 @@ export function providerState(type: string, name: string, inputs: Record<string,
         return { ...inputs, stdout: "node=consulsvr Ready Active Leader\nnode=consul01 Ready Active \n" };
     }
     if (type === "random:index/randomBytes:RandomBytes") {
-        return { ...inputs, base64: Buffer.alloc(inputs.length, 1).toString("base64"), hex: "ab".repeat(inputs.length) };
+        // Different for every resource, as real random bytes are: one token never equals another.
+        const bytes = crypto.createHash("sha256").update(name).digest().subarray(0, inputs.length);
+        return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
     if (type === "command:local:Command" && /^(docker|consul)-tls-/.test(name)) {
         const pem = (kind: string) => `-----BEGIN ${kind}-----\n${name}\n-----END ${kind}-----\n`;

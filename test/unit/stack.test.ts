@@ -16,6 +16,11 @@ before(async () => {
     registrations = await recordingMocks("test");
 });
 
+/** An input as the engine got it: a secret's value unwrapped from its envelope. */
+function plain(v: unknown): string {
+    return typeof v === "object" && v !== null && "value" in v ? String((v as { value: unknown }).value) : String(v);
+}
+
 function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
@@ -92,7 +97,8 @@ describe("the tutorial's three hosts", () => {
         const acl = need("consul-acl-agent").inputs;
         assert.match(String(acl.create), /SWARM_RULES='key_prefix "consul-swarm\/swarm\/" \{ policy = "write" \}/);
         for (const step of ["swarm-init-consulsvr", "swarm-join-consul01"]) {
-            assert.ok(!String(need(step).inputs.stdin).includes(String(g.values.aclToken)), `${step}: no management token on stdin`);
+            assert.ok(plain(need(step).inputs.stdin).length > 0);
+            assert.ok(!plain(need(step).inputs.stdin).includes(String(g.values.aclToken)), `${step}: no management token on stdin`);
         }
     });
 
@@ -109,7 +115,8 @@ describe("the tutorial's three hosts", () => {
             assertEdge(`${h}-docker-config`, `${h}-facts`);
             assertEdge(`${h}-consul-install`, `${h}-facts`);
             assertEdge(`${h}-consul-service`, `${h}-consul-install`);
-            assertEdge("consul-join", `${h}-consul-service`);
+            assertEdge(`${h}-consul-deferred-restart`, `${h}-consul-service`);
+            assertEdge("consul-join", `${h}-consul-deferred-restart`);
         }
         // The quorum guard runs before the membership changes: the join (and so every later step) waits for it.
         assertEdge("consul-join", "consul-quorum-guard");
@@ -124,10 +131,27 @@ describe("the tutorial's three hosts", () => {
         assertEdge("swarm-verify", "swarm-join-consul02");
     });
 
-    it("rolls restarts one server at a time, the bootstrap server last", () => {
+    it("rolls restarts one server at a time, the bootstrap server last, the leader after all of them", () => {
         assertEdge("consul02-consul-service", "consul01-consul-service");
         assertEdge("consulsvr-consul-service", "consul02-consul-service");
         assert.ok(!need("consul01-consul-service").deps.some((d) => d.endsWith("-consul-service")), "the first server waits for no other");
+        // A snapshot of the cluster is saved before the first server's step can restart anything.
+        assertEdge("consul01-consul-service", "consul-snapshot-save");
+        // Whichever server leads defers its restart to its deferred-restart step, after the last server's step.
+        for (const h of ["consulsvr", "consul01", "consul02"]) {
+            assertEdge(`${h}-consul-deferred-restart`, "consulsvr-consul-service");
+        }
+    });
+
+    it("saves the snapshot through the servers' HTTPS API, its token and CA on stdin only", () => {
+        const save = need("consul-snapshot-save");
+        assert.equal(save.type, "command:local:Command");
+        const create = String(save.inputs.create);
+        assert.match(create, /ACTION='save'/);
+        assert.match(create, /ADDRS='https:\/\/10\.0\.0\.1:8501 https:\/\/10\.0\.0\.2:8501 https:\/\/10\.0\.0\.3:8501'/);
+        assert.match(create, /LABEL='before-1\.14\.11'/);
+        assert.ok(!create.includes(String(g.values.aclToken)), "no token in the command");
+        assert.match(plain(save.inputs.stdin), new RegExp(`^${g.values.aclToken}\n-----BEGIN`), "token, then the CA, on stdin");
     });
 
     it("bootstraps exactly one server, the one marked bootstrap", () => {
@@ -248,7 +272,7 @@ describe("expect mode and clients", () => {
 describe("the dev stack on lab hosts", () => {
     it("creates a network, one container and volume per host, and copies the toolchain's consul", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-unit-"));
-        fs.writeFileSync(path.join(dir, "consul"), "not really consul");
+        fs.writeFileSync(path.join(dir, "consul-1.14.11"), "not really consul");
         const hosts = (tutorial.hosts as any[]).map((h, i) => ({ ...h, name: `lab${i}`, address: `10.213.0.${111 + i}` }));
         const g = await build({ hosts, lab: { subnet: "10.213.0.0/24" }, hasPrivateKey: false }, { CONSUL_SWARM_TOOLBIN: dir });
         const of = (t: string) => g.regs.filter((r) => r.type === t);

@@ -1,0 +1,51 @@
+# On the machine running Pulumi: saves a snapshot of the cluster's state (KV, ACLs, catalog) to a
+# file there, or restores one, through the servers' HTTP API. stdin: the management token on its
+# first line, then the Consul CA in PEM when the API is HTTPS. Both go to 0600 files curl reads,
+# never to a command line; files are made 0600. ADDRS: the servers' API base URLs; the first with a leader is used.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+umask 077
+IFS= read -r token || token=
+cat > "$tmp/ca.pem"
+{
+  [ -z "$token" ] || printf 'header = "X-Consul-Token: %s"\n' "$token"
+  [ ! -s "$tmp/ca.pem" ] || printf 'cacert = "%s"\n' "$tmp/ca.pem"
+} > "$tmp/curl.conf"
+api=
+for a in $ADDRS; do
+  case "$(curl -s -m 5 -K "$tmp/curl.conf" "$a/v1/status/leader" 2>/dev/null || true)" in
+    *:*) api=$a; break ;;
+  esac
+done
+case "$ACTION" in
+  save)
+    if [ -z "$api" ]; then
+      # A first up has no cluster to save yet; once one ran (the step's previous output, which the
+      # command provider passes on an update), a change that restarts servers stops here instead.
+      if [ -z "${PULUMI_COMMAND_STDOUT:-}" ] && [ "${REQUIRE_CLUSTER:-yes}" = no ]; then
+        echo "snapshot=none (no cluster yet)"
+        exit 0
+      fi
+      echo "consul-swarm: no Consul server answers with a leader ($ADDRS): no snapshot was taken, nothing was restarted" >&2
+      exit 4
+    fi
+    # A snapshot holds every ACL token: readable by this user only.
+    mkdir -p "$DIR"
+    chmod 0700 "$DIR"
+    file="$(cd "$DIR" && pwd)/${NAME:-$(date -u +%Y%m%dT%H%M%SZ)-$LABEL.snap}"
+    curl -sS -f -m 300 -K "$tmp/curl.conf" -o "$file.part" "$api/v1/snapshot"
+    gzip -t "$file.part" || { echo "consul-swarm: the snapshot from $api is not a gzip archive" >&2; exit 5; }
+    mv "$file.part" "$file"
+    echo "snapshot=$file"
+    ;;
+  restore)
+    [ -n "$api" ] || { echo "consul-swarm: no Consul server answers with a leader ($ADDRS): nothing was restored" >&2; exit 4; }
+    [ -s "$FILE" ] || { echo "consul-swarm: no snapshot file at $FILE" >&2; exit 3; }
+    curl -sS -f -m 300 -K "$tmp/curl.conf" -X PUT --data-binary @"$FILE" "$api/v1/snapshot"
+    echo "restored=$FILE into=$api"
+    ;;
+  *)
+    echo "consul-swarm: ACTION must be save or restore, not '$ACTION'" >&2
+    exit 2
+    ;;
+esac
