@@ -32,7 +32,7 @@ const lab = labFor(settings);
 const cluster = new ConsulSwarm("consul-swarm", {
     ...consulSwarmArgs(settings, install, sshPrivateKey, lab),
     // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
-    snapshotDir: path.relative(process.cwd(), path.join(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack())),
+    snapshotDir: path.resolve(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack()),
 });
 
 export const datacenter = cluster.datacenter;

@@ -12,7 +12,7 @@ export interface UpgradeSnapshotArgs {
     /** The release being rolled out, and its binary: a change of either takes a snapshot first. */
     version: string;
     binarySha256: string;
-    /** Where on the machine running Pulumi the files go (relative to the program's directory). */
+    /** Where on the machine running Pulumi the files go (a relative path is the program's directory's). */
     dir: string;
 }
 

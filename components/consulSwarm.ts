@@ -36,8 +36,8 @@ export interface ConsulSwarmArgs {
     consul: Omit<ConsulSettings, "install"> & { install: ConsulInstall & { kind: "url" | "file" } };
     docker: DockerSettings;
     /**
-     * Where snapshots taken before a rollout are kept on the machine running Pulumi (relative to
-     * the program's directory); `snapshots/<stack>` unless set.
+     * Where snapshots taken before a rollout are kept on the machine running Pulumi (a relative
+     * path is the program's directory's); `snapshots/<stack>` unless set.
      */
     snapshotDir?: string;
 }
