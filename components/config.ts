@@ -513,6 +513,13 @@ export function rollingOrder<H extends { roles: Role[]; bootstrap?: boolean }>(h
     return [...servers.filter((h) => !h.bootstrap), ...servers.filter((h) => h.bootstrap)];
 }
 
+/** The order swarm nodes' daemons restart in: workers, then managers, the first manager last. */
+export function dockerRestartOrder<H extends { roles: Role[] }>(hosts: H[]): H[] {
+    const managers = hosts.filter((h) => h.roles.includes("swarm-manager"));
+    const workers = hosts.filter((h) => h.roles.includes("swarm-agent") && !h.roles.includes("swarm-manager"));
+    return [...workers, ...managers.slice(1), ...managers.slice(0, 1)];
+}
+
 /**
  * The concrete install source: "toolchain" becomes the binary built by `npm run toolchain`, whose
  * directory the project's pulumi wrapper exports as CONSUL_SWARM_TOOLBIN.

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CertificateAuthority } from "./certificateAuthority";
-import { ConsulInstall, ConsulSettings, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
+import { ConsulInstall, ConsulSettings, dockerRestartOrder, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
 import { binarySha256, ConsulClient, ConsulServer } from "./consulAgent";
 import { ConsulCluster } from "./consulCluster";
 import { UpgradeSnapshot } from "./consulSnapshot";
@@ -114,17 +114,21 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                       },
                   }, child)
                 : undefined;
-        const daemons = new Map(
-            dockerHostSpecs.map((h) => [
-                h.name,
-                new DockerDaemon(`${h.name}-docker`, {
-                    host: hosts.get(h.name)!,
-                    tcpPort: args.docker.tcpPort,
-                    bindAddress: args.docker.bindAddress,
-                    tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
-                }, child),
-            ]),
-        );
+        // Swarm nodes' daemons restart one at a time: workers first, then managers, the first
+        // manager (where the swarm began) last.
+        const daemons = new Map<string, DockerDaemon>();
+        let previousDaemon: DockerDaemon | undefined;
+        for (const h of dockerRestartOrder(dockerHostSpecs)) {
+            const daemon = new DockerDaemon(`${h.name}-docker`, {
+                host: hosts.get(h.name)!,
+                tcpPort: args.docker.tcpPort,
+                bindAddress: args.docker.bindAddress,
+                tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
+                restartAfter: previousDaemon ? [previousDaemon.restarted] : [],
+            }, child);
+            daemons.set(h.name, daemon);
+            previousDaemon = daemon;
+        }
 
         const gossipKey = new random.RandomBytes("gossip-key", { length: 32 }, child).base64;
         // The ACL management token: made once per stack, a secret end to end.

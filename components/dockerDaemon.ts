@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TlsPair } from "./certificateAuthority";
 import { DriftCheck } from "./driftCheck";
 import { Host } from "./host";
-import { dockerDaemonDeleteScript, dockerDaemonDriftScript, dockerDaemonScript } from "./render";
+import { dockerDaemonDeleteScript, dockerDaemonDriftScript, dockerDaemonScript, dockerRestartScript } from "./render";
 
 export interface DockerDaemonArgs {
     host: Host;
@@ -13,12 +13,15 @@ export interface DockerDaemonArgs {
     bindAddress?: pulumi.Input<string>;
     /** TLS with client-certificate auth: the CA and this host's server pair. Absent: plain TCP. */
     tls?: { caCert: pulumi.Input<string>; server: TlsPair };
+    /** The previous daemon's turn (its `restarted` step): swarm nodes' daemons restart one at a time. */
+    restartAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
  * Opens the Docker daemon's API on TCP next to the unix socket, the way the host's OS wants it:
  * /etc/sysconfig/docker OPTIONS on CentOS/RHEL 7, daemon.json `hosts` plus a systemd drop-in
- * elsewhere. dockerd restarts only when the rendered config changed.
+ * elsewhere. dockerd restarts only when the rendered config changed: at once on a host that is
+ * not in a swarm yet, else in its turn (`restarted`), one swarm node after the other.
  */
 export class DockerDaemon extends pulumi.ComponentResource {
     static readonly type = "consul-swarm:docker:DockerDaemon";
@@ -26,6 +29,8 @@ export class DockerDaemon extends pulumi.ComponentResource {
     /** DOCKER_HOST for this daemon, e.g. tcp://10.0.0.5:2375. */
     readonly dockerHost: pulumi.Output<string>;
     readonly configured: command.remote.Command;
+    /** The daemon running its current config, restarted in its turn if it had to: what the swarm waits for. */
+    readonly restarted: command.remote.Command;
     /** What `pulumi refresh` found changed on the host since the daemon was configured. */
     readonly drift: DriftCheck;
 
@@ -64,6 +69,18 @@ export class DockerDaemon extends pulumi.ComponentResource {
                 stdin: args.tls ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.server.cert}${args.tls.server.key}`) : undefined,
             },
             args.host.commandOptions(this, [args.host.ready]),
+        );
+        this.restarted = new command.remote.Command(
+            `${name}-restart`,
+            {
+                connection: args.host.connection,
+                addPreviousOutputInEnv: false,
+                create: pulumi
+                    .all([args.host.facts, port, bind, this.configured.stdout])
+                    .apply(([facts, tcpPort, bindAddress, run]) => dockerRestartScript(facts.osFamily, { tcpPort, bindAddress, tls }, run)),
+                triggers: [args.host.machine],
+            },
+            args.host.commandOptions(this, [this.configured, ...(args.restartAfter ?? [])]),
         );
         this.dockerHost = pulumi.interpolate`tcp://${args.host.address}:${port}`;
         this.registerOutputs({ ...facts, dockerHost: this.dockerHost });

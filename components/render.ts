@@ -186,7 +186,7 @@ export function dockerSysconfigFlags(opts: DockerApiOptions): string {
 
 /** The whole DockerDaemon script for a host of the given OS family. */
 export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions, ownerId = "docker", repairs?: number): string {
-    const common = { ...repairVars(repairs), PING_ADDR: pingAddress(opts), PORT: opts.tcpPort, TLS: opts.tls ? "yes" : "no", TLS_DIR: DOCKER_TLS_DIR };
+    const common = { ...repairVars(repairs), ...dockerApiVars(family, opts) };
     const owner: StepOwner = { part: "docker", id: ownerId, action: "claim" };
     if (family === "rhel") {
         return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files", "record-lib", "retry-lib"], owner);
@@ -204,6 +204,29 @@ function dockerConfigFiles(family: OsFamily): string[] {
     return family === "rhel"
         ? ["/etc/sysconfig/docker", DOCKER_TLS_DIR]
         : ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d/consul-swarm.conf", DOCKER_TLS_DIR];
+}
+
+/** What the Docker scripts need to know of the API and its files. */
+function dockerApiVars(family: OsFamily, opts: DockerApiOptions) {
+    return {
+        FILES: dockerConfigFiles(family).join(" "),
+        PING_ADDR: pingAddress(opts),
+        PORT: opts.tcpPort,
+        TLS: opts.tls ? "yes" : "no",
+        TLS_DIR: DOCKER_TLS_DIR,
+    };
+}
+
+/**
+ * A swarm node's dockerd restart in its turn, after the previous host's (see DockerDaemon).
+ * `configRun` is the Docker step's last output: a new run of that step makes this one look again.
+ */
+export function dockerRestartScript(family: OsFamily, opts: DockerApiOptions, configRun: string): string {
+    return renderScript(
+        "docker-restart",
+        { ...dockerApiVars(family, opts), CONFIG_RUN: sha256(configRun ?? "").slice(0, 16) },
+        ["docker-lib", "retry-lib"],
+    );
 }
 
 /** The Docker step's read-only drift probe (see DriftCheck). */

@@ -92,7 +92,7 @@ export class Swarm extends pulumi.ComponentResource {
                 stdin,
                 triggers: [first.host.machine],
             },
-            first.host.commandOptions(this, [first.daemon.configured, ...args.consulReady]),
+            first.host.commandOptions(this, [first.daemon.restarted, ...args.consulReady]),
         );
 
         // The swarm every other node must be in: when the first manager's machine is rebuilt with
@@ -124,7 +124,7 @@ export class Swarm extends pulumi.ComponentResource {
                         stdin,
                         triggers: [m.host.machine],
                     },
-                    m.host.commandOptions(this, [this.init, m.daemon.configured]),
+                    m.host.commandOptions(this, [this.init, m.daemon.restarted]),
                 ),
         );
         // The manager's side of each node's membership: nothing to do while the node stays; when it

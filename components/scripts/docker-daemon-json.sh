@@ -31,4 +31,4 @@ docker_stamp_dropin
 if [ "$TLS" = yes ]; then
   docker_tls_files
 fi
-docker_apply /etc/docker/daemon.json /etc/systemd/system/docker.service.d/consul-swarm.conf "$TLS_DIR"
+docker_apply

@@ -18,14 +18,14 @@ docker_current() {
   [ -z "$(find "$@" "$DOCKER_STAMP_DROPIN" -newer "$DOCKER_STARTED" 2>/dev/null)" ]
 }
 
-# docker_apply FILE...: (re)start dockerd unless docker_current, then wait, bounded, until the API
-# answers on TCP (with TLS: the client-certificate handshake included).
-docker_apply() {
-  if ! docker_current "$@"; then
-    echo "consul-swarm: dockerd on $(hostname) does not run with its current config: restarting docker"
-    systemctl daemon-reload
-    systemctl restart docker
-  fi
+# Is this daemon a node of a swarm? Its restart then takes its turn (docker-restart), one daemon
+# of the swarm at a time, so managers keep their quorum and services keep replicas running.
+docker_in_swarm() {
+  [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || true)" = active ]
+}
+
+# Bounded wait until the API answers on TCP (with TLS: the client-certificate handshake included).
+docker_wait_api() {
   if [ "$TLS" = yes ]; then
     # The server certificate also serves as a client certificate for this check (clientAuth).
     ping="curl -sf --cacert $TLS_DIR/ca.pem --cert $TLS_DIR/cert.pem --key $TLS_DIR/key.pem https://$PING_ADDR:$PORT/_ping"
@@ -38,6 +38,24 @@ docker_apply() {
     systemctl status docker --no-pager >&2 || true
     exit 4
   }
+}
+
+# docker_apply: (re)start dockerd unless it runs with the files in $FILES, then wait until the API
+# answers. A swarm node's restart is left to its turn (docker-restart).
+docker_apply() {
+  # shellcheck disable=SC2086 # a list of paths, split on purpose
+  set -- $FILES
   find "$@" "$DOCKER_STAMP_DROPIN" -type f 2>/dev/null | record_files docker-daemon
+  if ! docker_current "$@"; then
+    if docker_in_swarm; then
+      echo "consul-swarm: dockerd on $(hostname) does not run with its current config: it restarts in its turn"
+      echo "docker_api=deferred run=$(date +%s%N)"
+      return 0
+    fi
+    echo "consul-swarm: dockerd on $(hostname) does not run with its current config: restarting docker"
+    systemctl daemon-reload
+    systemctl restart docker
+  fi
+  docker_wait_api
   echo "docker_api=$PING_ADDR:$PORT tls=$TLS"
 }

@@ -21,4 +21,4 @@ docker_stamp_dropin
 if [ "$TLS" = yes ]; then
   docker_tls_files
 fi
-docker_apply "$CONF" "$TLS_DIR"
+docker_apply

@@ -74,7 +74,9 @@ describe("Docker daemon config", () => {
     it("the Debian script merges, writes only what differs and restores on the first backup", () => {
         const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false });
         assert.match(s, /cmp -s "\$tmp\/daemon.json" \/etc\/docker\/daemon.json \|\| install/);
-        assert.match(s, /docker_apply \/etc\/docker\/daemon.json /);
+        // One list of the config's files, rendered once: what the step restarts for, and what its drift probe reads.
+        assert.match(s, /FILES='\/etc\/docker\/daemon.json \/etc\/systemd\/system\/docker.service.d\/consul-swarm.conf \/etc\/docker\/tls'/);
+        assert.match(s, /\ndocker_apply\n?$/);
         assert.match(s, /daemon.json.orig/);
     });
     it("restarts dockerd from the host's real state: not running, never stamped, or started before a file changed", () => {
@@ -83,12 +85,20 @@ describe("Docker daemon config", () => {
         fs.mkdirSync(`${dir}/bin`);
         fs.writeFileSync(`${dir}/bin/systemctl`, `#!/bin/sh\necho "$*" >> ${dir}/calls\ncase "$*" in "is-active --quiet docker") [ -e ${dir}/active ];; restart*) touch ${dir}/stamp;; esac\n`, { mode: 0o755 });
         fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        // A stand-in docker CLI: a swarm node while ${dir}/swarm exists.
+        fs.writeFileSync(`${dir}/bin/docker`, `#!/bin/sh\nif [ -e ${dir}/swarm ]; then echo active; else echo inactive; fi\n`, { mode: 0o755 });
         const record = loadScript("record-lib").replace(/^RECORD_DIR=.*$/m, `RECORD_DIR=${dir}/applied`);
         const lib = loadScript("docker-lib").replace(/^DOCKER_STARTED=.*$/m, `DOCKER_STARTED=${dir}/stamp`).replace(/^DOCKER_STAMP_DROPIN=.*$/m, `DOCKER_STAMP_DROPIN=${dir}/dropin`);
         const apply = () => {
             fs.rmSync(`${dir}/calls`, { force: true });
-            sh(`set -eu\nPATH=${dir}/bin:$PATH\nTLS=no PING_ADDR=127.0.0.1 PORT=2375\n${loadScript("retry-lib")}\n${record}\n${lib}\ndocker_apply ${dir}/daemon.json >/dev/null`);
+            sh(`set -eu\nPATH=${dir}/bin:$PATH\nTLS=no PING_ADDR=127.0.0.1 PORT=2375 FILES=${dir}/daemon.json\n${loadScript("retry-lib")}\n${record}\n${lib}\ndocker_apply >/dev/null`);
             return fs.existsSync(`${dir}/calls`) && fs.readFileSync(`${dir}/calls`, "utf8").includes("restart docker");
+        };
+        // The restart in its turn (docker-restart), after the previous swarm node's.
+        const turn = () => {
+            fs.rmSync(`${dir}/calls`, { force: true });
+            const out = sh(`set -eu\nPATH=${dir}/bin:$PATH\nTLS=no PING_ADDR=127.0.0.1 PORT=2375 FILES=${dir}/daemon.json\n${loadScript("retry-lib")}\nstep_lock() { :; }\n${lib}\n${loadScript("docker-restart")}`);
+            return { restarted: fs.existsSync(`${dir}/calls`) && fs.readFileSync(`${dir}/calls`, "utf8").includes("restart docker"), out };
         };
         const age = (f: string, secondsAgo: number) => fs.utimesSync(f, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
         fs.writeFileSync(`${dir}/daemon.json`, "{}");
@@ -104,6 +114,16 @@ describe("Docker daemon config", () => {
         age(`${dir}/daemon.json`, 10);
         assert.equal(apply(), true, "config written after the daemon started (a run killed before its restart): restarted");
         assert.equal(apply(), false, "and then left alone");
+        assert.deepEqual(turn(), { restarted: false, out: "dockerd=current\n" }, "its turn: nothing to do");
+        // A swarm node: the Docker step leaves the restart to its turn, which does it.
+        fs.writeFileSync(`${dir}/swarm`, "");
+        age(`${dir}/stamp`, 30);
+        age(`${dir}/daemon.json`, 10);
+        assert.equal(apply(), false, "a swarm node does not restart in the Docker step");
+        assert.equal(turn().restarted, true, "it restarts in its turn");
+        assert.equal(apply(), false, "and then left alone");
+        assert.equal(turn().restarted, false, "in every later turn too");
+        fs.rmSync(`${dir}/swarm`);
         // What refresh's drift probe reads: the record of what the step wrote, and the daemon's state.
         const drift = () =>
             sh(`set -eu\nPATH=${dir}/bin:$PATH\nFILES=${dir}/daemon.json\n${record}\n${lib}\n${loadScript("docker-drift")}`).trim();

@@ -124,9 +124,16 @@ describe("the tutorial's three hosts", () => {
         assertEdge("consul-acl-agent", "consul-join");
         assertEdge("consul-verify", "consul-acl-agent");
         assertEdge("swarm-init-consulsvr", "consul-verify");
-        assertEdge("swarm-init-consulsvr", "consulsvr-docker-config");
+        assertEdge("swarm-init-consulsvr", "consulsvr-docker-restart");
         assertEdge("swarm-join-consul01", "swarm-init-consulsvr");
-        assertEdge("swarm-join-consul01", "consul01-docker-config");
+        assertEdge("swarm-join-consul01", "consul01-docker-restart");
+        // Swarm nodes' daemons restart one at a time: the workers, then the first manager last.
+        for (const h of ["consulsvr", "consul01", "consul02"]) {
+            assertEdge(`${h}-docker-restart`, `${h}-docker-config`);
+        }
+        assertEdge("consul02-docker-restart", "consul01-docker-restart");
+        assertEdge("consulsvr-docker-restart", "consul02-docker-restart");
+        assert.ok(!need("consul01-docker-restart").deps.some((d) => d.endsWith("-docker-restart")), "the first in turn waits for no other");
         assertEdge("swarm-verify", "swarm-join-consul01");
         assertEdge("swarm-verify", "swarm-join-consul02");
     });

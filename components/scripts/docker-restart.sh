@@ -1,0 +1,29 @@
+# After this host's Docker step and the previous host's turn: a swarm node's dockerd that does not
+# run with its current config restarts now, then the step waits until the API answers and the node
+# is back in the swarm (a manager: until it can reach the managers' quorum again), so the next
+# daemon goes only once this one is back. Decided from the running daemon, so a run killed at any
+# line is finished by the next.
+step_lock docker
+# shellcheck disable=SC2086 # a list of paths, split on purpose
+set -- $FILES
+if docker_current "$@"; then
+  echo "dockerd=current"
+  exit 0
+fi
+in_swarm=no
+docker_in_swarm && in_swarm=yes
+echo "consul-swarm: restarting docker on $(hostname), its turn"
+systemctl daemon-reload
+systemctl restart docker
+docker_wait_api
+if [ "$in_swarm" = yes ]; then
+  back() {
+    [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ] || return 1
+    [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != true ] || docker node ls >/dev/null 2>&1
+  }
+  retry_for 60 back || {
+    echo "consul-swarm: $(hostname) is not back in its swarm 60 s after dockerd restarted" >&2
+    exit 6
+  }
+fi
+echo "dockerd=restarted"
