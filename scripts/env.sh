@@ -14,6 +14,8 @@ consul_swarm_env() {
   local toolbin
   toolbin="$(bash "$CONSUL_SWARM_REPO/scripts/toolchain.sh")" || return 1
   export CONSUL_SWARM_TOOLBIN="$toolbin"
+  # The program keeps its snapshots there: the same path whichever directory it runs from.
+  export CONSUL_SWARM_STATE
   export PATH="$toolbin:$PATH"
   export PULUMI_HOME="$CONSUL_SWARM_STATE/pulumi-home"
   export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$CONSUL_SWARM_STATE/backend}"
