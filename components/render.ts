@@ -250,8 +250,6 @@ export interface ConsulAgentConfigArgs {
     nodeName: string;
     address: string;
     server: boolean;
-    /** Expect mode: every server waits for this many servers. */
-    bootstrapExpect?: number;
     ui: boolean;
     logLevel: string;
     /** Gossip encryption key (a secret: the rendered file travels on stdin only). */
@@ -350,9 +348,6 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
         ui_config: { enabled: a.ui },
     };
     const ports: Record<string, number> = { dns: a.dns === false ? -1 : CONSUL_DNS_PORT };
-    if (a.bootstrapExpect !== undefined) {
-        cfg.bootstrap_expect = a.bootstrapExpect;
-    }
     if (a.encrypt !== undefined) {
         cfg.encrypt = a.encrypt;
     }
@@ -416,6 +411,11 @@ export interface ConsulServiceScriptArgs {
     peers: string[];
     /** Tutorial mode: start this server with bootstrap on its very first start only. */
     bootstrap: boolean;
+    /**
+     * Expect mode: bootstrap_expect, in a file of its own that only a first start reads, so a
+     * changed server count restarts no running server.
+     */
+    bootstrapExpect?: number;
     /** How long a restart of a running server waits for the cluster to be healthy again. */
     waitSeconds: number;
     /** The binary the install step put in place (checked before the agent starts on it). */
@@ -435,6 +435,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             ...repairVars(a.repairs),
             BINARY_SHA: a.binarySha256,
             BOOTSTRAP: a.bootstrap ? "yes" : "no",
+            ...(a.bootstrapExpect !== undefined ? { BOOTSTRAP_EXPECT: a.bootstrapExpect } : {}),
             CONFIG_DIR: CONSUL_CONFIG_DIR,
             DNS_FORWARD: a.dnsForwarding ? "yes" : "no",
             DNS_PORT: CONSUL_DNS_PORT,

@@ -8,7 +8,7 @@ CONSUL_STARTED=/run/consul/started
 consul_agent_current() {
   systemctl is-active --quiet consul || return 1
   [ -e "$CONSUL_STARTED" ] || return 1
-  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json -newer "$CONSUL_STARTED" 2>/dev/null)" ] || return 1
+  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json ! -name bootstrap-expect.json -newer "$CONSUL_STARTED" 2>/dev/null)" ] || return 1
   pid=$(systemctl show -p MainPID consul | cut -d= -f2)
   [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
 }

@@ -16,7 +16,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 DNS_FORWARD=no
 consul_dns_forwarding
-rm -f /etc/systemd/system/consul.service "$CONFIG_DIR/consul.json" "$CONFIG_DIR/bootstrap.json" "$CONFIG_DIR/retry-join.json"
+rm -f /etc/systemd/system/consul.service "$CONFIG_DIR/consul.json" "$CONFIG_DIR/bootstrap.json" "$CONFIG_DIR/bootstrap-expect.json" "$CONFIG_DIR/retry-join.json"
 rm -rf "$TLS_DIR"
 rmdir "$CONFIG_DIR" 2>/dev/null || true
 rm -rf "$DATA_DIR" /var/lib/consul-swarm/consul

@@ -55,6 +55,11 @@ fi
 if [ -n "$PEERS" ]; then
   printf '{"retry_join": [%s]}\n' "$(printf '"%s",' $PEERS | sed 's/,$//')" > "$tmp/new/retry-join.json"
 fi
+# Expect mode: only a first start (raft empty) reads bootstrap_expect, so it has a file of its own
+# and a changed server count restarts nothing.
+if [ -n "${BOOTSTRAP_EXPECT:-}" ]; then
+  printf '{"bootstrap_expect": %s}\n' "$BOOTSTRAP_EXPECT" > "$tmp/new/bootstrap-expect.json"
+fi
 # A config Consul would refuse never reaches the running agent: checked first, the way the agent
 # itself will read it (the TLS files it names are in place by now).
 if ! out=$(consul validate "$tmp/new" 2>&1); then
@@ -66,6 +71,12 @@ if ! cmp -s "$tmp/new/consul.json" "$CONFIG_DIR/consul.json"; then
   # Kept until this run has dealt with what changed (a rename, below).
   [ ! -e "$CONFIG_DIR/consul.json" ] || [ -e "$CONFIG_DIR/consul.json.prev" ] || cp -p "$CONFIG_DIR/consul.json" "$CONFIG_DIR/consul.json.prev"
   install -m 0640 -o root -g consul "$tmp/new/consul.json" "$CONFIG_DIR/consul.json"
+fi
+if [ -e "$tmp/new/bootstrap-expect.json" ]; then
+  cmp -s "$tmp/new/bootstrap-expect.json" "$CONFIG_DIR/bootstrap-expect.json" ||
+    install -m 0640 -o root -g consul "$tmp/new/bootstrap-expect.json" "$CONFIG_DIR/bootstrap-expect.json"
+else
+  rm -f "$CONFIG_DIR/bootstrap-expect.json"
 fi
 if [ -e "$tmp/new/retry-join.json" ]; then
   cmp -s "$tmp/new/retry-join.json" "$CONFIG_DIR/retry-join.json" ||
@@ -141,7 +152,7 @@ else
   }
 fi
 consul_dns_forwarding
-find "$CONFIG_DIR" /etc/systemd/system/consul.service -type f ! -name retry-join.json ! -name bootstrap.json ! -name '*.prev' |
+find "$CONFIG_DIR" /etc/systemd/system/consul.service -type f ! -name retry-join.json ! -name bootstrap.json ! -name bootstrap-expect.json ! -name '*.prev' |
   record_files consul-service
 # Each run says it ran, so the deferred-restart step after every server looks again.
 echo "consul=active node=$NODE deferred=$deferred run=$(date +%s%N)"

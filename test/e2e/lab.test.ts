@@ -13,7 +13,8 @@ import * as tls from "node:tls";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { LocalWorkspace, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { changed, dockerCertPath, dockerTls, eventually, log } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const NETWORK = "consul-swarm-e2e";
@@ -48,25 +49,6 @@ async function json<T>(url: string): Promise<T> {
     const r = await http(url, withToken());
     assert.equal(r.status, 200, `${url}: ${r.status} ${r.body}`);
     return JSON.parse(r.body) as T;
-}
-
-/** The stack's Docker client material (the dockerTls output) as a DOCKER_CERT_PATH directory. */
-function dockerCertPath(outputs: OutputMap): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-docker-tls-"));
-    const t = outputs.dockerTls.value as { caCert: string; clientCert: string; clientKey: string };
-    fs.writeFileSync(path.join(dir, "ca.pem"), t.caCert);
-    fs.writeFileSync(path.join(dir, "cert.pem"), t.clientCert);
-    fs.writeFileSync(path.join(dir, "key.pem"), t.clientKey, { mode: 0o600 });
-    return dir;
-}
-
-/** The docker CLI against a host's TLS API, the way a user would with DOCKER_TLS_VERIFY=1. */
-function dockerTls(certPath: string, address: string, ...args: string[]): string {
-    return execFileSync(
-        "docker",
-        ["--tlsverify", `--tlscacert=${certPath}/ca.pem`, `--tlscert=${certPath}/cert.pem`, `--tlskey=${certPath}/key.pem`, "-H", `tcp://${address}:2376`, ...args],
-        { encoding: "utf8" },
-    );
 }
 
 /** An HTTPS GET with (or without) a client certificate; rejects when the handshake is refused. */
@@ -121,28 +103,6 @@ function consulCli(host: string, args: string): string {
     return onHost(host, `CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul ${args}`);
 }
 
-/** Polls until check() passes or the bound runs out; returns the last error on failure. */
-async function eventually(what: string, seconds: number, check: () => Promise<void>): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    let last: unknown;
-    while (Date.now() < deadline) {
-        try {
-            await check();
-            return;
-        } catch (e) {
-            last = e;
-        }
-        await new Promise((r) => setTimeout(r, 1000));
-    }
-    throw new Error(`${what} not within ${seconds}s: ${last}`);
-}
-
-function changed(r: Pick<UpResult, "summary">): Record<string, number> {
-    const c = { ...(r.summary.resourceChanges ?? {}) };
-    delete c.same;
-    return c;
-}
-
 /**
  * Polls a consistent KV read of `key` every 200 ms, through the first of `hosts` that answers,
  * until the returned stop() is called; stop() gives the windows (ms) in which no read worked.
@@ -186,7 +146,6 @@ function kvReader(hosts: { address: string }[], key: string, expected: string) {
     };
 }
 
-const log = (m: string) => process.stderr.write(`[e2e] ${m}\n`);
 
 describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 }, () => {
     let stack: Stack;
@@ -502,9 +461,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     }
 
     /** The host whose agent leads the cluster now. */
-    async function leaderHost() {
+    async function leaderHost(among: { name: string; address: string }[] = HOSTS) {
         const addr = (await json<string>(`${seed}/v1/status/leader`)).replace(/:8300$/, "");
-        const h = HOSTS.find((x) => x.address === addr);
+        const h = among.find((x) => x.address === addr);
         assert.ok(h, `a leader among the hosts: ${addr}`);
         return h;
     }
@@ -907,51 +866,88 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.ok(!after.some((r) => r.startsWith("consul03") && r.endsWith("alive")), `consul03 is gone: ${after}`);
     });
 
-    it("servers scale 3 → 4 → 3, a name comes back, a server becomes a client: peers follow, no dead voter, no old delete on the live host", async () => {
+    it("servers scale 3 → 5 → 3 under a reader: peers 5 then 3, all voters; 5 survive 2 losses; no dead voter; a name comes back; a server becomes a client", async () => {
         const config = baseConfig(ROLLING_CHANGE);
-        const withConsul03 = (roles: string[]) => ({
+        const consul04 = { name: "consul04", address: "10.214.0.118", roles: ["consul-server"] };
+        const withExtra = (roles03: string[], more: object[] = []) => ({
             ...config,
-            "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, { name: "consul03", address: "10.214.0.114", roles }]) },
+            "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, { name: "consul03", address: "10.214.0.114", roles: roles03 }, ...more]) },
         });
-        for (let i = 0; i < 100; i++) {
+        const KEYS = 1000;
+        for (let i = 0; i < KEYS; i++) {
             await http(`${seed}/v1/kv/e2e/scale/${i}`, { method: "PUT", body: "v", ...withToken() });
         }
         const voters = async () =>
             (await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`)).Servers.map((x) => `${x.Node}:${x.Voter}`).sort();
         const member = (name: string) =>
             consulCli("consulsvr", "members").trim().split("\n").slice(1).map((r) => r.split(/\s+/)).filter((m) => m[0] === name).map((m) => `${m[2]} ${m[3]}`);
-        const upWith = async (cfg: Record<string, { value: string }>) => {
+        // Every up runs under a reader of a consistent KV read every 200 ms: at most one short pause.
+        const upWith = async (what: string, cfg: Record<string, { value: string }>) => {
             await stack.setAllConfig(cfg);
+            const stopReader = kvReader(HOSTS, "e2e/scale/7", "v");
             let out = "";
-            await stack.up({ onOutput: (o) => (out += o) });
+            try {
+                await stack.up({ onOutput: (o) => (out += o) });
+            } finally {
+                const { reads, windows, recovered } = await stopReader();
+                log(`${what}: ${reads} reads, failure windows (ms) ${JSON.stringify(windows)}`);
+                assert.ok(recovered && windows.length <= 1 && windows.every((w) => w < 15000), `${what}: failure windows ${JSON.stringify(windows)}`);
+            }
             return out;
         };
 
-        await upWith(withConsul03(["consul-server"]));
-        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consulsvr:true"], "4 servers, all voters at the end of the up");
+        await upWith("3 → 5 servers", withExtra(["consul-server"], [consul04]));
+        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consul04:true", "consulsvr:true"], "5 servers, all voters at the end of the up");
+        assert.equal((await json<{ FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`)).FailureTolerance, 2);
 
-        let log1 = await upWith(config);
+        // Five servers survive two losses: the leader's agent and another stopped, writes go on.
+        const leader = await leaderHost([...HOSTS, { name: "consul03", address: "10.214.0.114" }, consul04]);
+        const lost = [leader.name, leader.name === "consul03" ? "consul04" : "consul03"];
+        for (const name of lost) {
+            onHost(name, "systemctl stop consul");
+        }
+        try {
+            const alive = HOSTS.filter((h) => !lost.includes(h.name));
+            await eventually("a leader and writes with two of five servers down", 30, async () => {
+                const r = await http(`http://${alive[0].address}:8500/v1/kv/e2e/scale/survivor`, { method: "PUT", body: "ok", ...withToken() });
+                assert.equal(r.body.trim(), "true");
+            });
+            log(`stopped ${lost.join(" and ")}: the other three elected a leader and took writes`);
+        } finally {
+            for (const name of lost) {
+                onHost(name, "systemctl start consul");
+            }
+        }
+        await eventually("five voters again, autopilot healthy", 90, async () => {
+            assert.equal((await voters()).filter((v) => v.endsWith(":true")).length, 5);
+            assert.equal((await json<{ Healthy: boolean }>(`${seed}/v1/operator/autopilot/health`)).Healthy, true);
+        });
+
+        let log1 = await upWith("5 → 3 servers", config);
         assert.match(log1, /consul03 left the Consul cluster/, "taken out: it leaves gracefully");
+        assert.match(log1, /consul04 left the Consul cluster/);
         assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consulsvr:true"], "3 voters, no dead one");
         assert.deepEqual(member("consul03"), ["left server"], "consul03 left, it did not fail");
+        assert.deepEqual(member("consul04"), ["left server"]);
+        assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/scale/?keys`)).length, KEYS + 1, "no key lost");
 
         // The same name again, a few seconds after it left: it must come back alive (its own join).
-        await upWith(withConsul03(["consul-server"]));
+        await upWith("consul03 back", withExtra(["consul-server"]));
         assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consulsvr:true"], "consul03 back as a voter");
         assert.deepEqual(member("consul03"), ["alive server"]);
 
         // A role change: the same machine, new steps; the old server steps' deletes leave it alone.
-        log1 = await upWith(withConsul03(["consul-client"]));
+        log1 = await upWith("consul03 made a client", withExtra(["consul-client"]));
         assert.match(log1, /consul-service on consul03 belongs to consul-swarm:consul:ConsulClient\/consul03-consul-service, not to consul-swarm:consul:ConsulServer\/consul03-consul-service: left as it is/);
         assert.match(log1, /consul-install on consul03 belongs to consul-swarm:consul:ConsulClient/);
         assert.doesNotMatch(log1, /consul03 left the Consul cluster/, "no old delete acted on the live host");
         assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consulsvr:true"], "the former server is no raft peer");
         assert.deepEqual(member("consul03"), ["alive client"]);
-        assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/scale/?keys`)).length, 100, "no key lost");
 
-        log1 = await upWith(config);
+        log1 = await upWith("consul03 taken out", config);
         assert.match(log1, /consul03 left the Consul cluster/);
         assert.equal((await json<{ FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`)).FailureTolerance, 1);
+        assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/scale/?keys`)).length, KEYS + 1, "no key lost");
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
     });

@@ -122,9 +122,9 @@ after(async () => {
 });
 
 /** A stack of the real program, starting from the example stack's config (its secret included). */
-async function exampleStack(name: string, hosts?: unknown[]): Promise<Stack> {
+async function exampleStack(name: string, hosts?: unknown[], from = "Pulumi.example.yaml"): Promise<Stack> {
     const stackName = PREFIX + name;
-    fs.copyFileSync(path.join(repo, "Pulumi.example.yaml"), path.join(repo, `Pulumi.${stackName}.yaml`));
+    fs.copyFileSync(path.join(repo, from), path.join(repo, `Pulumi.${stackName}.yaml`));
     const ws = await LocalWorkspace.create({ workDir: repo, envVars, pulumiCommand: cli });
     const stack = await Stack.createOrSelect(stackName, ws);
     stacks.push(stack);
@@ -217,6 +217,16 @@ describe("the policy pack on the stack's own program", { timeout: 15 * 60 * 1000
         const o = await preview(await exampleStack("example"), policyConfig("tutorial.json"));
         assertPasses(o, ["docker-api-tls"]);
         assert.equal(o.events.filter((e) => e.policy === "docker-api-tls" && e.level === "advisory").length, 3, show(o));
+    });
+
+    it("passes the highly available example (Pulumi.example-ha.yaml: three swarm managers); two managers fail swarm-managers-odd", async () => {
+        const o = await preview(await exampleStack("example-ha", undefined, "Pulumi.example-ha.yaml"));
+        assertPasses(o, []);
+        const managers = fs.readFileSync(path.join(repo, "Pulumi.example-ha.yaml"), "utf8").match(/swarm-manager/g) ?? [];
+        assert.equal(managers.length, 3);
+        const two = EXAMPLE_HOSTS.map((h) => ({ ...h, roles: ["consul-server", h.name === "consul02" ? "swarm-agent" : "swarm-manager"] }));
+        const bad = await preview(await exampleStack("example-ha-two", two, "Pulumi.example-ha.yaml"));
+        assertFailsOn(bad, "swarm-managers-odd", [/has 2 managers/]);
     });
 
     it("fails the example stack on docker-api-tls without that config", async () => {

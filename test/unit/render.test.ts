@@ -258,9 +258,9 @@ describe("Consul config", () => {
         assert.equal(JSON.parse(consulAgentConfig({ ...base, server: false })).autopilot, undefined);
         assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, dns: false })).ports, { dns: -1 }, "dns: false turns DNS off");
     });
-    it("carries bootstrap_expect and the gossip key only when given; never `bootstrap`", () => {
-        const c = JSON.parse(consulAgentConfig({ ...base, bootstrapExpect: 3, encrypt: "k3y" }));
-        assert.equal(c.bootstrap_expect, 3);
+    it("carries the gossip key only when given; never `bootstrap` or `bootstrap_expect`", () => {
+        const c = JSON.parse(consulAgentConfig({ ...base, encrypt: "k3y" }));
+        assert.equal(c.bootstrap_expect, undefined, "bootstrap_expect lives in a file of its own, so a new server count restarts nothing");
         assert.equal(c.encrypt, "k3y");
         assert.equal(c.bootstrap, undefined, "bootstrap lives in its own file, written on the first start only");
         const plain = JSON.parse(consulAgentConfig(base));
@@ -302,6 +302,28 @@ describe("Consul config", () => {
         const awk = split.slice(start, start + 4).join("\n");
         const out = sh(`tmp=$(mktemp -d); mkdir "$tmp/new"; ${awk}; cat "$tmp/pem1" "$tmp/pem2" "$tmp/pem3" | grep -v -- -----; echo ==; cat "$tmp/new/consul.json"`, pem("CERTIFICATE", "CA") + pem("CERTIFICATE", "AGENT") + pem("EC PRIVATE KEY", "KEY") + cfg);
         assert.equal(out, `CA\nAGENT\nKEY\n==\n${cfg}`);
+    });
+    it("restarts an agent that runs with older files, but never for retry_join or bootstrap_expect (read at a first start only)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-consul-current-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.mkdirSync(`${dir}/consul.d`);
+        fs.writeFileSync(`${dir}/bin/systemctl`, '#!/bin/sh\ncase "$*" in "show -p MainPID consul") echo MainPID=1;; esac\nexit 0\n', { mode: 0o755 });
+        const lib = loadScript("consul-lib").replace(/^CONSUL_STARTED=.*$/m, `CONSUL_STARTED=${dir}/started`);
+        const current = () => sh(`PATH=${dir}/bin:$PATH\nCONFIG_DIR=${dir}/consul.d\n${lib}\nif consul_agent_current; then echo yes; else echo no; fi`).trim();
+        const age = (f: string, secondsAgo: number) => fs.utimesSync(f, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
+        for (const f of ["consul.json", "retry-join.json", "bootstrap-expect.json"]) {
+            fs.writeFileSync(`${dir}/consul.d/${f}`, "{}");
+            age(`${dir}/consul.d/${f}`, 60);
+        }
+        fs.writeFileSync(`${dir}/started`, "");
+        age(`${dir}/started`, 30);
+        assert.equal(current(), "yes");
+        fs.writeFileSync(`${dir}/consul.d/bootstrap-expect.json`, '{"bootstrap_expect": 5}');
+        fs.writeFileSync(`${dir}/consul.d/retry-join.json`, '{"retry_join": ["10.0.0.9"]}');
+        assert.equal(current(), "yes", "a new server count or server list restarts nothing");
+        fs.writeFileSync(`${dir}/consul.d/consul.json`, '{"log_level": "DEBUG"}');
+        assert.equal(current(), "no", "a changed config does");
+        fs.rmSync(dir, { recursive: true, force: true });
     });
     it("bootstraps only on the first start, and reads its config from stdin", () => {
         const s = consulServiceScript({ nodeName: "consulsvr", server: true, peers: ["10.0.0.2"], bootstrap: true, waitSeconds: 60, binarySha256: "ab" });

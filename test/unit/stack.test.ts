@@ -269,6 +269,9 @@ describe("expect mode and clients", () => {
         assert.equal(services.length, 3);
         for (const s of services) {
             assert.match(String(s.inputs.create), /BOOTSTRAP='no'/);
+            // In a file of its own that only a first start reads: a new server count restarts nothing.
+            assert.match(String(s.inputs.create), /BOOTSTRAP_EXPECT='3'/);
+            assert.doesNotMatch(plain(s.inputs.stdin), /bootstrap_expect/, "not in consul.json");
         }
         assert.equal(g.regs.filter((r) => r.type === "consul-swarm:consul:ConsulClient").length, 1);
         assert.match(String(g.byName.get("consul-verify")?.inputs.create), /EXPECTED_NODES='e0 e1 e2 e-client'/);
