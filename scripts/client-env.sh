@@ -9,9 +9,8 @@ stack=${1:-dev}
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 consul_swarm_env >/dev/null
 cd "$CONSUL_SWARM_REPO"
-case "$stack" in dev|example) export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-$CONSUL_SWARM_DEV_PASSPHRASE}" ;; esac
-out=$(pulumi stack output --stack "$stack" --json --show-secrets)
-field() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); const v=process.argv[1].split(".").reduce((a,k)=>a==null?a:a[k],o); process.stdout.write(v==null?"":String(v))' "$1" <<<"$out"; }
+consul_swarm_outputs "$stack"
+field() { consul_swarm_output "$1"; }
 dir="$CONSUL_SWARM_STATE/clients/$stack"
 mkdir -p "$dir"
 chmod 0700 "$dir"

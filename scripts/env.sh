@@ -120,3 +120,14 @@ consul_swarm_remove_lab() {
   ids=$(docker network ls -q --filter "name=$prefix") || true
   [ -z "$ids" ] || docker network rm $ids >/dev/null 2>&1 || true
 }
+
+# consul_swarm_outputs STACK: the stack's outputs, secrets included, into CONSUL_SWARM_OUTPUTS (in
+# memory, never printed); the dev and example stacks get their documented passphrase.
+# consul_swarm_output KEY.PATH then prints one of them (a string as it is, anything else as JSON).
+consul_swarm_outputs() {
+  case "$1" in dev | example) export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-$CONSUL_SWARM_DEV_PASSPHRASE}" ;; esac
+  CONSUL_SWARM_OUTPUTS=$(cd "$CONSUL_SWARM_REPO" && pulumi stack output --stack "$1" --json --show-secrets)
+}
+consul_swarm_output() {
+  node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); const v=process.argv[1].split(".").reduce((a,k)=>a==null?a:a[k],o); process.stdout.write(v==null?"":typeof v==="string"?v:JSON.stringify(v))' "$1" <<<"$CONSUL_SWARM_OUTPUTS"
+}

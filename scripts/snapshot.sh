@@ -18,9 +18,8 @@ case "$action" in save | restore) ;; *) usage ;; esac
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 consul_swarm_env >/dev/null
 cd "$CONSUL_SWARM_REPO"
-case "$stack" in dev | example) export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-$CONSUL_SWARM_DEV_PASSPHRASE}" ;; esac
-out=$(pulumi stack output --stack "$stack" --json --show-secrets)
-field() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); const v=process.argv[1].split(".").reduce((a,k)=>a==null?a:a[k],o); process.stdout.write(v==null?"":typeof v==="string"?v:JSON.stringify(v))' "$1" <<<"$out"; }
+consul_swarm_outputs "$stack"
+field() { consul_swarm_output "$1"; }
 ca=$(field consulCaCert)
 token=$(field aclBootstrapToken)
 servers=$(field consulServers | node -e 'process.stdout.write(Object.values(JSON.parse(require("fs").readFileSync(0,"utf8"))).join(" "))')
