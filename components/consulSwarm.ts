@@ -1,15 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CertificateAuthority } from "./certificateAuthority";
+import { CertificateAuthority } from "./tls/certificateAuthority";
 import { ConsulInstall, ConsulSettings, dockerRestartOrder, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
-import { binarySha256, ConsulClient, ConsulServer } from "./consulAgent";
-import { ConsulCluster } from "./consulCluster";
-import { UpgradeSnapshot } from "./consulSnapshot";
-import { DockerDaemon } from "./dockerDaemon";
-import { Host } from "./host";
-import { LabHosts } from "./labHosts";
-import { CONSUL_HTTPS_PORT, SWARM_KV_PREFIX, uuidFromHex } from "./render";
-import { Swarm } from "./swarm";
+import { binarySha256, ConsulClient, ConsulServer } from "./consul/consulAgent";
+import { ConsulCluster } from "./consul/consulCluster";
+import { UpgradeSnapshot } from "./consul/consulSnapshot";
+import { DockerDaemon } from "./docker/dockerDaemon";
+import { Host } from "./host/host";
+import { LabHosts } from "./lab/labHosts";
+import { CONSUL_HTTPS_PORT, uuidFromHex } from "./consul/render";
+import { SWARM_KV_PREFIX } from "./swarm/render";
+import { Swarm } from "./swarm/swarm";
 
 /** One host of the cluster: where to reach it and what it does. */
 export interface ConsulSwarmHost {

@@ -2,11 +2,12 @@
 // the parts it is made of for programs that compose them differently.
 export { ConsulSwarm, ConsulSwarmArgs, ConsulSwarmHost, consulSwarmArgs, labFor } from "./consulSwarm";
 export { Role, validateConfig, resolveInstall } from "./config";
-export { Host, HostArgs } from "./host";
-export { DockerDaemon, DockerDaemonArgs } from "./dockerDaemon";
-export { ConsulServer, ConsulClient } from "./consulAgent";
-export { ConsulCluster } from "./consulCluster";
-export { Swarm, SwarmArgs } from "./swarm";
-export { CertificateAuthority } from "./certificateAuthority";
-export { DriftCheck } from "./driftCheck";
-export { LabHosts } from "./labHosts";
+export { Host, HostArgs } from "./host/host";
+export { DockerDaemon, DockerDaemonArgs } from "./docker/dockerDaemon";
+export { ConsulServer, ConsulClient } from "./consul/consulAgent";
+export { ConsulCluster } from "./consul/consulCluster";
+export { UpgradeSnapshot } from "./consul/consulSnapshot";
+export { Swarm, SwarmArgs } from "./swarm/swarm";
+export { CertificateAuthority } from "./tls/certificateAuthority";
+export { DriftCheck } from "./shared/driftCheck";
+export { LabHosts } from "./lab/labHosts";

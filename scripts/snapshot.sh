@@ -28,7 +28,7 @@ addrs=
 for s in $servers; do
   if [ -n "$ca" ]; then addrs="$addrs https://$s:8501"; else addrs="$addrs http://$s:8500"; fi
 done
-core="$CONSUL_SWARM_REPO/components/scripts/consul-snapshot.sh"
+core="$CONSUL_SWARM_REPO/components/consul/scripts/consul-snapshot.sh"
 secrets() { printf '%s\n%s' "$token" "$ca"; }
 if [ "$action" = save ]; then
   if [ -n "$file" ]; then

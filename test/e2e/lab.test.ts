@@ -611,10 +611,14 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const skip = new Set([".git", ".state", "node_modules", "bin"]);
         fs.cpSync(repo, copy, { recursive: true, filter: (src) => !skip.has(path.basename(src)) || path.dirname(src) !== repo });
         fs.symlinkSync(path.join(repo, "node_modules"), path.join(copy, "node_modules"));
-        const scriptsDir = path.join(copy, "components", "scripts");
-        const scripts = fs.readdirSync(scriptsDir).filter((f) => f.endsWith(".sh"));
+        // Every part's remote scripts (components/<part>/scripts/*.sh).
+        const scripts = fs
+            .readdirSync(path.join(copy, "components"))
+            .map((part) => path.join(copy, "components", part, "scripts"))
+            .filter((dir) => fs.existsSync(dir))
+            .flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).map((f) => path.join(dir, f)));
         for (const f of scripts) {
-            fs.appendFileSync(path.join(scriptsDir, f), "# edited: a comment changes nothing on a host\n");
+            fs.appendFileSync(f, "# edited: a comment changes nothing on a host\n");
         }
         const certs = dockerCertPath(outputs);
         const clusterId = () => dockerTls(certs, HOSTS[0].address, "info", "--format", "{{.Swarm.Cluster.ID}}").trim();
@@ -625,7 +629,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             await edited.preview({ expectNoChanges: true });
             // A refactor (a line of code that changes no intent) re-runs each step in place.
             for (const f of scripts) {
-                fs.appendFileSync(path.join(scriptsDir, f), ": refactored\n");
+                fs.appendFileSync(f, ": refactored\n");
             }
             const preview = await edited.preview();
             const kinds = preview.changeSummary as Record<string, number>;

@@ -180,7 +180,7 @@ describe("helpers", () => {
 
 describe("the SSH wait as dials", () => {
     it("counts the dials whose retry waits (100 ms, x1.5, at most 5 s) fit in the wait", async () => {
-        const { dialsWithin } = await import("../../components/host");
+        const { dialsWithin } = await import("../../components/host/host");
         assert.equal(dialsWithin(0.05), 1, "no time to wait: one dial");
         assert.equal(dialsWithin(0.1), 2);
         // 10 growing waits add up to about 11.3 s, then 5 s each.

@@ -54,12 +54,12 @@ describe("the facts the policy pack reads", () => {
     });
 
     it("uses the components' own type tokens", async () => {
-        const { Host } = await import("../../components/host");
-        const { DockerDaemon } = await import("../../components/dockerDaemon");
-        const { ConsulServer, ConsulClient } = await import("../../components/consulAgent");
-        const { ConsulCluster } = await import("../../components/consulCluster");
-        const { Swarm } = await import("../../components/swarm");
-        const { LabHosts } = await import("../../components/labHosts");
+        const { Host } = await import("../../components/host/host");
+        const { DockerDaemon } = await import("../../components/docker/dockerDaemon");
+        const { ConsulServer, ConsulClient } = await import("../../components/consul/consulAgent");
+        const { ConsulCluster } = await import("../../components/consul/consulCluster");
+        const { Swarm } = await import("../../components/swarm/swarm");
+        const { LabHosts } = await import("../../components/lab/labHosts");
         assert.deepEqual(
             [Host.type, DockerDaemon.type, ConsulServer.type, ConsulClient.type, ConsulCluster.type, Swarm.type, LabHosts.type],
             [TYPES.host, TYPES.dockerDaemon, TYPES.consulServer, TYPES.consulClient, TYPES.consulCluster, TYPES.swarm, TYPES.labHosts],

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderScript } from "./render";
+import { renderScript } from "../shared/script";
 
 export interface UpgradeSnapshotArgs {
     /** The servers' HTTP API base URLs (https://ADDRESS:8501 with TLS); the first with a leader answers. */

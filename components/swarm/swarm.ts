@@ -1,9 +1,10 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { DockerDaemon } from "./dockerDaemon";
-import { DriftCheck } from "./driftCheck";
-import { Host } from "./host";
-import { parseSwarmNodes, renderScript, repairVars, SWARM_KV_PREFIX } from "./render";
+import { DockerDaemon } from "../docker/dockerDaemon";
+import { DriftCheck } from "../shared/driftCheck";
+import { Host } from "../host/host";
+import { renderScript, repairVars } from "../shared/script";
+import { parseSwarmNodes, SWARM_KV_PREFIX } from "./render";
 
 export interface SwarmMember {
     host: Host;

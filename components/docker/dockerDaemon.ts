@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { TlsPair } from "./certificateAuthority";
-import { DriftCheck } from "./driftCheck";
-import { Host } from "./host";
+import { TlsPair } from "../tls/certificateAuthority";
+import { DriftCheck } from "../shared/driftCheck";
+import { Host } from "../host/host";
 import { dockerDaemonDeleteScript, dockerDaemonDriftScript, dockerDaemonScript, dockerRestartScript } from "./render";
 
 export interface DockerDaemonArgs {

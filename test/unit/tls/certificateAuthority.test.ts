@@ -5,8 +5,8 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as tls from "node:tls";
 import { describe, it } from "node:test";
-import { splitPemPair } from "../../components/certificateAuthority";
-import { renderScript } from "../../components/render";
+import { splitPemPair } from "../../../components/tls/certificateAuthority";
+import { renderScript } from "../../../components/shared/script";
 
 /** Runs a script the way the command provider does, with the previous output in the environment when given. */
 const run = (script: string, input?: string, previous?: string) => {

@@ -134,7 +134,7 @@ const driftProvider: pulumi.dynamic.ResourceProvider = {
 export interface DriftCheckArgs {
     /** The host's connection (a secret: kept encrypted in state, which `read` needs it from). */
     connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
-    /** The rendered probe script (see components/scripts/*-drift.sh). */
+    /** The rendered probe script (see components/<part>/scripts/*-drift.sh). */
     script: pulumi.Input<string>;
     expected: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }

@@ -1,19 +1,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { TlsPair } from "./certificateAuthority";
-import { ConsulInstall } from "./config";
-import { DriftCheck } from "./driftCheck";
-import { Host } from "./host";
-import {
-    CONSUL_CONFIG_DIR,
-    consulAgentConfig,
-    consulDeferredRestartScript,
-    consulServiceRemoveScript,
-    consulServiceScript,
-    renderScript,
-    repairVars,
-    sha256File,
-} from "./render";
+import { TlsPair } from "../tls/certificateAuthority";
+import { ConsulInstall } from "../config";
+import { DriftCheck } from "../shared/driftCheck";
+import { Host } from "../host/host";
+import { CONSUL_CONFIG_DIR, consulAgentConfig, consulDeferredRestartScript, consulServiceRemoveScript, consulServiceScript } from "./render";
+import { renderScript, repairVars, sha256File } from "../shared/script";
 
 /** Where a copied binary lands before it is checked and installed (exists on every distribution). */
 const UPLOAD_PATH = "/var/tmp/consul-swarm-consul";

@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_SSH_WAIT_SECONDS } from "./config";
-import { HostFacts, parseHostFacts, renderScript } from "./render";
+import { DEFAULT_SSH_WAIT_SECONDS } from "../config";
+import { HostFacts, parseHostFacts } from "./render";
+import { renderScript } from "../shared/script";
 
 export interface HostArgs {
     /** The host's address as the stack reaches it over SSH (also its Consul bind address). */

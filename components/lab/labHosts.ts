@@ -4,11 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as fs from "fs";
 import * as path from "path";
-import { cidrGateway } from "./config";
-import { sha256 } from "./render";
+import { cidrGateway } from "../config";
+import { sha256 } from "../shared/script";
 import { sshKeyPairFromSeed } from "./sshKey";
 
-const REPO = path.resolve(__dirname, "..");
+const REPO = path.resolve(__dirname, "..", "..");
 const IMAGE_DIR = path.join(REPO, "lab", "image");
 
 export interface LabHostSpec {

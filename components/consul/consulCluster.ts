@@ -1,17 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulClient, ConsulServer } from "./consulAgent";
-import {
-    ConsulMember,
-    CONSUL_AGENT_POLICY_RULES,
-    CONSUL_CONFIG_DIR,
-    CONSUL_DNS_POLICY_RULES,
-    CONSUL_TLS_DIR,
-    CONSUL_TOKEN_FILE,
-    parseClusterStatus,
-    renderScript,
-    swarmPolicyRules,
-} from "./render";
+import { CONSUL_AGENT_POLICY_RULES, CONSUL_CONFIG_DIR, CONSUL_DNS_POLICY_RULES, CONSUL_TLS_DIR, CONSUL_TOKEN_FILE, ConsulMember, parseClusterStatus, swarmPolicyRules } from "./render";
+import { renderScript } from "../shared/script";
 
 export interface ConsulClusterArgs {
     servers: ConsulServer[];

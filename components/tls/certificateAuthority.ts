@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderScript } from "./render";
+import { renderScript } from "../shared/script";
 
 /** One certificate the CA issues. */
 export interface LeafSpec {

@@ -1,0 +1,111 @@
+// What the DockerDaemon part sends to a host: daemon.json or sysconfig flags, the drop-in, and
+// its scripts with their values. Pure functions, unit-tested byte for byte.
+import { OsFamily } from "../host/render";
+import { renderScript, repairVars, sha256, StepOwner } from "../shared/script";
+
+export interface DockerApiOptions {
+    tcpPort: number;
+    bindAddress: string;
+    /** TLS with client-certificate auth (tlsverify); the material reaches the host on stdin. */
+    tls: boolean;
+}
+
+/** Where the TLS material lives on a host. */
+export const DOCKER_TLS_DIR = "/etc/docker/tls";
+
+/** Where a script on the host itself reaches the TCP API. */
+function pingAddress(opts: DockerApiOptions): string {
+    return opts.bindAddress === "0.0.0.0" ? "127.0.0.1" : opts.bindAddress;
+}
+
+export function dockerHosts(opts: DockerApiOptions): string[] {
+    return ["unix:///var/run/docker.sock", `tcp://${opts.bindAddress}:${opts.tcpPort}`];
+}
+
+/** The keys the stack owns in daemon.json; every other key of an existing file is kept. */
+export function dockerDaemonJson(opts: DockerApiOptions): string {
+    const tls = opts.tls
+        ? {
+              tls: true,
+              tlscacert: `${DOCKER_TLS_DIR}/ca.pem`,
+              tlscert: `${DOCKER_TLS_DIR}/cert.pem`,
+              tlskey: `${DOCKER_TLS_DIR}/key.pem`,
+              tlsverify: true,
+          }
+        : {};
+    return JSON.stringify({ hosts: dockerHosts(opts), ...tls }, null, 2) + "\n";
+}
+
+/**
+ * systemd drop-in for Debian-family hosts: the packaged unit passes `-H fd://`, and dockerd refuses
+ * to start when both the command line and daemon.json name hosts, so the drop-in clears ExecStart.
+ * DOCKERD is replaced on the host by the path of its own dockerd binary.
+ */
+export const DOCKER_DROPIN = "[Service]\nExecStart=\nExecStart=@DOCKERD@ $DOCKER_OPTS\n";
+
+/** The OPTIONS flags for /etc/sysconfig/docker on CentOS/RHEL 7, where the tutorial puts them. */
+export function dockerSysconfigFlags(opts: DockerApiOptions): string {
+    const hosts = dockerHosts(opts).map((h) => `-H ${h}`);
+    const tls = opts.tls
+        ? [`--tlsverify`, `--tlscacert=${DOCKER_TLS_DIR}/ca.pem`, `--tlscert=${DOCKER_TLS_DIR}/cert.pem`, `--tlskey=${DOCKER_TLS_DIR}/key.pem`]
+        : [];
+    return [...hosts, ...tls].join(" ");
+}
+
+/** The whole DockerDaemon script for a host of the given OS family. */
+export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions, ownerId = "docker", repairs?: number): string {
+    const common = { ...repairVars(repairs), ...dockerApiVars(family, opts) };
+    const owner: StepOwner = { part: "docker", id: ownerId, action: "claim" };
+    if (family === "rhel") {
+        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files", "record-lib", "retry-lib"], owner);
+    }
+    return renderScript(
+        "docker-daemon-json",
+        { ...common, DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN },
+        ["docker-lib", "docker-tls-files", "record-lib", "retry-lib"],
+        owner,
+    );
+}
+
+/** The files dockerd's config is made of, per OS family: what the Docker step writes and restarts for. */
+function dockerConfigFiles(family: OsFamily): string[] {
+    return family === "rhel"
+        ? ["/etc/sysconfig/docker", DOCKER_TLS_DIR]
+        : ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d/consul-swarm.conf", DOCKER_TLS_DIR];
+}
+
+/** What the Docker scripts need to know of the API and its files. */
+function dockerApiVars(family: OsFamily, opts: DockerApiOptions) {
+    return {
+        FILES: dockerConfigFiles(family).join(" "),
+        PING_ADDR: pingAddress(opts),
+        PORT: opts.tcpPort,
+        TLS: opts.tls ? "yes" : "no",
+        TLS_DIR: DOCKER_TLS_DIR,
+    };
+}
+
+/**
+ * A swarm node's dockerd restart in its turn, after the previous host's (see DockerDaemon).
+ * `configRun` is the Docker step's last output: a new run of that step makes this one look again.
+ */
+export function dockerRestartScript(family: OsFamily, opts: DockerApiOptions, configRun: string): string {
+    return renderScript(
+        "docker-restart",
+        { ...dockerApiVars(family, opts), CONFIG_RUN: sha256(configRun ?? "").slice(0, 16) },
+        ["docker-lib", "retry-lib"],
+    );
+}
+
+/** The Docker step's read-only drift probe (see DriftCheck). */
+export function dockerDaemonDriftScript(family: OsFamily): string {
+    return renderScript("docker-drift", { FILES: dockerConfigFiles(family).join(" ") }, ["docker-lib", "record-lib"]);
+}
+
+export function dockerDaemonDeleteScript(family: OsFamily, ownerId = "docker"): string {
+    return renderScript(family === "rhel" ? "docker-sysconfig-restore" : "docker-daemon-json-restore", { TLS_DIR: DOCKER_TLS_DIR }, [], {
+        part: "docker",
+        id: ownerId,
+        action: "check",
+    });
+}

@@ -1,0 +1,217 @@
+// The Consul parts' config, scripts and parsers; the scripts' decisions run against stand-in commands.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { consulAgentConfig, consulServiceScript, parseClusterStatus, uuidFromHex } from "../../../components/consul/render";
+import { loadScript, renderScript } from "../../../components/shared/script";
+
+/** Runs a script under sh with a fake PATH-free environment and returns what it prints. */
+function sh(script: string, input?: string): string {
+    return execFileSync("sh", ["-c", script], { input, encoding: "utf8" });
+}
+
+describe("Consul config", () => {
+    const base = {
+        datacenter: "dc1",
+        nodeName: "consul01",
+        address: "10.0.0.2",
+        server: true,
+        ui: true,
+        logLevel: "INFO",
+    };
+    it("renders a server's config with sorted keys (retry_join lives in a file of its own)", () => {
+        assert.equal(
+            consulAgentConfig(base),
+            JSON.stringify(
+                {
+                    advertise_addr: "10.0.0.2",
+                    autopilot: {
+                        cleanup_dead_servers: true,
+                        last_contact_threshold: "200ms",
+                        max_trailing_logs: 250,
+                        server_stabilization_time: "10s",
+                    },
+                    bind_addr: "10.0.0.2",
+                    client_addr: "0.0.0.0",
+                    data_dir: "/opt/consul",
+                    datacenter: "dc1",
+                    disable_update_check: true,
+                    log_level: "INFO",
+                    node_name: "consul01",
+                    performance: { raft_multiplier: 1 },
+                    ports: { dns: 8600 },
+                    rejoin_after_leave: true,
+                    server: true,
+                    telemetry: { disable_hostname: true, prometheus_retention_time: "60s" },
+                    ui_config: { enabled: true },
+                },
+                null,
+                2,
+            ) + "\n",
+        );
+    });
+    it("production defaults: each can be overridden through consul.options, key by key; clients get no autopilot", () => {
+        const c = JSON.parse(
+            consulAgentConfig({
+                ...base,
+                options: { performance: { raft_multiplier: 5 }, autopilot: { server_stabilization_time: "30s" }, disable_update_check: false },
+            }),
+        );
+        assert.deepEqual(c.performance, { raft_multiplier: 5 });
+        assert.equal(c.autopilot.server_stabilization_time, "30s");
+        assert.equal(c.autopilot.cleanup_dead_servers, true, "the other autopilot defaults stay");
+        assert.equal(c.disable_update_check, false);
+        assert.equal(JSON.parse(consulAgentConfig({ ...base, server: false })).autopilot, undefined);
+        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, dns: false })).ports, { dns: -1 }, "dns: false turns DNS off");
+    });
+    it("carries the gossip key only when given; never `bootstrap` or `bootstrap_expect`", () => {
+        const c = JSON.parse(consulAgentConfig({ ...base, encrypt: "k3y" }));
+        assert.equal(c.bootstrap_expect, undefined, "bootstrap_expect lives in a file of its own, so a new server count restarts nothing");
+        assert.equal(c.encrypt, "k3y");
+        assert.equal(c.bootstrap, undefined, "bootstrap lives in its own file, written on the first start only");
+        const plain = JSON.parse(consulAgentConfig(base));
+        assert.equal(plain.bootstrap_expect, undefined);
+        assert.equal(plain.encrypt, undefined);
+    });
+    const acl = { managementToken: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", agentToken: "11111111-2222-4333-8444-555555555555" };
+    it("turns ACLs on with default deny: servers hold the management token, every agent its own least-privilege token", () => {
+        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, acl })).acl, {
+            default_policy: "deny",
+            enable_token_persistence: true,
+            enabled: true,
+            tokens: { agent: acl.agentToken, initial_management: acl.managementToken },
+        });
+        assert.deepEqual(JSON.parse(consulAgentConfig({ ...base, server: false, acl })).acl.tokens, { agent: acl.agentToken }, "no management token on a client");
+        assert.equal(uuidFromHex("ab".repeat(16)), "abababab-abab-4bab-abab-abababababab");
+    });
+    it("keeps a token for the stack's own checks in a root-only file: the management one on servers, the agent's on clients", () => {
+        const lines = loadScript("consul-service").split("\n");
+        const from = lines.findIndex((l) => l.startsWith("script_token="));
+        const script = lines.slice(from, from + 2).join("\n");
+        const extract = (cfg: string) => sh(`tmp=$(mktemp -d); mkdir "$tmp/new"; cat > "$tmp/new/consul.json"; ${script}; printf '%s' "$script_token"`, cfg);
+        assert.equal(extract(consulAgentConfig({ ...base, acl })), acl.managementToken);
+        assert.equal(extract(consulAgentConfig({ ...base, server: false, acl })), acl.agentToken);
+    });
+    it("TLS: RPC verified both ways with server hostnames, HTTPS on 8501", () => {
+        const c = JSON.parse(consulAgentConfig({ ...base, tls: true }));
+        assert.deepEqual(c.ports, { dns: 8600, https: 8501 });
+        assert.deepEqual(c.tls.internal_rpc, { verify_incoming: true, verify_server_hostname: true });
+        assert.equal(c.tls.defaults.verify_outgoing, true);
+        assert.equal(c.tls.defaults.ca_file, "/etc/consul.d/tls/ca.pem");
+        assert.equal(JSON.parse(consulAgentConfig(base)).tls, undefined);
+    });
+    it("splits its stdin into the TLS material and the config", () => {
+        const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
+        const cfg = consulAgentConfig(base);
+        const split = loadScript("consul-service").split("\n");
+        const start = split.findIndex((l) => l.startsWith("awk -v d="));
+        const awk = split.slice(start, start + 4).join("\n");
+        const out = sh(`tmp=$(mktemp -d); mkdir "$tmp/new"; ${awk}; cat "$tmp/pem1" "$tmp/pem2" "$tmp/pem3" | grep -v -- -----; echo ==; cat "$tmp/new/consul.json"`, pem("CERTIFICATE", "CA") + pem("CERTIFICATE", "AGENT") + pem("EC PRIVATE KEY", "KEY") + cfg);
+        assert.equal(out, `CA\nAGENT\nKEY\n==\n${cfg}`);
+    });
+    it("restarts an agent that runs with older files, but never for retry_join or bootstrap_expect (read at a first start only)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-consul-current-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.mkdirSync(`${dir}/consul.d`);
+        fs.writeFileSync(`${dir}/bin/systemctl`, '#!/bin/sh\ncase "$*" in "show -p MainPID consul") echo MainPID=1;; esac\nexit 0\n', { mode: 0o755 });
+        const lib = loadScript("consul-lib").replace(/^CONSUL_STARTED=.*$/m, `CONSUL_STARTED=${dir}/started`);
+        const current = () => sh(`PATH=${dir}/bin:$PATH\nCONFIG_DIR=${dir}/consul.d\n${lib}\nif consul_agent_current; then echo yes; else echo no; fi`).trim();
+        const age = (f: string, secondsAgo: number) => fs.utimesSync(f, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
+        for (const f of ["consul.json", "retry-join.json", "bootstrap-expect.json"]) {
+            fs.writeFileSync(`${dir}/consul.d/${f}`, "{}");
+            age(`${dir}/consul.d/${f}`, 60);
+        }
+        fs.writeFileSync(`${dir}/started`, "");
+        age(`${dir}/started`, 30);
+        assert.equal(current(), "yes");
+        fs.writeFileSync(`${dir}/consul.d/bootstrap-expect.json`, '{"bootstrap_expect": 5}');
+        fs.writeFileSync(`${dir}/consul.d/retry-join.json`, '{"retry_join": ["10.0.0.9"]}');
+        assert.equal(current(), "yes", "a new server count or server list restarts nothing");
+        fs.writeFileSync(`${dir}/consul.d/consul.json`, '{"log_level": "DEBUG"}');
+        assert.equal(current(), "no", "a changed config does");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+    it("bootstraps only on the first start, and reads its config from stdin", () => {
+        const s = consulServiceScript({ nodeName: "consulsvr", server: true, peers: ["10.0.0.2"], bootstrap: true, waitSeconds: 60, binarySha256: "ab" });
+        assert.match(s, /BOOTSTRAP='yes'/);
+        assert.match(s, /if \[ "\$BOOTSTRAP" = yes \] && \[ ! -e "\$DATA_DIR\/raft\/raft.db" \] && ! cluster_runs_elsewhere; then/);
+        assert.match(s, /PEERS='10.0.0.2'/);
+        assert.match(s, /\{ print > \(d "\/new\/consul.json"\) \}/);
+        assert.match(consulServiceScript({ nodeName: "consul01", server: true, peers: [], bootstrap: false, waitSeconds: 60, binarySha256: "ab" }), /BOOTSTRAP='no'/);
+    });
+});
+
+describe("quorum guard", () => {
+    it("refuses a change that takes more servers out at once than the cluster can lose, and lets the rest through", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-quorum-"));
+        fs.mkdirSync(`${dir}/bin`);
+        const raft = (nodes: string[]) =>
+            JSON.stringify({ Servers: nodes.map((n) => ({ ID: n, Node: n, Address: `${n}:8300`, Leader: false, ProtocolVersion: "3", Voter: true })), Index: 1 });
+        const guard = (voters: string[] | undefined, expected: string[]) => {
+            fs.writeFileSync(`${dir}/bin/curl`, voters ? `#!/bin/sh\ncat >/dev/null 2>&1 || true\nprintf '%s' '${raft(voters)}'\n` : "#!/bin/sh\nexit 7\n", { mode: 0o755 });
+            const script = renderScript("consul-quorum-guard", { EXPECTED_SERVER_NODES: expected.join(" "), TOKEN_FILE: `${dir}/no-token` }, ["consul-lib"]);
+            return spawnSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` }, encoding: "utf8" });
+        };
+        let r = guard(["c", "a", "b"], ["a"]);
+        assert.equal(r.status, 10);
+        assert.match(r.stderr, /hosts: this change takes 2 of the 3 Consul servers out at once: b c; a cluster of 3 keeps its quorum losing at most 1\. No server was taken out/);
+        assert.equal(guard(["a", "b", "c"], ["a", "b"]).status, 0, "one of three: allowed");
+        assert.equal(guard(["a", "b", "c"], ["a", "b", "d"]).status, 0, "a rename takes one out: allowed");
+        assert.equal(guard(["a", "b", "c", "d", "e"], ["a", "b", "c"]).status, 0, "two of five: allowed");
+        assert.equal(guard(["a", "b", "c", "d", "e"], ["a", "b"]).status, 10, "three of five: refused");
+        r = guard(undefined, ["a"]);
+        assert.equal(r.status, 0, "no cluster running yet: nothing to protect");
+        assert.match(r.stdout, /no running cluster/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("DNS forwarding", () => {
+    it("points dnsmasq's consul domain at the agent, finishes a run killed before the restart, and takes it away", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-dns-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.writeFileSync(`${dir}/bin/systemctl`, `#!/bin/sh\necho "$*" >> ${dir}/calls\ncase "$1" in is-active) exit 1;; esac\n`, { mode: 0o755 });
+        fs.writeFileSync(`${dir}/bin/dnsmasq`, "#!/bin/sh\n", { mode: 0o755 });
+        const lib = loadScript("consul-dns-lib")
+            .replace(/^DNS_RESOLVED_CONF=.*$/m, `DNS_RESOLVED_CONF=${dir}/resolved.conf`)
+            .replace(/^DNS_DNSMASQ_CONF=.*$/m, `DNS_DNSMASQ_CONF=${dir}/dnsmasq.d/10-consul-swarm`)
+            .replace(/^DNS_PENDING=.*$/m, `DNS_PENDING=${dir}/state/pending`);
+        const run = (forward: string) => {
+            fs.rmSync(`${dir}/calls`, { force: true });
+            const out = sh(`set -eu\nPATH=${dir}/bin:$PATH\ntmp=$(mktemp -d)\nDNS_FORWARD=${forward} DNS_PORT=8600\n${lib}\nconsul_dns_forwarding`);
+            const calls = fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8") : "";
+            return { out, restarted: calls.includes("restart dnsmasq") };
+        };
+        let r = run("yes");
+        assert.equal(fs.readFileSync(`${dir}/dnsmasq.d/10-consul-swarm`, "utf8"), "server=/consul/127.0.0.1#8600\n");
+        assert.ok(r.restarted && /dns_forwarding=dnsmasq/.test(r.out));
+        assert.equal(run("yes").restarted, false, "nothing changed: no restart");
+        // A run killed after writing, before restarting, leaves its marker: the next one restarts.
+        fs.mkdirSync(`${dir}/state`, { recursive: true });
+        fs.writeFileSync(`${dir}/state/pending`, "");
+        assert.equal(run("yes").restarted, true);
+        assert.equal(fs.existsSync(`${dir}/state/pending`), false);
+        r = run("no");
+        assert.ok(r.restarted && !fs.existsSync(`${dir}/dnsmasq.d/10-consul-swarm`), "turned off: the file goes, dnsmasq restarts");
+        fs.rmSync(`${dir}/bin/dnsmasq`);
+        assert.throws(() => run("yes"), /neither systemd-resolved nor dnsmasq/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("parsers", () => {
+    it("reads the cluster status and names the leader", () => {
+        const s = parseClusterStatus(
+            "leader=10.0.0.1:8300\nmember=consul01 10.0.0.2:8301 alive server\nmember=consulsvr 10.0.0.1:8301 alive server\n",
+        );
+        assert.equal(s.leader, "consulsvr");
+        assert.equal(s.leaderAddress, "10.0.0.1:8300");
+        assert.deepEqual(
+            s.members.map((m) => m.name),
+            ["consul01", "consulsvr"],
+        );
+    });
+});

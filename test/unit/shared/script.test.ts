@@ -1,0 +1,87 @@
+// How remote scripts are made: quoting, ownership records, what reaches a host.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { consulServiceScript } from "../../../components/consul/render";
+import { dockerDaemonScript } from "../../../components/docker/render";
+import { loadScript, renderScript, SCRIPT_DIRS, shq, stripComments } from "../../../components/shared/script";
+
+/** Runs a script under sh with a fake PATH-free environment and returns what it prints. */
+function sh(script: string, input?: string): string {
+    return execFileSync("sh", ["-c", script], { input, encoding: "utf8" });
+}
+
+describe("shell quoting", () => {
+    it("round-trips every awkward value through sh", () => {
+        for (const v of [`it's`, `$(touch /tmp/pwned)`, "a b\tc\nd", "`id`", `"\\'`, ""]) {
+            assert.equal(sh(`printf '%s' ${shq(v)}`), v);
+        }
+    });
+    it("puts variables in a sorted, quoted header and rejects bad names", () => {
+        const s = renderScript("swarm-leave", { B: "x y", A: "it's" });
+        assert.match(s, /^#!\/bin\/sh\n# consul-swarm: swarm-leave\nset -eu\nA='it'\\''s'\nB='x y'\n/);
+        assert.throws(() => renderScript("swarm-leave", { "bad-name": 1 }), /bad variable name/);
+    });
+    it("renders every script as valid sh", () => {
+        const scripts = [
+            dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }),
+            dockerDaemonScript("rhel", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }),
+            consulServiceScript({ nodeName: "consulsvr", server: true, peers: ["10.0.0.2"], bootstrap: true, waitSeconds: 60, binarySha256: "ab" }),
+            ...["consul-join", "consul-verify", "consul-install-url", "consul-install-file", "swarm-init", "swarm-join", "swarm-verify", "host-facts"].map((n) =>
+                renderScript(n, {}),
+            ),
+        ];
+        for (const s of scripts) {
+            execFileSync("sh", ["-n"], { input: s });
+        }
+    });
+});
+
+describe("step ownership on a host", () => {
+    it("a delete acts only while its step still owns the part: not after a renamed host's new step claimed it, not on a new machine", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-owner-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.writeFileSync(`${dir}/bin/docker`, `#!/bin/sh\necho "$*" >> ${dir}/docker-calls\n`, { mode: 0o755 });
+        const onHost = (script: string) => {
+            fs.rmSync(`${dir}/docker-calls`, { force: true });
+            const out = execFileSync("sh", ["-c", script.replace(/^OWNERS=.*$/m, `OWNERS=${dir}/owners`)], {
+                env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` },
+                encoding: "utf8",
+            });
+            return { out, left: fs.existsSync(`${dir}/docker-calls`) };
+        };
+        const claim = (id: string) => onHost(renderScript("swarm-node-claim", {}, [], { part: "swarm", id, action: "claim" }));
+        const leave = (id: string) => onHost(renderScript("swarm-leave", {}, [], { part: "swarm", id, action: "check" }));
+        let r = leave("Swarm/swarm-join-consul01");
+        assert.equal(r.left, false, "a new machine (no record): the old step's delete does nothing");
+        assert.match(r.out, /belongs to no step of the stack/);
+        claim("Swarm/swarm-join-consul01");
+        claim("Swarm/swarm-join-consul03");
+        r = leave("Swarm/swarm-join-consul01");
+        assert.equal(r.left, false, "renamed: the old step's delete leaves the node in the swarm");
+        assert.match(r.out, /belongs to Swarm\/swarm-join-consul03, not to Swarm\/swarm-join-consul01/);
+        assert.equal(leave("Swarm/swarm-join-consul03").left, true, "the owner's own delete (a removal) leaves the swarm");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("scripts as they go to a host", () => {
+    it("lose their comment and blank lines, nothing else", () => {
+        assert.equal(stripComments("a\n  # why\n\nb # kept: not a whole line\n"), "a\nb # kept: not a whole line\n");
+    });
+    it("have no here-document, and each still parses as sh once its comments are gone", () => {
+        const files = SCRIPT_DIRS.flatMap((dir) => fs.readdirSync(dir).filter((n) => n.endsWith(".sh")).map((n) => path.join(dir, n)));
+        assert.ok(files.length > 30, `every part's scripts: ${files.length}`);
+        assert.equal(new Set(files.map((f) => path.basename(f))).size, files.length, "a script's name is unique across the parts");
+        for (const file of files) {
+            const f = path.basename(file);
+            const text = fs.readFileSync(file, "utf8");
+            assert.doesNotMatch(text, /<<-?\s*['"]?\w/, `${f}: a here-document could hold lines that start with #`);
+            const r = spawnSync("sh", ["-n"], { input: loadScript(f.replace(/\.sh$/, "")), encoding: "utf8" });
+            assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+        }
+    });
+});
