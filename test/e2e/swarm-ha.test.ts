@@ -1,6 +1,8 @@
 // A highly available swarm on lab hosts: the tutorial's three hosts, every one a Consul server and
-// a swarm manager (the shape of Pulumi.example-ha.yaml). Losing one manager's host keeps the swarm
-// answering and scheduling; refresh + up brings the third manager back.
+// a swarm manager (the shape of Pulumi.example-ha.yaml), Consul in expect mode. Docker changes
+// restart one daemon at a time; losing one manager's host keeps the swarm answering and
+// scheduling, and refresh + up brings the third manager back; a fourth server comes and goes
+// without restarting the others.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,11 +15,19 @@ const repo = path.resolve(__dirname, "..", "..");
 const STACK = "e2e-ha";
 const NETWORK = "consul-swarm-e2e-ha";
 const HOSTS = [
-    { name: "consulsvr", address: "10.223.0.111", roles: ["consul-server", "swarm-manager"], bootstrap: true },
+    { name: "consulsvr", address: "10.223.0.111", roles: ["consul-server", "swarm-manager"] },
     { name: "consul01", address: "10.223.0.112", roles: ["consul-server", "swarm-manager"] },
     { name: "consul02", address: "10.223.0.113", roles: ["consul-server", "swarm-manager"] },
 ];
 const container = (host: string) => `${NETWORK}-${host}`;
+const CONSUL = { version: "1.14.11", install: { source: "toolchain" }, bootstrapMode: "expect" };
+const config = (hosts: object[], docker?: object) => ({
+    "consul-swarm:lab": { value: JSON.stringify({ subnet: "10.223.0.0/24", networkName: NETWORK }) },
+    "consul-swarm:consul": { value: JSON.stringify(CONSUL) },
+    "consul-swarm:hosts": { value: JSON.stringify(hosts) },
+    ...(docker ? { "consul-swarm:docker": { value: JSON.stringify(docker) } } : {}),
+});
+const onHost = (host: string, script: string) => execFileSync("docker", ["exec", container(host), "sh", "-c", script], { encoding: "utf8" });
 
 /** Each host makes its own tiny image from its own files: the lab has no registry. */
 function sleepImage(host: string) {
@@ -39,11 +49,7 @@ describe("a highly available swarm: three managers on three lab hosts", { timeou
 
     before(async () => {
         stack = await LocalWorkspace.createOrSelectStack({ stackName: STACK, workDir: repo });
-        await stack.setAllConfig({
-            "consul-swarm:lab": { value: JSON.stringify({ subnet: "10.223.0.0/24", networkName: NETWORK }) },
-            "consul-swarm:consul": { value: JSON.stringify({ version: "1.14.11", install: { source: "toolchain" } }) },
-            "consul-swarm:hosts": { value: JSON.stringify(HOSTS) },
-        });
+        await stack.setAllConfig(config(HOSTS));
         const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
         outputs = up.outputs;
         certs = dockerCertPath(outputs);
@@ -76,6 +82,66 @@ describe("a highly available swarm: three managers on three lab hosts", { timeou
             const states = Object.values(seen).sort();
             assert.deepEqual(states, ["Ready Leader", "Ready Reachable", "Ready Reachable"], `${h.name}: ${JSON.stringify(seen)}`);
         }
+    });
+
+    it("a Docker change restarts one daemon at a time, the first manager last: some manager answers throughout", async () => {
+        await stack.setAllConfig(config(HOSTS, { tcpPort: 2380 }));
+        // Polled through each manager's own unix socket, whatever its TCP port is at the moment.
+        let polling = true;
+        const samples: boolean[] = [];
+        const poller = (async () => {
+            while (polling) {
+                let ok = false;
+                for (const h of HOSTS) {
+                    try {
+                        execFileSync("docker", ["exec", container(h.name), "docker", "node", "ls", "-q"], { stdio: "ignore", timeout: 5000 });
+                        ok = true;
+                        break;
+                    } catch {
+                        // this manager's daemon is restarting: the next one
+                    }
+                }
+                samples.push(ok);
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        })();
+        let upLog = "";
+        try {
+            await stack.up({ onOutput: (o) => (upLog += o) });
+        } finally {
+            polling = false;
+            await poller;
+        }
+        const order = [...upLog.matchAll(/restarting docker on (\w+), its turn/g)].map((m) => m[1]);
+        log(`docker tcpPort 2376 → 2380: restarts ${order.join(" → ")}; ${samples.length} polls of docker node ls, ${samples.filter((x) => !x).length} with no manager answering`);
+        assert.deepEqual(order, ["consul01", "consul02", "consulsvr"], "one at a time, the first manager last");
+        assert.ok(samples.length > 5 && samples.every((x) => x), "some manager answered every poll");
+        for (const h of HOSTS) {
+            assert.equal(onHost(h.name, "curl -s -o /dev/null -w '%{http_code}' --cacert /etc/docker/tls/ca.pem --cert /etc/docker/tls/cert.pem --key /etc/docker/tls/key.pem https://127.0.0.1:2380/_ping"), "200");
+        }
+        // And back: the same again.
+        await stack.setAllConfig(config(HOSTS));
+        const back = await stack.up();
+        assert.deepEqual(Object.keys(changed(back)), ["update"], `updates in place only: ${JSON.stringify(back.summary.resourceChanges)}`);
+        assert.deepEqual(Object.values(nodes(HOSTS[0])).sort(), ["Ready Leader", "Ready Reachable", "Ready Reachable"]);
+    });
+
+    it("expect mode: a fourth server joins and leaves without restarting the three that run", async () => {
+        const started = () => HOSTS.map((h) => onHost(h.name, "stat -c %Y /run/consul/started").trim()).join(" ");
+        const before = started();
+        const fourth = { name: "consul03", address: "10.223.0.114", roles: ["consul-server"] };
+        await stack.setAllConfig(config([...HOSTS, fourth]));
+        await stack.up({ onOutput: (o) => process.stderr.write(o) });
+        for (const h of HOSTS) {
+            assert.equal(JSON.parse(onHost(h.name, "cat /etc/consul.d/bootstrap-expect.json")).bootstrap_expect, 4, `${h.name} would expect 4 on a first start`);
+        }
+        const peers = onHost("consulsvr", "CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul operator raft list-peers");
+        assert.equal(peers.trim().split("\n").slice(1).filter((l) => / true /.test(l)).length, 4, peers);
+        await stack.setAllConfig(config(HOSTS));
+        await stack.up({ onOutput: (o) => process.stderr.write(o) });
+        assert.equal(started(), before, "no running server restarted, neither for the fourth nor for its removal");
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, "the next up changes nothing");
     });
 
     it("losing one manager's host: the others answer and keep 3 replicas running; refresh + up brings the third manager back", async () => {
