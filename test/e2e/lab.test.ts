@@ -892,7 +892,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
 
     it("servers scale 3 → 5 → 3 under a reader: peers 5 then 3, all voters; 5 survive 2 losses; no dead voter; a name comes back; a server becomes a client", async () => {
         const config = baseConfig(ROLLING_CHANGE);
-        const consul04 = { name: "consul04", address: "10.214.0.118", roles: ["consul-server"] };
+        const consul05 = { name: "consul05", address: "10.214.0.118", roles: ["consul-server"] };
         const withExtra = (roles03: string[], more: object[] = []) => ({
             ...config,
             "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, { name: "consul03", address: "10.214.0.114", roles: roles03 }, ...more]) },
@@ -920,13 +920,13 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             return out;
         };
 
-        await upWith("3 → 5 servers", withExtra(["consul-server"], [consul04]));
-        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consul04:true", "consulsvr:true"], "5 servers, all voters at the end of the up");
+        await upWith("3 → 5 servers", withExtra(["consul-server"], [consul05]));
+        assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consul03:true", "consul05:true", "consulsvr:true"], "5 servers, all voters at the end of the up");
         assert.equal((await json<{ FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`)).FailureTolerance, 2);
 
         // Five servers survive two losses: the leader's agent and another stopped, writes go on.
-        const leader = await leaderHost([...HOSTS, { name: "consul03", address: "10.214.0.114" }, consul04]);
-        const lost = [leader.name, leader.name === "consul03" ? "consul04" : "consul03"];
+        const leader = await leaderHost([...HOSTS, { name: "consul03", address: "10.214.0.114" }, consul05]);
+        const lost = [leader.name, leader.name === "consul03" ? "consul05" : "consul03"];
         for (const name of lost) {
             onHost(name, "systemctl stop consul");
         }
@@ -949,10 +949,10 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
 
         let log1 = await upWith("5 → 3 servers", config);
         assert.match(log1, /consul03 left the Consul cluster/, "taken out: it leaves gracefully");
-        assert.match(log1, /consul04 left the Consul cluster/);
+        assert.match(log1, /consul05 left the Consul cluster/);
         assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consulsvr:true"], "3 voters, no dead one");
         assert.deepEqual(member("consul03"), ["left server"], "consul03 left, it did not fail");
-        assert.deepEqual(member("consul04"), ["left server"]);
+        assert.deepEqual(member("consul05"), ["left server"]);
         assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/scale/?keys`)).length, KEYS + 1, "no key lost");
 
         // The same name again, a few seconds after it left: it must come back alive (its own join).
