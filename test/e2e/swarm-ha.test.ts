@@ -120,7 +120,7 @@ describe("a highly available swarm: three managers on three lab hosts", { timeou
             assert.equal(onHost(h.name, "curl -s -o /dev/null -w '%{http_code}' --cacert /etc/docker/tls/ca.pem --cert /etc/docker/tls/cert.pem --key /etc/docker/tls/key.pem https://127.0.0.1:2380/_ping"), "200");
         }
         // And back: the same again.
-        await stack.setAllConfig(config(HOSTS));
+        await stack.removeConfig("consul-swarm:docker");
         const back = await stack.up();
         assert.deepEqual(Object.keys(changed(back)), ["update"], `updates in place only: ${JSON.stringify(back.summary.resourceChanges)}`);
         assert.deepEqual(Object.values(nodes(HOSTS[0])).sort(), ["Ready Leader", "Ready Reachable", "Ready Reachable"]);
