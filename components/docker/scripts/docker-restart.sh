@@ -1,7 +1,7 @@
 # After this host's Docker step and the previous host's turn: a swarm node's dockerd that does not
 # run with its current config restarts now, then the step waits until the API answers and the node
-# is back in the swarm (a manager: until it can reach the managers' quorum again), so the next
-# daemon goes only once this one is back. Decided from the running daemon, so a run killed at any
+# is back in the swarm (a manager: until it answers for the swarm and knows every node's state),
+# so the next daemon goes only once this one is back. Decided from the running daemon, so a run killed at any
 # line is finished by the next.
 step_lock docker
 # shellcheck disable=SC2086 # a list of paths, split on purpose
@@ -17,9 +17,13 @@ systemctl daemon-reload
 systemctl restart docker
 docker_wait_api
 if [ "$in_swarm" = yes ]; then
+  # A manager is back once it answers for the swarm and knows every node's state again (a restart
+  # may move the swarm's leadership, and a new leader reports nodes Unknown until they check in).
   back() {
     [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ] || return 1
-    [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != true ] || docker node ls >/dev/null 2>&1
+    [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] || return 0
+    states=$(docker node ls --format '{{.Status}}' 2>/dev/null) || return 1
+    ! printf '%s\n' "$states" | grep -qx Unknown
   }
   retry_for 60 back || {
     echo "consul-swarm: $(hostname) is not back in its swarm 60 s after dockerd restarted" >&2
