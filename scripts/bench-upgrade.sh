@@ -5,8 +5,8 @@
 #   2. `pulumi up` with consul.version 1.14.11: snapshot, installs, followers, the leader last,
 #      each server leaving first and waiting for autopilot (timed);
 #   3. by hand, one server after the other (the leader last, as a careful operator would): swap the
-#      binary back to 1.14.8, `systemctl restart consul`, wait until the server is a raft voter
-#      again and the cluster has a leader (timed).
+#      binary back to 1.14.8, `systemctl restart consul`, wait until the server is a raft voter,
+#      the cluster has a leader and autopilot reports it healthy (timed).
 # Each run's leader elections are counted from the servers' raft term. Uses its own backend, subnet
 # (10.222.0.0/24) and names (consul-swarm-benchup*), and removes them.
 set -euo pipefail
@@ -67,8 +67,11 @@ t2=$(now)
 for n in "${order[@]}"; do
   docker cp "$CONSUL_SWARM_TOOLBIN/consul-1.14.8" "$NET-$n:/usr/local/bin/consul.new"
   on "$n" 'mv /usr/local/bin/consul.new /usr/local/bin/consul && systemctl restart consul'
+  # Back: a raft voter, a leader, and autopilot reporting the cluster healthy (what a careful
+  # operator checks before the next server, and what the stack's steps wait for too).
   until on "$n" "CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul operator raft list-peers 2>/dev/null" |
-    awk -v n="$n" '$1 == n && $5 == "true" { v = 1 } $4 == "leader" { l = 1 } END { exit !(v && l) }'; do
+    awk -v n="$n" '$1 == n && $5 == "true" { v = 1 } $4 == "leader" { l = 1 } END { exit !(v && l) }' &&
+    on "$n" 'curl -sf -H "X-Consul-Token: $(cat /var/lib/consul-swarm/consul/token)" http://127.0.0.1:8500/v1/operator/autopilot/health' | grep -q '^{"Healthy":true'; do
     sleep 0.2
   done
 done
