@@ -18,13 +18,20 @@ bash lab/image/build.sh >/dev/null
 export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/benchup-backend" PULUMI_CONFIG_PASSPHRASE=consul-swarm-bench
 STACK=benchup NET=consul-swarm-benchup SUBNET=10.222.0.0/24
 IPS=(10.222.0.111 10.222.0.112 10.222.0.113) NAMES=(consulsvr consul01 consul02)
+WORK=$(mktemp -d)
 now() { date +%s%N; }
+# pulumi with its output kept; on a failure the end of it is shown.
+run_pulumi() {
+  local log=$1
+  shift
+  pulumi "$@" >"$WORK/$log" 2>&1 || { echo "bench: pulumi $* failed:" >&2; tail -40 "$WORK/$log" >&2; exit 1; }
+}
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 cleanup() {
   pulumi destroy --yes --stack "$STACK" >/dev/null 2>&1 || true
   pulumi stack rm --yes --stack "$STACK" >/dev/null 2>&1 || true
   consul_swarm_remove_lab "$NET"
-  rm -rf "$CONSUL_SWARM_STATE/benchup-backend" "Pulumi.$STACK.yaml"
+  rm -rf "$CONSUL_SWARM_STATE/benchup-backend" "Pulumi.$STACK.yaml" "$WORK"
 }
 trap cleanup EXIT
 cleanup
@@ -48,13 +55,13 @@ pulumi config set --stack "$STACK" consul-swarm:lab "{\"subnet\":\"$SUBNET\",\"n
 pulumi config set --stack "$STACK" consul-swarm:consul '{"version":"1.14.8","install":{"source":"toolchain"}}'
 pulumi config set --stack "$STACK" consul-swarm:hosts "$hosts_json"
 echo "bench: cold up of three servers on Consul 1.14.8..." >&2
-pulumi up --yes --skip-preview --stack "$STACK" >/dev/null
+run_pulumi cold.log up --yes --skip-preview --stack "$STACK"
 
 echo "bench: rolling upgrade to 1.14.11 by the stack..." >&2
 pulumi config set --stack "$STACK" consul-swarm:consul '{"version":"1.14.11","install":{"source":"toolchain"}}'
 e0=$(term)
 t0=$(now)
-pulumi up --yes --skip-preview --stack "$STACK" >/dev/null
+run_pulumi upgrade.log up --yes --skip-preview --stack "$STACK"
 t1=$(now)
 e1=$(term)
 
