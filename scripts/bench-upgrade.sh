@@ -35,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup
-mkdir -p "$CONSUL_SWARM_STATE/benchup-backend"
+mkdir -p "$CONSUL_SWARM_STATE/benchup-backend" "$WORK"
 on() { docker exec "$NET-$1" sh -c "$2"; }
 # The highest raft term of the servers (one more per election), read on the hosts with their token.
 term() {
