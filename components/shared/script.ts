@@ -99,6 +99,13 @@ export function sha256(data: string | Buffer): string {
 
 /** SHA-256 of a local file, streamed so a 100 MB binary costs no memory. */
 export function sha256File(file: string): string {
+    // Once per file and program run: every agent asks for the binary's SHA-256 (100 MB).
+    const st = fs.statSync(file);
+    const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+    const known = fileHashes.get(key);
+    if (known !== undefined) {
+        return known;
+    }
     const hash = crypto.createHash("sha256");
     const fd = fs.openSync(file, "r");
     try {
@@ -110,5 +117,9 @@ export function sha256File(file: string): string {
     } finally {
         fs.closeSync(fd);
     }
-    return hash.digest("hex");
+    const digest = hash.digest("hex");
+    fileHashes.set(key, digest);
+    return digest;
 }
+
+const fileHashes = new Map<string, string>();

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { consulServiceScript } from "../../../components/consul/render";
 import { dockerDaemonScript } from "../../../components/docker/render";
-import { loadScript, renderScript, SCRIPT_DIRS, shq, stripComments } from "../../../components/shared/script";
+import { loadScript, renderScript, SCRIPT_DIRS, sha256, sha256File, shq, stripComments } from "../../../components/shared/script";
 
 /** Runs a script under sh with a fake PATH-free environment and returns what it prints. */
 function sh(script: string, input?: string): string {
@@ -83,5 +83,19 @@ describe("scripts as they go to a host", () => {
             const r = spawnSync("sh", ["-n"], { input: loadScript(f.replace(/\.sh$/, "")), encoding: "utf8" });
             assert.equal(r.status, 0, `${f}: ${r.stderr}`);
         }
+    });
+});
+
+describe("a local file's SHA-256", () => {
+    it("is read once per program run, and again when the file changes", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-sha-"));
+        const f = path.join(dir, "consul");
+        fs.writeFileSync(f, "one");
+        const one = sha256File(f);
+        assert.equal(one, sha256("one"));
+        assert.equal(sha256File(f), one);
+        fs.writeFileSync(f, "two, longer");
+        assert.equal(sha256File(f), sha256("two, longer"), "a changed file is hashed again");
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 });
