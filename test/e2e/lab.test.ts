@@ -826,7 +826,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             // The new stack's agent token was made again: its agent registers and the stack's verify passes.
             await eventually("the restored cluster's own agent in sync", 90, async () => {
                 const nodes = JSON.parse((await http(`${api}/v1/catalog/nodes`, as(freshToken))).body) as { Node: string }[];
-                assert.ok(nodes.some((n) => n.Node === host.name));
+                // (Every assert.ok here has a message: without one Node reads the source to make one, and
+                // on a transpiled one-line file that takes minutes per failed try.)
+                assert.ok(nodes.some((n) => n.Node === host.name), `${host.name} in the catalog: ${JSON.stringify(nodes.map((n) => n.Node))}`);
                 const checks = JSON.parse((await http(`${api}/v1/health/node/${host.name}`, as(freshToken))).body) as { Status: string }[];
                 assert.ok(checks.length > 0 && checks.every((c) => c.Status === "passing"), JSON.stringify(checks));
             });
