@@ -824,7 +824,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             // The old cluster's management token works there now; the new stack's own still does.
             assert.equal((await http(`${api}/v1/kv/e2e/upgrade/1?raw`, as(token))).body, "1");
             // The new stack's agent token was made again: its agent registers and the stack's verify passes.
-            await eventually("the restored cluster's own agent in sync", 90, async () => {
+            await eventually("the restored cluster's own agent in sync", 150, async () => {
                 const nodes = JSON.parse((await http(`${api}/v1/catalog/nodes`, as(freshToken))).body) as { Node: string }[];
                 // (Every assert.ok here has a message: without one Node reads the source to make one, and
                 // on a transpiled one-line file that takes minutes per failed try.)
