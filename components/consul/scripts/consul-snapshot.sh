@@ -33,6 +33,10 @@ case "$ACTION" in
     mkdir -p "$DIR"
     chmod 0700 "$DIR"
     file="$(cd "$DIR" && pwd)/${NAME:-$(date -u +%Y%m%dT%H%M%SZ)-$LABEL.snap}"
+    # Raft refuses a snapshot when nothing was committed since its last one ("nothing new to
+    # snapshot", a 500): a key that says when this one was taken makes sure something was.
+    printf '%s' "$(date -u +%Y-%m-%dT%H:%M:%SZ) $LABEL" |
+      curl -sS -f -m 30 -K "$tmp/curl.conf" -X PUT --data-binary @- "$api/v1/kv/consul-swarm/snapshots/last" >/dev/null
     curl -sS -f -m 300 -K "$tmp/curl.conf" -o "$file.part" "$api/v1/snapshot"
     gzip -t "$file.part" || { echo "consul-swarm: the snapshot from $api is not a gzip archive" >&2; exit 5; }
     mv "$file.part" "$file"
