@@ -115,20 +115,24 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                       },
                   }, child)
                 : undefined;
-        // Swarm nodes' daemons restart one at a time: workers first, then managers, the first
-        // manager (where the swarm began) last.
+        // Managers' daemons restart one at a time, the first manager (where the swarm began) last,
+        // so the managers keep their quorum. Workers are not chained: a worker that does not answer
+        // must not hold back every host after it (a dead host fails alone).
         const daemons = new Map<string, DockerDaemon>();
-        let previousDaemon: DockerDaemon | undefined;
+        let previousManager: DockerDaemon | undefined;
         for (const h of dockerRestartOrder(dockerHostSpecs)) {
+            const manager = h.roles.includes("swarm-manager");
             const daemon = new DockerDaemon(`${h.name}-docker`, {
                 host: hosts.get(h.name)!,
                 tcpPort: args.docker.tcpPort,
                 bindAddress: args.docker.bindAddress,
                 tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
-                restartAfter: previousDaemon ? [previousDaemon.restarted] : [],
+                restartAfter: manager && previousManager ? [previousManager.restarted] : [],
             }, child);
             daemons.set(h.name, daemon);
-            previousDaemon = daemon;
+            if (manager) {
+                previousManager = daemon;
+            }
         }
 
         const gossipKey = new random.RandomBytes("gossip-key", { length: 32 }, child).base64;

@@ -13,7 +13,7 @@ export interface DockerDaemonArgs {
     bindAddress?: pulumi.Input<string>;
     /** TLS with client-certificate auth: the CA and this host's server pair. Absent: plain TCP. */
     tls?: { caCert: pulumi.Input<string>; server: TlsPair };
-    /** The previous daemon's turn (its `restarted` step): swarm nodes' daemons restart one at a time. */
+    /** The previous manager's turn (its `restarted` step): managers' daemons restart one at a time. */
     restartAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -21,7 +21,7 @@ export interface DockerDaemonArgs {
  * Opens the Docker daemon's API on TCP next to the unix socket, the way the host's OS wants it:
  * /etc/sysconfig/docker OPTIONS on CentOS/RHEL 7, daemon.json `hosts` plus a systemd drop-in
  * elsewhere. dockerd restarts only when the rendered config changed: at once on a host that is
- * not in a swarm yet, else in its turn (`restarted`), one swarm node after the other.
+ * not in a swarm yet, else in its turn (`restarted`): managers one after the other.
  */
 export class DockerDaemon extends pulumi.ComponentResource {
     static readonly type = "consul-swarm:docker:DockerDaemon";
