@@ -243,7 +243,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                           .map(swarmMember),
                       // Over HTTPS when Consul has TLS: the swarm hosts' token never crosses in clear.
                       consulHttpAddr: consulHttpsAddr ?? consulHttpAddr,
-                      consulReady: [cluster.verify],
+                      consulReady: [cluster.kvReady],
                       kvPrefix: SWARM_KV_PREFIX,
                       consulToken: swarmToken,
                       consulCaCert: consulCa?.caCert,

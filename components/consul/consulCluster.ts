@@ -28,6 +28,12 @@ export class ConsulCluster extends pulumi.ComponentResource {
     readonly quorumGuard: command.remote.Command;
     readonly join: command.remote.Command;
     readonly verify: command.remote.Command;
+    /**
+     * After it the cluster has a leader and the stack's tokens exist: what KV users (the swarm)
+     * wait for. Not the verify step, whose wait for every server to vote (autopilot's
+     * stabilisation, 10–20 s on a first up) they do not need.
+     */
+    readonly kvReady: pulumi.Resource;
     /** The leader's node name. */
     readonly leader: pulumi.Output<string>;
     /** The leader's RPC address (ip:8300). */
@@ -116,6 +122,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                       },
                       { parent: this, dependsOn: [this.join] },
                   );
+        this.kvReady = aclAgent ?? this.join;
         this.verify = new command.remote.Command(
             `${name}-verify`,
             {

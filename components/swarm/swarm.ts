@@ -17,7 +17,7 @@ export interface SwarmArgs {
     agents: SwarmMember[];
     /** Consul's HTTP API as the swarm hosts reach it: where they find the manager and the tokens. */
     consulHttpAddr: pulumi.Input<string>;
-    /** The swarm forms only once Consul has a leader: pass the cluster's verify step. */
+    /** The swarm forms only once Consul has a leader and the swarm's token: pass the cluster's kvReady step. */
     consulReady: pulumi.Input<pulumi.Resource>[];
     /** Consul KV prefix for the manager address and the join tokens. */
     kvPrefix?: string;

@@ -60,7 +60,7 @@ consul_wait_healthy() {
       consul members >&2 || true
       exit 6
     fi
-    sleep 1
+    sleep 0.5
   done
 }
 

@@ -46,7 +46,7 @@ while :; do
     consul members >&2 || true
     exit 7
   fi
-  sleep 1
+  sleep 0.5
 done
 # The cluster has formed: from now on the bootstrap server must never elect itself alone.
 rm -f "$CONFIG_DIR/bootstrap.json"

@@ -1,12 +1,12 @@
-# Runs a command once a second until it succeeds, at most SECONDS times; returns non-zero when it
-# never does, so the caller says what failed and why.
+# Runs a command until it succeeds, for at most SECONDS seconds; returns non-zero when it never
+# does, so the caller says what failed and why. Polls every 0.2 s: most waits end within a second
+# (an agent's API, a daemon's socket), and each step's wait is on the critical path of an up.
 retry_for() {
-  retry_left=$1
+  retry_deadline=$(( $(date +%s) + $1 ))
   shift
   until "$@"; do
-    retry_left=$((retry_left - 1))
-    [ "$retry_left" -gt 0 ] || return 1
-    sleep 1
+    [ "$(date +%s)" -lt "$retry_deadline" ] || return 1
+    sleep 0.2
   done
 }
 

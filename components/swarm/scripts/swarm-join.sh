@@ -28,8 +28,8 @@ retry_for 60 join_info || {
   exit 8
 }
 joined() { swarm_join_via "$manager" || [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ]; }
-retry_for 10 joined || {
-  echo "consul-swarm: $ADDR could not join the swarm through $manager (10 tries)" >&2
+retry_for 30 joined || {
+  echo "consul-swarm: $ADDR could not join the swarm through $manager within 30 s" >&2
   exit 8
 }
 echo "swarm=joined manager=$manager"

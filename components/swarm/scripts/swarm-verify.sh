@@ -30,6 +30,6 @@ while :; do
     docker node ls >&2 || true
     exit 9
   fi
-  sleep 1
+  sleep 0.5
 done
 docker node ls --format 'node={{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'
