@@ -26,6 +26,8 @@ export interface HostSpec {
     /** Tutorial mode: the one server started with `-bootstrap`. */
     bootstrap: boolean;
     ssh: SshSettings;
+    /** This host's Docker API address, over docker.bindAddress (one interface of a host with several). */
+    dockerBindAddress?: string;
 }
 
 /** Where the Consul binary comes from. */
@@ -403,7 +405,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
                 p.error(field, `expected a map, got ${JSON.stringify(h)}`, "write `{ name, address, roles }`");
                 return;
             }
-            unknownKeys(p, field, h, ["name", "address", "roles", "bootstrap", "ssh"]);
+            unknownKeys(p, field, h, ["name", "address", "roles", "bootstrap", "ssh", "docker"]);
             const name = str(p, `${field}.name`, h.name, "");
             if (name !== "" && !NODE_NAME_RE.test(name)) {
                 p.error(`${field}.name`, `"${name}" is not a valid node name`, "use letters, digits and - (it becomes the Consul node name)");
@@ -436,7 +438,16 @@ export function validateConfig(raw: RawConfig): ValidationResult {
             if (bootstrap && !roles.includes("consul-server")) {
                 p.error(`${field}.bootstrap`, "only a consul-server can bootstrap", "add the consul-server role or remove bootstrap");
             }
-            hosts.push({ name, address, roles, bootstrap, ssh: parseSsh(p, `${field}.ssh`, h.ssh, ssh) });
+            const hostDocker = section(p, `${field}.docker`, h.docker);
+            unknownKeys(p, `${field}.docker`, hostDocker, ["bindAddress"]);
+            const dockerBindAddress = hostDocker.bindAddress === undefined ? undefined : str(p, `${field}.docker.bindAddress`, hostDocker.bindAddress, "");
+            if (dockerBindAddress !== undefined && net.isIP(dockerBindAddress) === 0) {
+                p.error(`${field}.docker.bindAddress`, `"${dockerBindAddress}" is not an IP address`, 'use "0.0.0.0" (all interfaces) or one of the host\'s addresses');
+            }
+            if (dockerBindAddress !== undefined && !roles.some((r) => r === "swarm-manager" || r === "swarm-agent")) {
+                p.error(`${field}.docker`, "a host without a swarm role runs no Docker API of the stack", "remove docker or add swarm-manager or swarm-agent");
+            }
+            hosts.push({ name, address, roles, bootstrap, ssh: parseSsh(p, `${field}.ssh`, h.ssh, ssh), ...(dockerBindAddress === undefined ? {} : { dockerBindAddress }) });
         });
     }
 

@@ -22,6 +22,8 @@ export interface ConsulSwarmHost {
     /** Tutorial mode: the one server started with `-bootstrap`. */
     bootstrap?: boolean;
     ssh?: { user?: pulumi.Input<string>; port?: pulumi.Input<number>; waitSeconds?: pulumi.Input<number> };
+    /** Its Docker API address, over the stack's docker.bindAddress. */
+    dockerBindAddress?: pulumi.Input<string>;
     /** The machine behind the address (a VM or container id): a new one re-runs every step on it. */
     machineId?: pulumi.Input<string>;
     /** What must exist before the first SSH dial (the VM or container that makes the host). */
@@ -125,7 +127,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
             const daemon = new DockerDaemon(`${h.name}-docker`, {
                 host: hosts.get(h.name)!,
                 tcpPort: args.docker.tcpPort,
-                bindAddress: args.docker.bindAddress,
+                bindAddress: h.dockerBindAddress ?? args.docker.bindAddress,
                 tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
                 restartAfter: manager && previousManager ? [previousManager.restarted] : [],
             }, child);

@@ -53,6 +53,17 @@ describe("validateConfig", () => {
         assert.deepEqual(validateConfig(raw({ docker: { tls: false, bindAddress: "127.0.0.1" } })).warnings, [], "loopback only: no warning");
     });
 
+    it("takes one host's Docker API address over the stack's, checked like it", () => {
+        const hosts = tutorialHosts.map((h, i) => (i === 1 ? { ...h, docker: { bindAddress: h.address } } : h));
+        const s = validateConfig(raw({ hosts })).settings!;
+        assert.equal(s.hosts[1].dockerBindAddress, "192.168.116.112");
+        assert.equal(s.hosts[0].dockerBindAddress, undefined, "the others keep docker.bindAddress");
+        const bad = tutorialHosts.map((h, i) => (i === 1 ? { ...h, docker: { bindAddress: "eth0", port: 1 } } : h));
+        const errors = errorsOf(raw({ hosts: bad }));
+        assertError(errors, "hosts[1].docker.bindAddress", '"eth0" is not an IP address');
+        assertError(errors, "hosts[1].docker.port", "unknown setting", "bindAddress");
+    });
+
     it("rejects a config with no hosts", () => {
         assertError(errorsOf(raw({ hosts: [] })), "hosts", "no hosts given", "add at least one");
         assertError(errorsOf(raw({ hosts: undefined })), "hosts", "no hosts given");

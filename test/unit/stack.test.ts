@@ -272,6 +272,18 @@ describe("three swarm managers", () => {
     });
 });
 
+describe("one host's Docker API on its own address", () => {
+    it("changes only that host's Docker steps", async () => {
+        const hosts = (tutorial.hosts as any[]).map((h) => (h.name === "consul01" ? { ...h, docker: { bindAddress: h.address } } : h));
+        const g = await build({ ...tutorial, hosts });
+        const base = await build(tutorial);
+        const changed = [...g.byName.keys()].filter((n) => JSON.stringify(g.byName.get(n)!.inputs) !== JSON.stringify(base.byName.get(n)?.inputs));
+        assert.deepEqual(changed.sort(), ["consul01-docker", "consul01-docker-config", "consul01-docker-restart"]);
+        assert.match(String(g.byName.get("consul01-docker-config")!.inputs.create), /tcp:\/\/10\.0\.0\.2:2376/);
+        assert.match(String(g.byName.get("consulsvr-docker-config")!.inputs.create), /tcp:\/\/0\.0\.0\.0:2376/);
+    });
+});
+
 describe("expect mode and clients", () => {
     it("gives every server bootstrap_expect and no server bootstrap", async () => {
         const hosts = (tutorial.hosts as any[]).map((h, i) => ({ ...h, name: `e${i}`, address: `10.0.1.${i + 1}`, bootstrap: false }));
