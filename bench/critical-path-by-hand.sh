@@ -79,7 +79,7 @@ wait
 # Consul's own proof (every server a voter, autopilot healthy, every node in the catalog) while
 # the swarm forms through KV: the two do not wait for each other.
 "${SSH[@]}" "root@$seed" "export CONSUL_HTTP_TOKEN='$mgmt'
-  until [ \$(consul operator raft list-peers 2>/dev/null | grep -c ' voter ') -eq ${#ips[@]} ] &&
+  until [ \$(consul operator raft list-peers 2>/dev/null | awk 'NR > 1 && \$5 == \"true\"' | wc -l) -eq ${#ips[@]} ] &&
         curl -sf -H 'X-Consul-Token: $mgmt' http://127.0.0.1:8500/v1/operator/autopilot/health | grep -q '^{\"Healthy\":true' &&
         [ \$(consul catalog nodes 2>/dev/null | tail -n +2 | wc -l) -eq ${#ips[@]} ]; do sleep 0.5; done" &
 consul_proof=$!

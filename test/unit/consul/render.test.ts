@@ -32,7 +32,7 @@ describe("Consul config", () => {
                         cleanup_dead_servers: true,
                         last_contact_threshold: "200ms",
                         max_trailing_logs: 250,
-                        server_stabilization_time: "10s",
+                        server_stabilization_time: "5s",
                     },
                     bind_addr: "10.0.0.2",
                     client_addr: "0.0.0.0",
