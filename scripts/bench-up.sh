@@ -89,7 +89,7 @@ t6=$(now)
 
 cold=$(secs "$t0" "$t1") noop=$(secs "$t1" "$t2") preview=$(secs "$tp0" "$tp1") change=$(secs "$tc0" "$tc1")
 byhand=$(secs "$t3" "$t4") chain=$(secs "$t5" "$t6")
-row() { printf '%-58s %8s %s\n' "$1" "$2" "$3"; }
+row() { printf '%-58s %8s %s\n' "$1" "$2" "${3:-}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
 row "cold pulumi up (3 lab hosts, Consul, Swarm)" "$cold" s
