@@ -123,8 +123,7 @@ function installCommand(
     }
     return new command.remote.Command(
         `${name}-install`,
-        {
-            connection: args.host.connection,
+        args.host.commandArgs({
             addPreviousOutputInEnv: false,
             // No `update`: a change runs `create` again, so a new version installs in place
             // (replacing would run the old delete after the new create).
@@ -132,7 +131,7 @@ function installCommand(
             // Not the upload: a replaced step's delete runs after its successor's upload.
             delete: renderScript("consul-uninstall", {}, [], owner("check")),
             triggers: [args.host.machine],
-        },
+        }),
         args.host.commandOptions(parent, deps),
     );
 }
@@ -190,8 +189,7 @@ function serviceCommand(
     );
     return new command.remote.Command(
         `${name}-service`,
-        {
-            connection: args.host.connection,
+        args.host.commandArgs({
             addPreviousOutputInEnv: false,
             // No `update`: a changed config runs `create` again, in place.
             create: script,
@@ -205,7 +203,7 @@ function serviceCommand(
                   : pulumi.secret(config),
             // Only a new machine replaces this step: a config change updates it in place.
             triggers: [args.host.machine],
-        },
+        }),
         args.host.commandOptions(parent, [install, ...(args.restartAfter ?? [])]),
     );
 }
@@ -245,12 +243,11 @@ export class ConsulServer extends pulumi.ComponentResource {
         });
         this.ready = new command.remote.Command(
             `${name}-deferred-restart`,
-            {
-                connection: args.host.connection,
+            args.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 create: this.service.stdout.apply((run) => consulDeferredRestartScript(args.host.name, args.rejoinTimeoutSeconds ?? 120, run)),
                 triggers: [args.host.machine],
-            },
+            }),
             args.host.commandOptions(this, [this.service, ...(args.afterLastServer ? [args.afterLastServer] : [])]),
         );
         this.registerOutputs(facts);

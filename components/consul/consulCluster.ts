@@ -57,14 +57,12 @@ export class ConsulCluster extends pulumi.ComponentResource {
         // A new set of agents, or a new machine behind one of them, joins and verifies again.
         const membership = [joinAddresses, pulumi.all([...args.servers, ...clients].map((a) => a.host.machine))];
 
-        const connection = seedHost.host.connection;
         const wait = args.verifyTimeoutSeconds ?? 180;
         // Runs first whenever the membership changes, and fails the up before any server is taken
         // out when that would cost the cluster its quorum (the deletes come last in an up).
         this.quorumGuard = new command.remote.Command(
             `${name}-quorum-guard`,
-            {
-                connection,
+            seedHost.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 create: renderScript(
                     "consul-quorum-guard",
@@ -72,13 +70,12 @@ export class ConsulCluster extends pulumi.ComponentResource {
                     ["consul-lib"],
                 ),
                 triggers: membership,
-            },
+            }),
             { parent: this, dependsOn: [seedHost.host.ready] },
         );
         this.join = new command.remote.Command(
             `${name}-join`,
-            {
-                connection,
+            seedHost.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 create: pulumi.all([joinAddresses, seedHost.host.address]).apply(([addresses, self]) =>
                     addresses.length === 0
@@ -90,7 +87,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                           ),
                 ),
                 triggers: membership,
-            },
+            }),
             { parent: this, dependsOn: [...everyService, this.quorumGuard] },
         );
         // With ACLs, agents register only once their token exists: make it before verifying.
@@ -99,8 +96,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                 ? undefined
                 : new command.remote.Command(
                       `${name}-acl-agent`,
-                      {
-                          connection,
+                      seedHost.host.commandArgs({
                           addPreviousOutputInEnv: false,
                           create: renderScript(
                               "consul-acl-agent",
@@ -119,14 +115,13 @@ export class ConsulCluster extends pulumi.ComponentResource {
                           ),
                           stdin: pulumi.secret(pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n`),
                           triggers: membership,
-                      },
+                      }),
                       { parent: this, dependsOn: [this.join] },
                   );
         this.kvReady = aclAgent ?? this.join;
         this.verify = new command.remote.Command(
             `${name}-verify`,
-            {
-                connection,
+            seedHost.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 create: renderScript(
                     "consul-verify",
@@ -140,7 +135,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                     ["consul-lib"],
                 ),
                 triggers: membership,
-            },
+            }),
             { parent: this, dependsOn: [aclAgent ?? this.join] },
         );
         const status = this.verify.stdout.apply(parseClusterStatus);

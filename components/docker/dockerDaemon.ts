@@ -57,8 +57,7 @@ export class DockerDaemon extends pulumi.ComponentResource {
             .apply(([facts, tcpPort, bindAddress, repairs]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress, tls }, ownerId, repairs));
         this.configured = new command.remote.Command(
             `${name}-config`,
-            {
-                connection: args.host.connection,
+            args.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 // No `update`: a changed config runs `create` again, in place; the script restarts
                 // dockerd only if it must.
@@ -67,19 +66,18 @@ export class DockerDaemon extends pulumi.ComponentResource {
                 triggers: [args.host.machine],
                 // The CA, the server certificate and its key: on stdin only, a secret in state.
                 stdin: args.tls ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.server.cert}${args.tls.server.key}`) : undefined,
-            },
+            }),
             args.host.commandOptions(this, [args.host.ready]),
         );
         this.restarted = new command.remote.Command(
             `${name}-restart`,
-            {
-                connection: args.host.connection,
+            args.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 create: pulumi
                     .all([args.host.facts, port, bind, this.configured.stdout])
                     .apply(([facts, tcpPort, bindAddress, run]) => dockerRestartScript(facts.osFamily, { tcpPort, bindAddress, tls }, run)),
                 triggers: [args.host.machine],
-            },
+            }),
             args.host.commandOptions(this, [this.configured, ...(args.restartAfter ?? [])]),
         );
         this.dockerHost = pulumi.interpolate`tcp://${args.host.address}:${port}`;

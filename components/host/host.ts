@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_SSH_WAIT_SECONDS } from "../config";
 import { HostFacts, parseHostFacts } from "./render";
-import { renderScript } from "../shared/script";
+import { asRootScript, renderScript } from "../shared/script";
 
 export interface HostArgs {
     /** The host's address as the stack reaches it over SSH (also its Consul bind address). */
@@ -56,6 +56,10 @@ export class Host extends pulumi.ComponentResource {
     /** See HostArgs.machineId: every command on this host lists it in its triggers. */
     readonly machine: pulumi.Output<string>;
     readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+    /** The SSH user: not a secret (the connection is, for its key), so scripts made for it are not. */
+    readonly user: pulumi.Output<string>;
+    /** The user when known while the program runs: root's scripts go as they are. */
+    private readonly plainUser?: string;
     readonly facts: pulumi.Output<HostFacts>;
     /** The command that read the facts: later steps on this host depend on it, so they wait for SSH. */
     readonly ready: command.remote.Command;
@@ -67,6 +71,8 @@ export class Host extends pulumi.ComponentResource {
         this.name = name;
         this.address = pulumi.output(args.address);
         this.machine = pulumi.output(args.machineId ?? args.address);
+        this.user = pulumi.output(args.user ?? "root");
+        this.plainUser = args.user === undefined ? "root" : typeof args.user === "string" ? args.user : undefined;
         this.connection = pulumi.secret(
             pulumi.all([args.address, args.port, args.user, args.privateKey, args.waitSeconds]).apply(
                 ([host, port, user, privateKey, waitSeconds]) => ({
@@ -83,20 +89,32 @@ export class Host extends pulumi.ComponentResource {
         );
         this.ready = new command.remote.Command(
             `${name}-facts`,
-            {
-                connection: this.connection,
+            this.commandArgs({
                 // Standard sshd refuses environment variables (AcceptEnv): pass nothing that way.
                 addPreviousOutputInEnv: false,
                 create: renderScript("host-facts", {}),
                 // A different machine has different facts.
                 triggers: [this.machine],
-            },
+            }),
             // Children do not inherit the component's dependsOn: what the host waits for (a lab
             // container, say) must gate the first SSH dial itself.
             { parent: this, dependsOn: opts?.dependsOn },
         );
         this.facts = this.ready.stdout.apply(parseHostFacts);
         this.registerOutputs({ ...facts, facts: this.facts });
+    }
+
+    /**
+     * A command's args on this host: its connection, and its scripts as root. A user other than
+     * root runs each through `sudo -n` (the README says what sudoers must allow); root's scripts
+     * are left exactly as they are.
+     */
+    commandArgs(args: Omit<command.remote.CommandArgs, "connection">): command.remote.CommandArgs {
+        const asRoot = (script: pulumi.Input<string> | undefined) =>
+            script === undefined || this.plainUser === "root"
+                ? script
+                : pulumi.all([this.user, script]).apply(([user, s]) => (user === "root" ? s : asRootScript(s)));
+        return { ...args, connection: this.connection, create: asRoot(args.create), update: asRoot(args.update), delete: asRoot(args.delete) };
     }
 
     /**

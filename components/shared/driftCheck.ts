@@ -46,7 +46,8 @@ async function probe(state: DriftState): Promise<string[]> {
             client
                 .on("ready", () => {
                     // The script goes on stdin: nothing of it shows on a command line or in a log.
-                    client.exec("sh -s", (err, stream) => {
+                    // A user other than root reads the host's state through sudo, as the steps do.
+                    client.exec((conn.user ?? "root") === "root" ? "sh -s" : "sudo -n sh -s", (err, stream) => {
                         if (err) {
                             fail(err);
                             return;

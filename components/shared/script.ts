@@ -93,6 +93,15 @@ export function renderScript(name: string, vars: Record<string, string | number 
     return `#!/bin/sh\n# consul-swarm: ${name}\nset -eu\n${header}\n${body}`;
 }
 
+/**
+ * A script for a user other than root: run by `sudo -n` (never a password prompt, which would
+ * hang the step) with its stdin, where its secrets are, passed through. RHEL's sudo drops
+ * /usr/local/bin from PATH (secure_path), where the consul binary lives.
+ */
+export function asRootScript(script: string): string {
+    return `exec sudo -n -- sh -c ${shq(`PATH=/usr/local/sbin:/usr/local/bin:$PATH; export PATH\n${script}`)}`;
+}
+
 export function sha256(data: string | Buffer): string {
     return crypto.createHash("sha256").update(data).digest("hex");
 }

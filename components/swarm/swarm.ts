@@ -76,8 +76,7 @@ export class Swarm extends pulumi.ComponentResource {
         const initDrift = driftCheck(first, "");
         this.init = new command.remote.Command(
             `${name}-init-${first.host.name}`,
-            {
-                connection: first.host.connection,
+            first.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 create: pulumi
                     .all([first.host.address, args.consulHttpAddr, pulumi.all(otherManagers.map((m) => m.host.address)), initDrift.repairs])
@@ -92,7 +91,7 @@ export class Swarm extends pulumi.ComponentResource {
                 delete: leave(`${name}-init-${first.host.name}`),
                 stdin,
                 triggers: [first.host.machine],
-            },
+            }),
             first.host.commandOptions(this, [first.daemon.restarted, ...args.consulReady]),
         );
 
@@ -108,8 +107,7 @@ export class Swarm extends pulumi.ComponentResource {
             ({ m, role }, i) =>
                 new command.remote.Command(
                     `${name}-join-${m.host.name}`,
-                    {
-                        connection: m.host.connection,
+                    m.host.commandArgs({
                         addPreviousOutputInEnv: false,
                         create: pulumi
                             .all([m.host.address, args.consulHttpAddr, clusterId, joinDrifts[i].repairs])
@@ -124,7 +122,7 @@ export class Swarm extends pulumi.ComponentResource {
                         delete: leave(`${name}-join-${m.host.name}`),
                         stdin,
                         triggers: [m.host.machine],
-                    },
+                    }),
                     m.host.commandOptions(this, [this.init, m.daemon.restarted]),
                 ),
         );
@@ -135,8 +133,7 @@ export class Swarm extends pulumi.ComponentResource {
             ({ m }, i) =>
                 new command.remote.Command(
                     `${name}-member-${m.host.name}`,
-                    {
-                        connection: first.host.connection,
+                    first.host.commandArgs({
                         addPreviousOutputInEnv: false,
                         // Records on the manager which step stands for the node, so a renamed
                         // host's old membership step does not drain the node that stays.
@@ -151,7 +148,7 @@ export class Swarm extends pulumi.ComponentResource {
                                 owner(`${name}-member-${m.host.name}`, "check", `swarm-member-${f.hostname}`),
                             ),
                         ),
-                    },
+                    }),
                     { parent: this, dependsOn: [this.joins[i]] },
                 ),
         );
@@ -159,8 +156,7 @@ export class Swarm extends pulumi.ComponentResource {
         const members = [...args.managers, ...args.agents];
         this.verify = new command.remote.Command(
             `${name}-verify`,
-            {
-                connection: first.host.connection,
+            first.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 // Swarm knows nodes by their hostnames, which the hosts' facts report.
                 // After a repair too: a node that joined again leaves its old entry Down, which verify removes.
@@ -174,7 +170,7 @@ export class Swarm extends pulumi.ComponentResource {
                         }),
                     ),
                 triggers: [pulumi.all(members.map((m) => m.host.machine))],
-            },
+            }),
             { parent: this, dependsOn: [this.init, ...this.joins] },
         );
         this.managerDockerHost = first.daemon.dockerHost;

@@ -35,6 +35,7 @@ PACKAGES=(
   curl ca-certificates
   procps unzip jq
   dnsmasq
+  sudo
 )
 # Units that make no sense in a container (measured, see lab/README.md): consoles nobody logs in
 # on, the kernel audit log, ext4 scrubbing of block devices the container does not have, and the
@@ -201,6 +202,10 @@ build_tree() {
   : >"$TREE/etc/resolv.conf" # Docker mounts its own
   chroot "$TREE" systemctl enable ssh.service docker.service containerd.service lab-host-init.service >&2
   chroot "$TREE" systemctl mask "${MASK[@]}" >&2
+  # A second login, ops, with sudo and no password: how many real hosts are reached (the stack
+  # runs its steps through `sudo -n` for any user but root). Its key is root's (lab-host-init).
+  chroot "$TREE" useradd --create-home --shell /bin/bash ops
+  chmod 0440 "$TREE/etc/sudoers.d/lab-ops"
   # Leftovers of the build: package lists and caches, logs, the host's apt state.
   rm -rf "$TREE"/var/lib/apt/lists/* "$TREE"/var/cache/apt/*.bin "$TREE"/var/cache/apt/archives/*.deb \
     "$TREE"/var/cache/debconf/*-old "$TREE"/var/lib/dpkg/*-old "$TREE"/tmp/* "$TREE"/var/tmp/*

@@ -2,7 +2,7 @@
 // a swarm manager (the shape of Pulumi.example-ha.yaml), Consul in expect mode. Docker changes
 // restart one daemon at a time; losing one manager's host keeps the swarm answering and
 // scheduling, and refresh + up brings the third manager back; a fourth server comes and goes
-// without restarting the others.
+// without restarting the others. The stack logs in as ops, a user with sudo, not as root.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -25,6 +25,8 @@ const config = (hosts: object[], docker?: object) => ({
     "consul-swarm:lab": { value: JSON.stringify({ subnet: "10.223.0.0/24", networkName: NETWORK }) },
     "consul-swarm:consul": { value: JSON.stringify(CONSUL) },
     "consul-swarm:hosts": { value: JSON.stringify(hosts) },
+    // Like many real hosts: no root login for the stack, a user that may sudo without a password.
+    "consul-swarm:ssh": { value: JSON.stringify({ user: "ops" }) },
     ...(docker ? { "consul-swarm:docker": { value: JSON.stringify(docker) } } : {}),
 });
 const onHost = (host: string, script: string) => execFileSync("docker", ["exec", container(host), "sh", "-c", script], { encoding: "utf8" });
@@ -81,6 +83,18 @@ describe("a highly available swarm: three managers on three lab hosts", { timeou
             assert.deepEqual(Object.keys(seen).sort(), HOSTS.map((x) => x.name).sort(), `${h.name} lists every node once`);
             const states = Object.values(seen).sort();
             assert.deepEqual(states, ["Ready Leader", "Ready Reachable", "Ready Reachable"], `${h.name}: ${JSON.stringify(seen)}`);
+        }
+    });
+
+    it("every step logged in as ops and ran as root through sudo; root never logged in", () => {
+        for (const h of HOSTS) {
+            const logins = onHost(h.name, "journalctl --no-pager -o cat _COMM=sshd | grep -o 'Accepted publickey for [a-z]*' | sort | uniq -c");
+            assert.match(logins, /Accepted publickey for ops/, `${h.name}: ${logins}`);
+            assert.doesNotMatch(logins, /for root/, `${h.name}: ${logins}`);
+            const sudo = Number(onHost(h.name, "journalctl --no-pager -o cat _COMM=sudo | grep -c 'ops : .*USER=root ; COMMAND=/usr/bin/sh -c' || true").trim());
+            assert.ok(sudo >= 5, `${h.name}: ${sudo} sudo runs by ops`);
+            // The stack's own files and services are root's, as with a root login.
+            assert.equal(onHost(h.name, "stat -c %U /usr/local/bin/consul /etc/consul.d/consul.json | sort -u").trim(), "root");
         }
     });
 

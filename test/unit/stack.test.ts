@@ -272,6 +272,24 @@ describe("three swarm managers", () => {
     });
 });
 
+describe("a user other than root", () => {
+    it("runs every remote script through sudo -n, its stdin passed through; root's scripts stay as they are", async () => {
+        const g = await build({ ...tutorial, ssh: { user: "ops" } });
+        const remote = g.regs.filter((r) => r.type === "command:remote:Command");
+        assert.ok(remote.length > 10);
+        for (const r of remote) {
+            for (const key of ["create", "delete"]) {
+                const script = r.inputs[key];
+                if (script !== undefined) {
+                    assert.match(String(script), /^exec sudo -n -- sh -c 'PATH=\/usr\/local\/sbin:\/usr\/local\/bin:\$PATH; export PATH\n#!\/bin\/sh\n/, `${r.name}.${key}`);
+                }
+            }
+        }
+        const root = await build(tutorial);
+        assert.ok(root.regs.filter((r) => r.type === "command:remote:Command").every((r) => String(r.inputs.create).startsWith("#!/bin/sh\n")));
+    });
+});
+
 describe("one host's Docker API on its own address", () => {
     it("changes only that host's Docker steps", async () => {
         const hosts = (tutorial.hosts as any[]).map((h) => (h.name === "consul01" ? { ...h, docker: { bindAddress: h.address } } : h));
