@@ -524,11 +524,13 @@ export function rollingOrder<H extends { roles: Role[]; bootstrap?: boolean }>(h
     return [...servers.filter((h) => !h.bootstrap), ...servers.filter((h) => h.bootstrap)];
 }
 
-/** The order swarm nodes' daemons restart in: workers, then managers, the first manager last. */
-export function dockerRestartOrder<H extends { roles: Role[] }>(hosts: H[]): H[] {
+/**
+ * The turns swarm managers' dockerd restarts take, one at a time: the first manager (where the
+ * swarm began) last. Workers take no turn (a worker that does not answer holds back no one).
+ */
+export function managerRestartOrder<H extends { roles: Role[] }>(hosts: H[]): H[] {
     const managers = hosts.filter((h) => h.roles.includes("swarm-manager"));
-    const workers = hosts.filter((h) => h.roles.includes("swarm-agent") && !h.roles.includes("swarm-manager"));
-    return [...workers, ...managers.slice(1), ...managers.slice(0, 1)];
+    return [...managers.slice(1), ...managers.slice(0, 1)];
 }
 
 /**

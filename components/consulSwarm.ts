@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CertificateAuthority } from "./tls/certificateAuthority";
-import { ConsulInstall, ConsulSettings, dockerRestartOrder, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
+import { ConsulInstall, ConsulSettings, managerRestartOrder, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
 import { binarySha256, ConsulClient, ConsulServer } from "./consul/consulAgent";
 import { ConsulCluster } from "./consul/consulCluster";
 import { UpgradeSnapshot } from "./consul/consulSnapshot";
@@ -122,7 +122,8 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         // must not hold back every host after it (a dead host fails alone).
         const daemons = new Map<string, DockerDaemon>();
         let previousManager: DockerDaemon | undefined;
-        for (const h of dockerRestartOrder(dockerHostSpecs)) {
+        const managersInTurn = managerRestartOrder(dockerHostSpecs);
+        for (const h of [...managersInTurn, ...dockerHostSpecs.filter((x) => !managersInTurn.includes(x))]) {
             const manager = h.roles.includes("swarm-manager");
             const daemon = new DockerDaemon(`${h.name}-docker`, {
                 host: hosts.get(h.name)!,

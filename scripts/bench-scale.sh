@@ -17,8 +17,6 @@ NET=consul-swarm-scale SUBNET=10.219.0.0/24
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(3 7 25)
 WORK=$(mktemp -d)
-now() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 cleanup() {
   pulumi destroy --yes --stack scale >/dev/null 2>&1 || true
   pulumi stack rm --yes --stack scale >/dev/null 2>&1 || true

@@ -18,8 +18,6 @@ export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/bench-backend" PULUMI_CONF
 NET=consul-swarm-bench SUBNET=10.215.0.0/24
 IPS=(10.215.0.111 10.215.0.112 10.215.0.113) NAMES=(consulsvr consul01 consul02)
 WORK=
-now() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 cleanup() {
   pulumi destroy --yes --stack bench >/dev/null 2>&1 || true
   pulumi stack rm --yes --stack bench >/dev/null 2>&1 || true

@@ -19,14 +19,12 @@ export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/benchup-backend" PULUMI_CO
 STACK=benchup NET=consul-swarm-benchup SUBNET=10.222.0.0/24
 IPS=(10.222.0.111 10.222.0.112 10.222.0.113) NAMES=(consulsvr consul01 consul02)
 WORK=$(mktemp -d)
-now() { date +%s%N; }
 # pulumi with its output kept; on a failure the end of it is shown.
 run_pulumi() {
   local log=$1
   shift
   pulumi "$@" >"$WORK/$log" 2>&1 || { echo "bench: pulumi $* failed:" >&2; tail -40 "$WORK/$log" >&2; exit 1; }
 }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 cleanup() {
   pulumi destroy --yes --stack "$STACK" >/dev/null 2>&1 || true
   pulumi stack rm --yes --stack "$STACK" >/dev/null 2>&1 || true

@@ -109,6 +109,10 @@ consul_swarm_recover() {
   fi
 }
 
+# The benchmarks' clock: now (nanoseconds), secs START END (seconds, one decimal).
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+
 # Removes every lab container, volume and network whose name starts with PREFIX (what a benchmark
 # or test run made, including what a failed run left behind).
 consul_swarm_remove_lab() {

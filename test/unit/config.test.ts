@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, it } from "node:test";
-import { cidrContains, cidrGateway, ConfigError, dockerRestartOrder, RawConfig, resolveInstall, Role, rollingOrder, validateConfig } from "../../components/config";
+import { cidrContains, cidrGateway, ConfigError, managerRestartOrder, RawConfig, resolveInstall, Role, rollingOrder, validateConfig } from "../../components/config";
 
 const tutorialHosts = [
     { name: "consulsvr", address: "192.168.116.111", roles: ["consul-server", "swarm-manager"], bootstrap: true },
@@ -168,10 +168,10 @@ describe("helpers", () => {
         const s = validateConfig(raw()).settings!;
         assert.deepEqual(rollingOrder(s.hosts).map((h) => h.name), ["consul01", "consul02", "consulsvr"]);
     });
-    it("orders swarm nodes' dockerd restarts: workers, then managers, the first manager last", () => {
+    it("gives swarm managers' dockerd restarts their turns, the first manager last, workers none", () => {
         const h = (name: string, ...roles: Role[]) => ({ name, roles });
-        const order = dockerRestartOrder([h("m1", "swarm-manager"), h("w1", "swarm-agent"), h("m2", "swarm-manager", "swarm-agent"), h("w2", "swarm-agent"), h("m3", "swarm-manager")]);
-        assert.deepEqual(order.map((x) => x.name), ["w1", "w2", "m2", "m3", "m1"]);
+        const order = managerRestartOrder([h("m1", "swarm-manager"), h("w1", "swarm-agent"), h("m2", "swarm-manager", "swarm-agent"), h("w2", "swarm-agent"), h("m3", "swarm-manager")]);
+        assert.deepEqual(order.map((x) => x.name), ["m2", "m3", "m1"]);
     });
     it("does CIDR arithmetic", () => {
         assert.equal(cidrGateway("10.213.0.0/24"), "10.213.0.1");
