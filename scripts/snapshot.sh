@@ -40,25 +40,8 @@ if [ "$action" = save ]; then
   exit 0
 fi
 file=$(cd "$(dirname "$file")" && pwd)/$(basename "$file")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-(umask 077 && {
-  [ -z "$token" ] || printf 'header = "X-Consul-Token: %s"\n' "$token"
-  if [ -n "$ca" ]; then printf '%s\n' "$ca" > "$tmp/ca.pem"; printf 'cacert = "%s"\n' "$tmp/ca.pem"; fi
-} > "$tmp/curl.conf")
-api=
-for a in $addrs; do
-  case "$(curl -s -m 5 -K "$tmp/curl.conf" "$a/v1/status/leader" || true)" in *:*) api=$a; break ;; esac
-done
-[ -n "$api" ] || { echo "consul-swarm: no server of stack $stack answers with a leader ($addrs)" >&2; exit 4; }
-prefix=consul-swarm/swarm
-curl -sS -m 30 -K "$tmp/curl.conf" -o "$tmp/swarm-kv.json" -w '%{http_code}' "$api/v1/kv/$prefix/?recurse" > "$tmp/code"
-secrets | ACTION=restore ADDRS="$api" FILE="$file" sh -eu "$core"
-if [ "$(cat "$tmp/code")" = 200 ]; then
-  node -e 'const kv=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.stdout.write(JSON.stringify(kv.map((e)=>({KV:{Verb:"set",Key:e.Key,Value:e.Value??""}}))))' "$tmp/swarm-kv.json" |
-    curl -sS -f -m 30 -K "$tmp/curl.conf" -X PUT --data-binary @- "$api/v1/txn" >/dev/null
-  echo "consul-swarm: the stack's own swarm keys ($prefix/) put back"
-fi
+# The stack's swarm keys in the cluster restored into stay its own (see the core script).
+secrets | ACTION=restore ADDRS="$addrs" FILE="$file" KEEP_PREFIX=consul-swarm/swarm sh -eu "$core"
 urn=$(pulumi stack export --stack "$stack" | node -e 'const d=JSON.parse(require("fs").readFileSync(0,"utf8")); const r=(d.deployment.resources||[]).find((x)=>x.type==="command:remote:Command"&&/::consul-acl-agent$/.test(x.urn)); process.stdout.write(r?r.urn:"")')
 if [ -n "$urn" ]; then
   echo "consul-swarm: the stack's own ACL tokens made again (up --replace its ACL step)"

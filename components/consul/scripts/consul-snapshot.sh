@@ -2,6 +2,7 @@
 # file there, or restores one, through the servers' HTTP API. stdin: the management token on its
 # first line, then the Consul CA in PEM when the API is HTTPS. Both go to 0600 files curl reads,
 # never to a command line; files are made 0600. ADDRS: the servers' API base URLs; the first with a leader is used.
+# Also run by scripts/snapshot.sh (`npm run snapshot`), outside any stack step.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 umask 077
@@ -45,7 +46,20 @@ case "$ACTION" in
   restore)
     [ -n "$api" ] || { echo "consul-swarm: no Consul server answers with a leader ($ADDRS): nothing was restored" >&2; exit 4; }
     [ -s "$FILE" ] || { echo "consul-swarm: no snapshot file at $FILE" >&2; exit 3; }
+    # Keys under KEEP_PREFIX belong to the cluster restored into (its swarm's join tokens and
+    # manager address), not to the snapshot: read before, put back after, in one transaction.
+    kept=no
+    if [ -n "${KEEP_PREFIX:-}" ] &&
+      [ "$(curl -sS -m 30 -K "$tmp/curl.conf" -o "$tmp/kept.json" -w '%{http_code}' "$api/v1/kv/$KEEP_PREFIX/?recurse")" = 200 ]; then
+      kept=yes
+    fi
     curl -sS -f -m 300 -K "$tmp/curl.conf" -X PUT --data-binary @"$FILE" "$api/v1/snapshot"
+    if [ "$kept" = yes ]; then
+      node -e 'const kv = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+        process.stdout.write(JSON.stringify(kv.map((e) => ({ KV: { Verb: "set", Key: e.Key, Value: e.Value ?? "" } }))))' "$tmp/kept.json" |
+        curl -sS -f -m 30 -K "$tmp/curl.conf" -X PUT --data-binary @- "$api/v1/txn" >/dev/null
+      echo "kept=$KEEP_PREFIX/"
+    fi
     echo "restored=$FILE into=$api"
     ;;
   *)
