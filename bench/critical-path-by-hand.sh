@@ -7,17 +7,20 @@
 # with every node Ready. Nothing here is skipped that the chain needs; nothing the chain does not
 # need is done (no drift records, no ownership, no snapshots). Consul's settings that set how long
 # the chain waits are the stack's (autopilot's server_stabilization_time). Not part of the product.
-#   bench/critical-path-by-hand.sh KEYFILE CONSUL_BINARY WORKDIR IP_BOOTSTRAP IP...
+#   [SERVERS=N] bench/critical-path-by-hand.sh KEYFILE CONSUL_BINARY WORKDIR IP_BOOTSTRAP IP...
+# The first N addresses (default: all) are Consul servers, the rest clients; every host is in the
+# swarm, the first its manager.
 # The hosts are started by the caller just before (their boot is in the time); this waits for SSH.
 set -euo pipefail
 key=$1 consul=$2 work=$3
 shift 3
 ips=("$@")
 seed=${ips[0]}
+servers=${SERVERS:-${#ips[@]}}
 SSH=(ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR)
 gossip=$(head -c 32 /dev/urandom | base64)
 mgmt=$(cat /proc/sys/kernel/random/uuid)
-peers=$(printf '"%s",' "${ips[@]}" | sed 's/,$//')
+peers=$(printf '"%s",' "${ips[@]:0:$servers}" | sed 's/,$//')
 
 # Docker TLS material, made locally while the hosts boot (the stack makes its CAs the same way).
 tls="$work/tls"
@@ -33,7 +36,7 @@ done
 
 # One host's own chain: SSH, then the binary's upload beside dockerd's TLS restart, then Consul.
 host_chain() {
-  ip=$1 boot=$2
+  ip=$1 boot=$2 server=$3
   until "${SSH[@]}" -o ConnectTimeout=1 "root@$ip" true 2>/dev/null; do sleep 0.2; done
   "${SSH[@]}" "root@$ip" 'cat > /usr/local/bin/consul && chmod 0755 /usr/local/bin/consul' < "$consul" &
   upload=$!
@@ -46,10 +49,10 @@ host_chain() {
     systemctl daemon-reload && systemctl restart docker
     until docker info >/dev/null 2>&1; do sleep 0.2; done'
   wait "$upload"
-  # The token lines are only for servers: clients of the stack get theirs the same way.
+  # initial_management counts on servers only; a client gets its agent token below like the others.
   "${SSH[@]}" "root@$ip" "set -e
     mkdir -p /etc/consul.d /opt/consul
-    printf '%s\n' '{\"server\": true, \"bootstrap\": $boot, \"node_name\": \"'\$(hostname)'\", \"datacenter\": \"dc1\",
+    printf '%s\n' '{\"server\": $server, \"bootstrap\": $boot, \"node_name\": \"'\$(hostname)'\", \"datacenter\": \"dc1\",
       \"data_dir\": \"/opt/consul\", \"bind_addr\": \"$ip\", \"client_addr\": \"0.0.0.0\", \"ui_config\": {\"enabled\": true},
       \"encrypt\": \"$gossip\", \"retry_join\": [$peers], \"autopilot\": {\"server_stabilization_time\": \"5s\"},
       \"acl\": {\"enabled\": true, \"default_policy\": \"deny\", \"enable_token_persistence\": true,
@@ -59,10 +62,11 @@ host_chain() {
     until curl -s -o /dev/null http://127.0.0.1:8500/v1/status/leader; do sleep 0.2; done"
 }
 pids=()
-for ip in "${ips[@]}"; do
-  boot=false
-  [ "$ip" = "$seed" ] && boot=true
-  host_chain "$ip" "$boot" &
+for i in "${!ips[@]}"; do
+  boot=false server=false
+  [ "$i" -gt 0 ] || boot=true
+  [ "$i" -ge "$servers" ] || server=true
+  host_chain "${ips[$i]}" "$boot" "$server" &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
@@ -80,7 +84,7 @@ wait
 # Consul's own proof (every server a voter, autopilot healthy, every node in the catalog) while
 # the swarm forms through KV: the two do not wait for each other.
 "${SSH[@]}" "root@$seed" "export CONSUL_HTTP_TOKEN='$mgmt'
-  until [ \$(consul operator raft list-peers 2>/dev/null | awk 'NR > 1 && \$5 == \"true\"' | wc -l) -eq ${#ips[@]} ] &&
+  until [ \$(consul operator raft list-peers 2>/dev/null | awk 'NR > 1 && \$5 == \"true\"' | wc -l) -eq $servers ] &&
         curl -sf -H 'X-Consul-Token: $mgmt' http://127.0.0.1:8500/v1/operator/autopilot/health | grep -q '^{\"Healthy\":true' &&
         [ \$(consul catalog nodes 2>/dev/null | tail -n +2 | wc -l) -eq ${#ips[@]} ]; do sleep 0.5; done" &
 consul_proof=$!
