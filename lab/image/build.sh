@@ -206,8 +206,11 @@ build_tree() {
   # runs its steps through `sudo -n` for any user but root). Its key is root's (lab-host-init).
   chroot "$TREE" useradd --create-home --shell /bin/bash ops
   chmod 0440 "$TREE/etc/sudoers.d/lab-ops"
-  # Leftovers of the build: package lists and caches, logs, the host's apt state.
-  rm -rf "$TREE"/var/lib/apt/lists/* "$TREE"/var/cache/apt/*.bin "$TREE"/var/cache/apt/archives/*.deb \
+  # Leftovers of the build: caches, logs, the host's apt state. Kept: the package lists and
+  # docker.io's package, so a host whose Docker was removed gets it back from its own apt sources
+  # without a network (the stack installs Docker where it is missing; the e2e tests remove it).
+  find "$TREE/var/cache/apt/archives" -name '*.deb' ! -name 'docker.io_*' -delete
+  rm -rf "$TREE"/var/cache/apt/*.bin \
     "$TREE"/var/cache/debconf/*-old "$TREE"/var/lib/dpkg/*-old "$TREE"/tmp/* "$TREE"/var/tmp/*
   find "$TREE/var/log" -type f -delete
 

@@ -158,6 +158,30 @@ describe("a highly available swarm: three managers on three lab hosts", { timeou
         assert.deepEqual(changed(again), {}, "the next up changes nothing");
     });
 
+    it("a host whose Docker was uninstalled gets its distribution's package again: refresh sees it, up installs it (through sudo)", async () => {
+        const host = HOSTS[2];
+        // Removed, not purged: the host keeps its configs and /var/lib/docker (its swarm state),
+        // as a host whose package someone removed would.
+        onHost(host.name, "DEBIAN_FRONTEND=noninteractive apt-get remove -y -q docker.io >/dev/null 2>&1");
+        assert.throws(() => onHost(host.name, "command -v dockerd"), `${host.name} has no dockerd`);
+        const refresh = await stack.refresh();
+        log(`refresh after removing docker.io on ${host.name}: ${JSON.stringify(refresh.summary.resourceChanges)}`);
+        let upLog = "";
+        const up = await stack.up({ onOutput: (o) => (upLog += o) });
+        log(`up: ${JSON.stringify(up.summary.resourceChanges)}`);
+        assert.match(upLog, new RegExp(`${host.name} has no Docker: installing docker\\.io with apt-get`), upLog.slice(-3000));
+        assert.match(onHost(host.name, "dpkg-query -W -f '${Status}' docker.io"), /install ok installed/);
+        assert.equal(onHost(host.name, "test -e /var/lib/consul-swarm/docker/docker.installed-by-stack && echo recorded").trim(), "recorded");
+        await eventually("the three managers Ready again", 90, async () => {
+            for (const h of HOSTS) {
+                const seen = nodes(h);
+                assert.deepEqual(Object.values(seen).sort(), ["Ready Leader", "Ready Reachable", "Ready Reachable"], `${h.name}: ${JSON.stringify(seen)}`);
+            }
+        });
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `the next up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
+    });
+
     it("losing one manager's host: the others answer and keep 3 replicas running; refresh + up brings the third manager back", async () => {
         for (const h of HOSTS) {
             sleepImage(h.name);

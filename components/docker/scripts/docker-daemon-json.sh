@@ -5,6 +5,9 @@ command -v jq >/dev/null 2>&1 || {
   exit 3
 }
 mkdir -p "$STATE" /etc/docker /etc/systemd/system/docker.service.d
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+docker_ensure_installed
 # Keep what was there before the stack first touched it, so destroy can put it back.
 if [ ! -e "$STATE/daemon.json.orig" ] && [ ! -e "$STATE/daemon.json.absent" ]; then
   if [ -e /etc/docker/daemon.json ]; then
@@ -13,8 +16,6 @@ if [ ! -e "$STATE/daemon.json.orig" ] && [ ! -e "$STATE/daemon.json.absent" ]; t
     : > "$STATE/daemon.json.absent"
   fi
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 printf '%s' "$DAEMON_JSON" > "$tmp/ours.json"
 # The stack's keys win; every other key of the user's file is kept.
 if [ -e "$STATE/daemon.json.orig" ]; then

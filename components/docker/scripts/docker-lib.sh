@@ -5,6 +5,36 @@
 DOCKER_STARTED=/run/consul-swarm-docker.started
 DOCKER_STAMP_DROPIN=/etc/systemd/system/docker.service.d/consul-swarm-stamp.conf
 
+# A host without Docker gets its distribution's own package, from the package sources the host
+# already has: docker.io on Debian and Ubuntu, docker on CentOS/RHEL 7 (its extras repository),
+# moby-engine where dnf has no docker (Fedora). Decided by what is on the host, not by a record:
+# a run killed mid-install is finished by the next. A Docker the stack installed stays on destroy
+# (other containers may need it by then); the record says so.
+docker_ensure_installed() {
+  command -v dockerd >/dev/null 2>&1 && systemctl cat docker.service >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "consul-swarm: $(hostname) has no Docker: installing docker.io with apt-get"
+    # The package lists the host has first; fetched again only if they cannot serve it.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io >"$tmp/install.log" 2>&1 ||
+      { apt-get update -q >>"$tmp/install.log" 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io >>"$tmp/install.log" 2>&1; } || true
+  elif command -v dnf >/dev/null 2>&1; then
+    echo "consul-swarm: $(hostname) has no Docker: installing it with dnf"
+    { dnf install -y -q docker || dnf install -y -q moby-engine; } >"$tmp/install.log" 2>&1 || true
+  elif command -v yum >/dev/null 2>&1; then
+    echo "consul-swarm: $(hostname) has no Docker: installing docker with yum"
+    yum install -y -q docker >"$tmp/install.log" 2>&1 || true
+  fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    echo "consul-swarm: $(hostname) has no Docker and its package manager could not install it; install Docker and run up again:" >&2
+    tail -n 5 "$tmp/install.log" 2>/dev/null >&2 || true
+    exit 3
+  fi
+  mkdir -p "$STATE"
+  : > "$STATE/docker.installed-by-stack"
+  systemctl enable docker >/dev/null 2>&1 || true
+}
+
 docker_stamp_dropin() {
   mkdir -p "${DOCKER_STAMP_DROPIN%/*}"
   printf '[Service]\nExecStartPre=/bin/touch %s\n' "$DOCKER_STARTED" > "$tmp/stamp.conf"

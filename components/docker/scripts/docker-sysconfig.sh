@@ -3,11 +3,12 @@ step_lock docker
 STATE=/var/lib/consul-swarm/docker
 CONF=/etc/sysconfig/docker
 mkdir -p "$STATE"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+docker_ensure_installed
 if [ ! -e "$STATE/sysconfig.orig" ] && [ ! -e "$STATE/sysconfig.absent" ]; then
   if [ -e "$CONF" ]; then cp -p "$CONF" "$STATE/sysconfig.orig"; else : > "$STATE/sysconfig.absent"; fi
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 orig_opts=
 : > "$tmp/docker"
 if [ -e "$STATE/sysconfig.orig" ]; then
