@@ -27,7 +27,7 @@ docker_ensure_installed() {
   fi
   if ! command -v dockerd >/dev/null 2>&1; then
     echo "consul-swarm: $(hostname) has no Docker and its package manager could not install it; install Docker and run up again:" >&2
-    tail -n 5 "$tmp/install.log" 2>/dev/null >&2 || true
+    tail -n 5 "$tmp/install.log" >&2 2>/dev/null || true
     exit 3
   fi
   mkdir -p "$STATE"

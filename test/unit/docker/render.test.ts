@@ -165,3 +165,47 @@ describe("Docker daemon TLS", () => {
         fs.rmSync(dir, { recursive: true, force: true });
     });
 });
+
+describe("a host without Docker", () => {
+    /** docker_ensure_installed under sh, with stand-ins for the package manager and systemctl. */
+    function ensureInstalled(aptGet: string) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "docker-install-"));
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.mkdirSync(path.join(dir, "tmp"));
+        const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        stub("apt-get", `echo "apt-get $*" >> '${dir}/calls'\n${aptGet.replace(/BIN/g, bin).replace(/DIR/g, dir)}`);
+        stub("systemctl", `echo "systemctl $*" >> '${dir}/calls'`);
+        const script = `${loadScript("docker-lib")}\nSTATE='${dir}/state'\ntmp='${dir}/tmp'\ndocker_ensure_installed\necho ensured`;
+        let out = "";
+        let status = 0;
+        try {
+            out = execFileSync("sh", ["-c", script], { encoding: "utf8", env: { PATH: `${bin}:/usr/bin:/bin` }, stdio: ["ignore", "pipe", "pipe"] });
+        } catch (e) {
+            const err = e as { status: number; stdout: string; stderr: string };
+            status = err.status;
+            out = err.stdout + err.stderr;
+        }
+        const calls = fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8") : "";
+        const recorded = fs.existsSync(path.join(dir, "state", "docker.installed-by-stack"));
+        fs.rmSync(dir, { recursive: true, force: true });
+        return { out, status, calls, recorded };
+    }
+    const installs = `case "$1" in update) : > DIR/updated ;; install) [ -e DIR/updated ] || exit 100; printf '#!/bin/sh\\n' > BIN/dockerd; chmod +x BIN/dockerd ;; esac`;
+
+    it("installs docker.io with apt-get from the host's own lists, fetching them only when they cannot serve it, and records it", () => {
+        const r = ensureInstalled(installs);
+        assert.equal(r.status, 0, r.out);
+        assert.match(r.out, /has no Docker: installing docker\.io with apt-get/);
+        assert.match(r.out, /ensured$/m);
+        assert.deepEqual(r.calls.trim().split("\n").map((l) => l.split(" ").slice(0, 2).join(" ")), ["apt-get install", "apt-get update", "apt-get install", "systemctl enable"]);
+        assert.ok(r.recorded, "the stack records that it installed Docker");
+    });
+    it("stops with a clear error, changing nothing else, when the package manager cannot install it", () => {
+        const r = ensureInstalled("echo 'E: Unable to locate package docker.io' >&2; exit 100");
+        assert.equal(r.status, 3);
+        assert.match(r.out, /has no Docker and its package manager could not install it; install Docker and run up again/);
+        assert.match(r.out, /Unable to locate package docker\.io/);
+        assert.ok(!r.recorded);
+    });
+});
