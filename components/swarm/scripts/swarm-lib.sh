@@ -21,9 +21,27 @@ swarm_cluster_of_node() {
   openssl x509 -in /var/lib/docker/swarm/certificates/swarm-node.crt -noout -subject -nameopt RFC2253 2>/dev/null |
     sed -n 's/.*O=\([^,]*\).*/\1/p'
 }
+# POST to the local Docker API, the body on stdin. Through its unix socket where curl can
+# (--unix-socket, curl 7.40); CentOS 7's curl (7.29) cannot, so there through the daemon's own
+# TCP API (from its command line, else daemon.json), with TLS the daemon's own pair as the client.
+docker_api_post() {
+  if curl --help all 2>/dev/null | grep -q -e '--unix-socket'; then
+    curl -sf -m 60 --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' --data-binary @- "http://localhost$1"
+    return
+  fi
+  api=$( { ps -o args= -C dockerd 2>/dev/null; cat /etc/docker/daemon.json 2>/dev/null; } |
+    grep -o 'tcp://[0-9.]*:[0-9]*' | head -n 1 | sed 's|^tcp://||; s|^0\.0\.0\.0:|127.0.0.1:|')
+  [ -n "$api" ] || { echo "consul-swarm: curl on $(hostname) has no --unix-socket and dockerd no TCP API" >&2; return 1; }
+  if [ -e /etc/docker/tls/cert.pem ]; then
+    curl -sf -m 60 --cacert /etc/docker/tls/ca.pem --cert /etc/docker/tls/cert.pem --key /etc/docker/tls/key.pem \
+      -H 'Content-Type: application/json' --data-binary @- "https://$api$1"
+  else
+    curl -sf -m 60 -H 'Content-Type: application/json' --data-binary @- "http://$api$1"
+  fi
+}
 # Joins the swarm through the local Docker API, the token in the request body on stdin (never on
 # a command line). $1: manager address ip:2377. Returns non-zero when the join fails.
 swarm_join_via() {
   printf '{"ListenAddr":"0.0.0.0:2377","AdvertiseAddr":"%s","RemoteAddrs":["%s"],"JoinToken":"%s"}' "$ADDR" "$1" "$token" |
-    curl -sf -m 60 --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' --data-binary @- http://localhost/swarm/join >/dev/null
+    docker_api_post /swarm/join >/dev/null
 }

@@ -1,7 +1,12 @@
-// The Swarm part's parser of the node list.
+// The Swarm part's parser of the node list, and its scripts' way to the local Docker API.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseSwarmNodes } from "../../../components/swarm/render";
+import { loadScript } from "../../../components/shared/script";
 
 describe("parsers", () => {
     it("reads swarm nodes", () => {
@@ -9,5 +14,44 @@ describe("parsers", () => {
             { hostname: "a", status: "Ready", availability: "Active", manager: "Leader" },
             { hostname: "b", status: "Ready", availability: "Active", manager: "" },
         ]);
+    });
+});
+
+describe("the local Docker API from swarm scripts", () => {
+    /** docker_api_post under sh with a stand-in curl (its help, and what it was asked) and ps. */
+    function post(curlHelp: string, psArgs: string, tls: boolean) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "docker-api-"));
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.writeFileSync(
+            path.join(bin, "curl"),
+            `#!/bin/sh\nif [ "$1" = --help ]; then printf '%s\\n' '${curlHelp}'; exit 0; fi\necho "$*" > '${dir}/args'\ncat > '${dir}/body'\n`,
+            { mode: 0o755 },
+        );
+        fs.writeFileSync(path.join(bin, "ps"), `#!/bin/sh\nprintf '%s\\n' '${psArgs}'\n`, { mode: 0o755 });
+        const lib = loadScript("swarm-lib").replace(/\/etc\/docker\/tls/g, tls ? path.join(dir, "tls") : path.join(dir, "none"));
+        if (tls) {
+            fs.mkdirSync(path.join(dir, "tls"));
+            fs.writeFileSync(path.join(dir, "tls", "cert.pem"), "");
+        }
+        execFileSync("sh", ["-c", `${lib}\nprintf '{"JoinToken":"SECRET"}' | docker_api_post /swarm/join`], { env: { PATH: `${bin}:/usr/bin:/bin` } });
+        const r = { args: fs.readFileSync(path.join(dir, "args"), "utf8").trim(), body: fs.readFileSync(path.join(dir, "body"), "utf8") };
+        fs.rmSync(dir, { recursive: true, force: true });
+        return r;
+    }
+
+    it("uses the unix socket where curl has --unix-socket, the token in the body only", () => {
+        const r = post(" --unix-socket <path> Connect through this Unix domain socket", "/usr/sbin/dockerd", false);
+        assert.match(r.args, /--unix-socket \/var\/run\/docker\.sock .*http:\/\/localhost\/swarm\/join$/);
+        assert.equal(r.body, '{"JoinToken":"SECRET"}');
+        assert.doesNotMatch(r.args, /SECRET/);
+    });
+    it("on CentOS 7's curl (no --unix-socket) goes through the daemon's own TCP API, with its TLS pair", () => {
+        const r = post(" -K, --config FILE Specify which config file to read", "/usr/bin/dockerd-current -H unix:///var/run/docker.sock -H tcp://0.0.0.0:2376 --tlsverify", true);
+        assert.match(r.args, /--cacert \S*\/tls\/ca\.pem --cert \S*\/tls\/cert\.pem --key \S*\/tls\/key\.pem .*https:\/\/127\.0\.0\.1:2376\/swarm\/join$/);
+        assert.doesNotMatch(r.args, /unix-socket|SECRET/);
+        assert.equal(r.body, '{"JoinToken":"SECRET"}');
+        const plain = post(" -K, --config FILE", "/usr/bin/dockerd-current -H unix:///var/run/docker.sock -H tcp://10.0.0.5:2375", false);
+        assert.match(plain.args, /http:\/\/10\.0\.0\.5:2375\/swarm\/join$/);
     });
 });
