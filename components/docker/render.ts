@@ -56,22 +56,21 @@ export function dockerSysconfigFlags(opts: DockerApiOptions): string {
 export function dockerDaemonScript(family: OsFamily, opts: DockerApiOptions, ownerId = "docker", repairs?: number): string {
     const common = { ...repairVars(repairs), ...dockerApiVars(family, opts) };
     const owner: StepOwner = { part: "docker", id: ownerId, action: "claim" };
+    const libs = ["docker-lib", "docker-config-lib", "docker-tls-files", "record-lib", "retry-lib"];
+    const daemonJson = { DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN };
     if (family === "rhel") {
-        return renderScript("docker-sysconfig", { ...common, FLAGS: dockerSysconfigFlags(opts) }, ["docker-lib", "docker-tls-files", "record-lib", "retry-lib"], owner);
+        // Which file the host's dockerd reads, its unit says on the host.
+        return renderScript("docker-sysconfig", { ...common, ...daemonJson, FLAGS: dockerSysconfigFlags(opts) }, libs, owner);
     }
-    return renderScript(
-        "docker-daemon-json",
-        { ...common, DAEMON_JSON: dockerDaemonJson(opts), DROPIN: DOCKER_DROPIN },
-        ["docker-lib", "docker-tls-files", "record-lib", "retry-lib"],
-        owner,
-    );
+    return renderScript("docker-daemon-json", { ...common, ...daemonJson }, libs, owner);
 }
 
 /** The files dockerd's config is made of, per OS family: what the Docker step writes and restarts for. */
 function dockerConfigFiles(family: OsFamily): string[] {
-    return family === "rhel"
-        ? ["/etc/sysconfig/docker", DOCKER_TLS_DIR]
-        : ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d/consul-swarm.conf", DOCKER_TLS_DIR];
+    const daemonJson = ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d/consul-swarm.conf", DOCKER_TLS_DIR];
+    // A RHEL-family host writes one set or the other (see docker-sysconfig.sh); a file it does not
+    // write is never newer than the daemon's start.
+    return family === "rhel" ? ["/etc/sysconfig/docker", ...daemonJson] : daemonJson;
 }
 
 /** What the Docker scripts need to know of the API and its files. */

@@ -23,7 +23,8 @@ describe("Docker daemon config", () => {
         assert.match(s, /DROPIN='\[Service\]\nExecStart=\nExecStart=@DOCKERD@ \$DOCKER_OPTS\n'/);
         assert.match(s, /PING_ADDR='127.0.0.1'/);
         assert.match(s, /jq -s '\.\[0\] \* \.\[1\]'/, "merges into the user's daemon.json instead of overwriting it");
-        assert.doesNotMatch(s, /sysconfig/);
+        assert.match(s, /\ndocker_config_daemon_json\n/);
+        assert.doesNotMatch(s, /\n *docker_config_sysconfig\n/, "a Debian host never takes the sysconfig path");
     });
     it("CentOS 7: the tutorial's flags in /etc/sysconfig/docker OPTIONS", () => {
         assert.equal(dockerSysconfigFlags({ tcpPort: 2375, bindAddress: "0.0.0.0", tls: false }), "-H unix:///var/run/docker.sock -H tcp://0.0.0.0:2375");
@@ -31,7 +32,7 @@ describe("Docker daemon config", () => {
         assert.match(s, /FLAGS='-H unix:\/\/\/var\/run\/docker.sock -H tcp:\/\/10.0.0.5:2376'/);
         assert.match(s, /PING_ADDR='10.0.0.5'/);
         assert.match(s, /CONF=\/etc\/sysconfig\/docker/);
-        assert.doesNotMatch(s, /daemon\.json/);
+        assert.match(s, /\nif docker_reads_sysconfig; then\n  docker_config_sysconfig\nelse\n  docker_config_daemon_json\nfi\n/, "the host's unit decides");
     });
     it("the Debian script merges, writes only what differs and restores on the first backup", () => {
         const s = dockerDaemonScript("debian", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false });
@@ -105,7 +106,8 @@ describe("CentOS 7: the stock /etc/sysconfig/docker", () => {
         // `set -u` used to fail the step.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-sysconfig-"));
         fs.mkdirSync(`${dir}/bin`);
-        fs.writeFileSync(`${dir}/bin/systemctl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        // CentOS 7's packaged unit: it reads the file (systemctl cat shows its EnvironmentFile line).
+        fs.writeFileSync(`${dir}/bin/systemctl`, "#!/bin/sh\n[ \"$1\" = cat ] && printf '[Service]\\nEnvironmentFile=-/etc/sysconfig/docker\\nExecStart=/usr/bin/dockerd-current $OPTIONS\\n'\nexit 0\n", { mode: 0o755 });
         fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
         const stock = fs.readFileSync(path.join(__dirname, "..", "fixtures", "centos7-sysconfig-docker"), "utf8");
         fs.writeFileSync(`${dir}/docker`, stock);
@@ -124,6 +126,31 @@ describe("CentOS 7: the stock /etc/sysconfig/docker", () => {
         assert.equal(fs.readFileSync(`${dir}/state/sysconfig.orig`, "utf8"), stock, "the original is saved for destroy");
         run();
         assert.equal(fs.readFileSync(`${dir}/docker`, "utf8"), after, "a second run changes nothing");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("RHEL family with Docker CE", () => {
+    it("writes daemon.json and the drop-in, not /etc/sysconfig/docker, when the unit does not read that file", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-docker-ce-"));
+        fs.mkdirSync(`${dir}/bin`);
+        // Docker CE's unit: no EnvironmentFile.
+        fs.writeFileSync(`${dir}/bin/systemctl`, "#!/bin/sh\n[ \"$1\" = cat ] && printf '[Service]\\nExecStart=/usr/bin/dockerd -H fd://\\n'\nexit 0\n", { mode: 0o755 });
+        fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        fs.writeFileSync(`${dir}/docker`, "OPTIONS='--selinux-enabled'\n");
+        const script = dockerDaemonScript("rhel", { tcpPort: 2376, bindAddress: "0.0.0.0", tls: false })
+            .replace(/^STATE=.*$/m, `STATE=${dir}/state`)
+            .replace(/^CONF=.*$/m, `CONF=${dir}/docker`)
+            .replace(/^DOCKER_STARTED=.*$/m, `DOCKER_STARTED=${dir}/started`)
+            .replace(/^DOCKER_STAMP_DROPIN=.*$/m, `DOCKER_STAMP_DROPIN=${dir}/dropin/stamp.conf`)
+            .replace(/\/etc\/systemd\/system\/docker\.service\.d/g, `${dir}/dropin`)
+            .replace(/\/etc\/docker\b/g, `${dir}/etc-docker`)
+            .replace(/^step_lock .*$/m, ":");
+        execFileSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` }, encoding: "utf8" });
+        assert.deepEqual(JSON.parse(fs.readFileSync(`${dir}/etc-docker/daemon.json`, "utf8")).hosts, ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"]);
+        assert.match(fs.readFileSync(`${dir}/dropin/consul-swarm.conf`, "utf8"), /^ExecStart=$/m, "the unit's -H fd:// cleared");
+        assert.equal(fs.readFileSync(`${dir}/docker`, "utf8"), "OPTIONS='--selinux-enabled'\n", "/etc/sysconfig/docker untouched");
+        assert.ok(fs.existsSync(`${dir}/state/daemon.json.absent`), "destroy will remove the daemon.json it made");
         fs.rmSync(dir, { recursive: true, force: true });
     });
 });
