@@ -86,6 +86,28 @@ describe("scripts as they go to a host", () => {
     });
 });
 
+describe("curl on the oldest distribution the README names", () => {
+    it("every remote script's curl options exist in CentOS 7's curl 7.29; --unix-socket (7.40) only behind a check", () => {
+        // Long options of curl 7.29 the scripts may use; short ones (-s -S -f -L -m -K -o -w -X -H) all exist there.
+        const known729 = new Set(["cacert", "cert", "key", "data-binary", "retry", "help", "config", "silent", "fail", "max-time", "output", "header", "request"]);
+        for (const dir of SCRIPT_DIRS) {
+            for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".sh"))) {
+                const body = stripComments(fs.readFileSync(path.join(dir, f), "utf8"));
+                for (const line of body.split("\n").filter((l) => /\bcurl\s/.test(l))) {
+                    for (const [, opt] of line.matchAll(/\s--([a-z][a-z-]*)/g)) {
+                        if (opt === "unix-socket") {
+                            assert.equal(f, "swarm-lib.sh", `${f}: --unix-socket outside docker_api_post`);
+                            assert.match(body, /if curl --help all 2>\/dev\/null \| grep -q -e '--unix-socket'; then\n\s+curl [^\n]*--unix-socket/, "only after asking curl");
+                            continue;
+                        }
+                        assert.ok(known729.has(opt), `${f}: curl --${opt} is not in curl 7.29 (CentOS 7): ${line.trim()}`);
+                    }
+                }
+            }
+        }
+    });
+});
+
 describe("a local file's SHA-256", () => {
     it("is read once per program run, and again when the file changes", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-sha-"));
