@@ -195,15 +195,17 @@ describe("Docker daemon TLS", () => {
 
 describe("a host without Docker", () => {
     /** docker_ensure_installed under sh, with stand-ins for the package manager and systemctl. */
-    function ensureInstalled(aptGet: string) {
+    function ensureInstalled(aptGet: string, manager = "apt-get") {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "docker-install-"));
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         fs.mkdirSync(path.join(dir, "tmp"));
         const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-        stub("apt-get", `echo "apt-get $*" >> '${dir}/calls'\n${aptGet.replace(/BIN/g, bin).replace(/DIR/g, dir)}`);
+        stub(manager, `echo "${manager} $*" >> '${dir}/calls'\n${aptGet.replace(/BIN/g, bin).replace(/DIR/g, dir)}`);
         stub("systemctl", `echo "systemctl $*" >> '${dir}/calls'`);
-        const script = `${loadScript("docker-lib")}\nSTATE='${dir}/state'\ntmp='${dir}/tmp'\ndocker_ensure_installed\necho ensured`;
+        // This machine has apt-get itself: a RHEL-family host is one whose apt-get is not there.
+        const lib = manager === "apt-get" ? loadScript("docker-lib") : loadScript("docker-lib").replace("command -v apt-get", "command -v no-apt-get-here");
+        const script = `${lib}\nSTATE='${dir}/state'\ntmp='${dir}/tmp'\ndocker_ensure_installed\necho ensured`;
         let out = "";
         let status = 0;
         try {
@@ -227,6 +229,13 @@ describe("a host without Docker", () => {
         assert.match(r.out, /ensured$/m);
         assert.deepEqual(r.calls.trim().split("\n").map((l) => l.split(" ").slice(0, 2).join(" ")), ["apt-get install", "apt-get update", "apt-get install", "systemctl enable"]);
         assert.ok(r.recorded, "the stack records that it installed Docker");
+    });
+    it("on CentOS/RHEL 7 installs docker with yum from the host's own repositories", () => {
+        const r = ensureInstalled(`printf '#!/bin/sh\\n' > BIN/dockerd; chmod +x BIN/dockerd`, "yum");
+        assert.equal(r.status, 0, r.out);
+        assert.match(r.out, /has no Docker: installing docker with yum/);
+        assert.match(r.calls, /^yum install -y -q docker$/m);
+        assert.ok(r.recorded);
     });
     it("stops with a clear error, changing nothing else, when the package manager cannot install it", () => {
         const r = ensureInstalled("echo 'E: Unable to locate package docker.io' >&2; exit 100");
