@@ -71,15 +71,24 @@ for i in "${!ips[@]}"; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 
+# The tutorial's join, from the bootstrap server to every other agent (an agent that started before
+# the servers retries its own join only every 30 s).
+others=("${ips[@]:1}")
+[ ${#others[@]} -eq 0 ] || "${SSH[@]}" "root@$seed" "export CONSUL_HTTP_TOKEN='$mgmt'
+  until consul join ${others[*]} >/dev/null 2>&1; do sleep 0.2; done"
+
 # The agents' token (a leader first), set on every agent so each registers in the catalog.
 agent_token=$("${SSH[@]}" "root@$seed" "export CONSUL_HTTP_TOKEN='$mgmt'
   until consul acl policy list >/dev/null 2>&1; do sleep 0.2; done
   consul acl policy create -name agents -rules 'node_prefix \"\" { policy = \"write\" } service_prefix \"\" { policy = \"read\" }' >/dev/null
   consul acl token create -policy-name agents -format json | sed -n 's/.*\"SecretID\": \"\\([^\"]*\\)\".*/\\1/p'")
+pids=()
 for ip in "${ips[@]}"; do
-  "${SSH[@]}" "root@$ip" "CONSUL_HTTP_TOKEN='$mgmt' consul acl set-agent-token agent '$agent_token' >/dev/null" &
+  "${SSH[@]}" "root@$ip" "export CONSUL_HTTP_TOKEN='$mgmt'
+    until consul acl set-agent-token agent '$agent_token' >/dev/null 2>&1; do sleep 0.2; done" &
+  pids+=($!)
 done
-wait
+for p in "${pids[@]}"; do wait "$p"; done
 
 # Consul's own proof (every server a voter, autopilot healthy, every node in the catalog) while
 # the swarm forms through KV: the two do not wait for each other.
@@ -93,7 +102,9 @@ consul_proof=$!
   docker swarm join-token -q worker | consul kv put swarm/worker-token - >/dev/null"
 joins=()
 for ip in "${ips[@]:1}"; do
-  "${SSH[@]}" "root@$ip" "docker swarm join --token \$(CONSUL_HTTP_TOKEN='$mgmt' consul kv get swarm/worker-token) $seed:2377 >/dev/null" &
+  "${SSH[@]}" "root@$ip" "export CONSUL_HTTP_TOKEN='$mgmt'
+    until t=\$(consul kv get swarm/worker-token 2>/dev/null) && [ -n \"\$t\" ]; do sleep 0.2; done
+    docker swarm join --token \"\$t\" $seed:2377 >/dev/null" &
   joins+=($!)
 done
 for p in "${joins[@]}"; do wait "$p"; done
