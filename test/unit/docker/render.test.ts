@@ -100,58 +100,57 @@ describe("Docker daemon config", () => {
     });
 });
 
+/**
+ * A RHEL-family host in a temporary directory: its docker unit as `systemctl cat` shows it, its
+ * /etc/sysconfig/docker, and the Docker step's script with every path it writes moved there.
+ */
+function rhelHost(unit: string, sysconfig: string, tcpPort: number) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-rhel-"));
+    fs.mkdirSync(`${dir}/bin`);
+    fs.writeFileSync(`${dir}/unit`, unit);
+    fs.writeFileSync(`${dir}/bin/systemctl`, `#!/bin/sh\n[ "$1" = cat ] && cat '${dir}/unit'\nexit 0\n`, { mode: 0o755 });
+    fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    fs.writeFileSync(`${dir}/docker`, sysconfig);
+    const script = dockerDaemonScript("rhel", { tcpPort, bindAddress: "0.0.0.0", tls: false })
+        .replace(/^STATE=.*$/m, `STATE=${dir}/state`)
+        .replace(/^CONF=.*$/m, `CONF=${dir}/docker`)
+        .replace(/^DOCKER_STARTED=.*$/m, `DOCKER_STARTED=${dir}/started`)
+        .replace(/^DOCKER_STAMP_DROPIN=.*$/m, `DOCKER_STAMP_DROPIN=${dir}/dropin/stamp.conf`)
+        .replace(/\/etc\/systemd\/system\/docker\.service\.d/g, `${dir}/dropin`)
+        .replace(/\/etc\/docker\b/g, `${dir}/etc-docker`)
+        .replace(/^step_lock .*$/m, ":");
+    const run = () => execFileSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` }, encoding: "utf8" });
+    return { dir, run, done: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
 describe("CentOS 7: the stock /etc/sysconfig/docker", () => {
     it("keeps the file's own OPTIONS and lines, adds the API flags, and sources it under set -u", () => {
         // The file of CentOS 7's docker package reads ${DOCKER_CERT_PATH} unset: sourcing it under
-        // `set -u` used to fail the step.
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-sysconfig-"));
-        fs.mkdirSync(`${dir}/bin`);
-        // CentOS 7's packaged unit: it reads the file (systemctl cat shows its EnvironmentFile line).
-        fs.writeFileSync(`${dir}/bin/systemctl`, "#!/bin/sh\n[ \"$1\" = cat ] && printf '[Service]\\nEnvironmentFile=-/etc/sysconfig/docker\\nExecStart=/usr/bin/dockerd-current $OPTIONS\\n'\nexit 0\n", { mode: 0o755 });
-        fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        // `set -u` used to fail the step. Its packaged unit reads the file (EnvironmentFile).
         const stock = fs.readFileSync(path.join(__dirname, "..", "fixtures", "centos7-sysconfig-docker"), "utf8");
-        fs.writeFileSync(`${dir}/docker`, stock);
-        const script = dockerDaemonScript("rhel", { tcpPort: 2375, bindAddress: "0.0.0.0", tls: false })
-            .replace(/^STATE=.*$/m, `STATE=${dir}/state`)
-            .replace(/^CONF=.*$/m, `CONF=${dir}/docker`)
-            .replace(/^DOCKER_STARTED=.*$/m, `DOCKER_STARTED=${dir}/started`)
-            .replace(/^DOCKER_STAMP_DROPIN=.*$/m, `DOCKER_STAMP_DROPIN=${dir}/dropin/stamp.conf`)
-            .replace(/^step_lock .*$/m, ":");
-        const run = () => execFileSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` }, encoding: "utf8" });
-        run();
-        const after = fs.readFileSync(`${dir}/docker`, "utf8");
+        const host = rhelHost("[Service]\nEnvironmentFile=-/etc/sysconfig/docker\nExecStart=/usr/bin/dockerd-current $OPTIONS\n", stock, 2375);
+        host.run();
+        const after = fs.readFileSync(`${host.dir}/docker`, "utf8");
         assert.match(after, /^OPTIONS='--selinux-enabled --log-driver=journald --signature-verification=false -H unix:\/\/\/var\/run\/docker.sock -H tcp:\/\/0.0.0.0:2375'$/m);
         assert.equal(after.match(/^OPTIONS=/gm)?.length, 1, "one OPTIONS line");
         assert.match(after, /if \[ -z "\$\{DOCKER_CERT_PATH\}" \]; then/, "the file's other lines are kept");
-        assert.equal(fs.readFileSync(`${dir}/state/sysconfig.orig`, "utf8"), stock, "the original is saved for destroy");
-        run();
-        assert.equal(fs.readFileSync(`${dir}/docker`, "utf8"), after, "a second run changes nothing");
-        fs.rmSync(dir, { recursive: true, force: true });
+        assert.equal(fs.readFileSync(`${host.dir}/state/sysconfig.orig`, "utf8"), stock, "the original is saved for destroy");
+        assert.ok(!fs.existsSync(`${host.dir}/etc-docker/daemon.json`), "no daemon.json beside it");
+        host.run();
+        assert.equal(fs.readFileSync(`${host.dir}/docker`, "utf8"), after, "a second run changes nothing");
+        host.done();
     });
 });
 
 describe("RHEL family with Docker CE", () => {
     it("writes daemon.json and the drop-in, not /etc/sysconfig/docker, when the unit does not read that file", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-docker-ce-"));
-        fs.mkdirSync(`${dir}/bin`);
-        // Docker CE's unit: no EnvironmentFile.
-        fs.writeFileSync(`${dir}/bin/systemctl`, "#!/bin/sh\n[ \"$1\" = cat ] && printf '[Service]\\nExecStart=/usr/bin/dockerd -H fd://\\n'\nexit 0\n", { mode: 0o755 });
-        fs.writeFileSync(`${dir}/bin/curl`, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-        fs.writeFileSync(`${dir}/docker`, "OPTIONS='--selinux-enabled'\n");
-        const script = dockerDaemonScript("rhel", { tcpPort: 2376, bindAddress: "0.0.0.0", tls: false })
-            .replace(/^STATE=.*$/m, `STATE=${dir}/state`)
-            .replace(/^CONF=.*$/m, `CONF=${dir}/docker`)
-            .replace(/^DOCKER_STARTED=.*$/m, `DOCKER_STARTED=${dir}/started`)
-            .replace(/^DOCKER_STAMP_DROPIN=.*$/m, `DOCKER_STAMP_DROPIN=${dir}/dropin/stamp.conf`)
-            .replace(/\/etc\/systemd\/system\/docker\.service\.d/g, `${dir}/dropin`)
-            .replace(/\/etc\/docker\b/g, `${dir}/etc-docker`)
-            .replace(/^step_lock .*$/m, ":");
-        execFileSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` }, encoding: "utf8" });
-        assert.deepEqual(JSON.parse(fs.readFileSync(`${dir}/etc-docker/daemon.json`, "utf8")).hosts, ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"]);
-        assert.match(fs.readFileSync(`${dir}/dropin/consul-swarm.conf`, "utf8"), /^ExecStart=$/m, "the unit's -H fd:// cleared");
-        assert.equal(fs.readFileSync(`${dir}/docker`, "utf8"), "OPTIONS='--selinux-enabled'\n", "/etc/sysconfig/docker untouched");
-        assert.ok(fs.existsSync(`${dir}/state/daemon.json.absent`), "destroy will remove the daemon.json it made");
-        fs.rmSync(dir, { recursive: true, force: true });
+        const host = rhelHost("[Service]\nExecStart=/usr/bin/dockerd -H fd://\n", "OPTIONS='--selinux-enabled'\n", 2376);
+        host.run();
+        assert.deepEqual(JSON.parse(fs.readFileSync(`${host.dir}/etc-docker/daemon.json`, "utf8")).hosts, ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"]);
+        assert.match(fs.readFileSync(`${host.dir}/dropin/consul-swarm.conf`, "utf8"), /^ExecStart=$/m, "the unit's -H fd:// cleared");
+        assert.equal(fs.readFileSync(`${host.dir}/docker`, "utf8"), "OPTIONS='--selinux-enabled'\n", "/etc/sysconfig/docker untouched");
+        assert.ok(fs.existsSync(`${host.dir}/state/daemon.json.absent`), "destroy will remove the daemon.json it made");
+        host.done();
     });
 });
 
