@@ -244,7 +244,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const autopilot = await json<Record<string, unknown>>(`${seed}/v1/operator/autopilot/configuration`);
         assert.equal(autopilot.CleanupDeadServers, true);
         assert.equal(autopilot.LastContactThreshold, "200ms");
-        assert.equal(autopilot.ServerStabilizationTime, "10s");
+        assert.equal(autopilot.ServerStabilizationTime, "5s");
         assert.equal(autopilot.MaxTrailingLogs, 250);
         for (const h of HOSTS) {
             const metrics = await http(`http://${h.address}:8500/v1/agent/metrics?format=prometheus`, withToken());
