@@ -30,8 +30,14 @@ while :; do
   for n in $EXPECTED_SERVER_NODES; do
     printf '%s\n' "$voters" | grep -qx "$n" || not_voting="$not_voting $n"
   done
+  # Autopilot's own view lags raft's by up to its 2 s health interval: a server just promoted is
+  # a voter in raft before autopilot counts it in the failure tolerance. Done means both agree.
   healthy=no
-  consul_api /v1/operator/autopilot/health 2>/dev/null | grep -q '^{"Healthy":true' && healthy=yes
+  health=$(consul_api /v1/operator/autopilot/health 2>/dev/null || true)
+  case "$health" in
+    '{"Healthy":true'*)
+      [ "$(printf '%s' "$health" | grep -o '"Voter":true' | wc -l)" -ge "$(echo $EXPECTED_SERVER_NODES | wc -w)" ] && healthy=yes ;;
+  esac
   alive=$(consul members -status=alive 2>/dev/null | tail -n +2 | awk '{ print $1 }' || true)
   nodes=$(consul catalog nodes 2>/dev/null | tail -n +2 | awk '{ print $1 }' || true)
   missing=
