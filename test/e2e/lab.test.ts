@@ -104,12 +104,23 @@ function consulCli(host: string, args: string): string {
 }
 
 /**
+ * Polling loops still running. A test whose `up` throws never reaches its stop(); a loop left
+ * polling keeps the test file's process alive after its last test, until CI's own time limit.
+ * `after` stops whatever is left.
+ */
+const pollers = new Set<() => void>();
+
+/**
  * Polls a consistent KV read of `key` every 200 ms, through the first of `hosts` that answers,
  * until the returned stop() is called; stop() gives the windows (ms) in which no read worked.
  */
 function kvReader(hosts: { address: string }[], key: string, expected: string) {
     const samples: { t: number; ok: boolean }[] = [];
     let reading = true;
+    const halt = () => {
+        reading = false;
+    };
+    pollers.add(halt);
     const loop = (async () => {
         while (reading) {
             const t = Date.now();
@@ -129,7 +140,8 @@ function kvReader(hosts: { address: string }[], key: string, expected: string) {
         }
     })();
     return async () => {
-        reading = false;
+        halt();
+        pollers.delete(halt);
         await loop;
         const windows: number[] = [];
         let start = -1;
@@ -163,6 +175,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     });
 
     after(async () => {
+        pollers.forEach((halt) => halt());
         if (!stack) {
             return;
         }
@@ -683,6 +696,10 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         await http(`${seed}/v1/kv/e2e/rolling`, { method: "PUT", body: "x", ...withToken() });
         const stopReader = kvReader(HOSTS, "e2e/rolling", "x");
         let reading = true;
+        const haltSampler = () => {
+            reading = false;
+        };
+        pollers.add(haltSampler);
         // Meanwhile, every process list on the hosts is sampled: the gossip key must never show.
         const gossip = String(outputs.gossipKey.value);
         const psSamples: string[] = [];
@@ -706,7 +723,8 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
                 process.stderr.write(o);
             },
         });
-        reading = false;
+        haltSampler();
+        pollers.delete(haltSampler);
         const { reads, windows, recovered } = await stopReader();
         await psSampler;
         assert.ok(psSamples.length > 10, `sampled ps ${psSamples.length} times`);
