@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, resolveInstall, validateConfig } from "./components/config";
-import { ConsulSwarm, consulSwarmArgs, labFor } from "./components/consulSwarm";
+import { ConsulSwarm, consulSwarmArgs, federationFrom, labFor } from "./components/consulSwarm";
 
 const config = new pulumi.Config("consul-swarm");
 const sshPrivateKey = config.getSecret("sshPrivateKey");
@@ -17,6 +17,7 @@ const result = validateConfig({
     hosts: config.getObject("hosts"),
     ssh: config.getObject("ssh"),
     lab: config.getObject("lab"),
+    federation: config.getObject("federation"),
     hasPrivateKey: sshPrivateKey !== undefined,
 });
 for (const w of result.warnings) {
@@ -31,6 +32,7 @@ const install = resolveInstall(settings.consul.install, process.env, fs.existsSy
 const lab = labFor(settings);
 const cluster = new ConsulSwarm("consul-swarm", {
     ...consulSwarmArgs(settings, install, sshPrivateKey, lab),
+    federation: settings.federation ? federationFrom(settings.federation.primaryStack) : undefined,
     // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
     snapshotDir: path.resolve(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack()),
 });
@@ -41,6 +43,10 @@ export const consulHttpAddr = cluster.consulHttpAddr;
 export const consulUiUrl = cluster.consulUiUrl;
 export const consulHttpsAddr = cluster.consulHttpsAddr ?? null;
 export const consulCaCert = cluster.consulCaCert ?? null;
+export const consulCaKey = cluster.consulCaKey ?? null;
+export const consulVersion = settings.consul.version;
+export const consulPrimaryDatacenter = cluster.consulPrimaryDatacenter;
+export const consulDatacenters = cluster.consulDatacenters;
 export const consulLeader = cluster.consulLeader;
 export const consulMembers = cluster.consulMembers;
 export const dockerHosts = cluster.dockerHosts;

@@ -76,6 +76,14 @@ export interface SwarmSettings {
 export interface LabSettings {
     subnet: string;
     networkName: string;
+    /** Other lab networks' subnets this one routes to, without NAT (a second datacenter's lab). */
+    routeTo: string[];
+}
+
+/** A secondary datacenter: joined over WAN to the one another stack runs. */
+export interface FederationSettings {
+    /** The primary datacenter's stack, as a StackReference names it ("dc1" or "org/project/dc1"). */
+    primaryStack: string;
 }
 
 export interface StackSettings {
@@ -87,6 +95,7 @@ export interface StackSettings {
     ssh: SshSettings;
     /** Present only in the dev stack: the stack creates its own hosts on this machine. */
     lab?: LabSettings;
+    federation?: FederationSettings;
 }
 
 /** What the caller read from Pulumi config, untyped (config is user input). */
@@ -98,6 +107,7 @@ export interface RawConfig {
     hosts?: unknown;
     ssh?: unknown;
     lab?: unknown;
+    federation?: unknown;
     /** Whether `sshPrivateKey` is set (its value is a secret and never reaches this module). */
     hasPrivateKey: boolean;
 }
@@ -323,12 +333,25 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     const labRaw = raw.lab === undefined || raw.lab === null ? undefined : section(p, "lab", raw.lab);
     let lab: LabSettings | undefined;
     if (labRaw) {
-        unknownKeys(p, "lab", labRaw, ["subnet", "networkName"]);
+        unknownKeys(p, "lab", labRaw, ["subnet", "networkName", "routeTo"]);
         const subnet = str(p, "lab.subnet", labRaw.subnet, "10.213.0.0/24");
         if (!parseCidr(subnet)) {
             p.error("lab.subnet", `"${subnet}" is not an IPv4 CIDR with a /8 to /30 prefix`, 'set e.g. "10.213.0.0/24"');
         }
-        lab = { subnet, networkName: str(p, "lab.networkName", labRaw.networkName, "consul-swarm-lab") };
+        const routeTo: string[] = [];
+        if (labRaw.routeTo !== undefined && !Array.isArray(labRaw.routeTo)) {
+            p.error("lab.routeTo", `expected a list of subnets, got ${JSON.stringify(labRaw.routeTo)}`, 'write e.g. ["10.214.0.0/24"] (the other lab\'s lab.subnet)');
+        }
+        (Array.isArray(labRaw.routeTo) ? labRaw.routeTo : []).forEach((r, i) => {
+            if (typeof r !== "string" || !parseCidr(r)) {
+                p.error(`lab.routeTo[${i}]`, `${JSON.stringify(r)} is not an IPv4 CIDR with a /8 to /30 prefix`, "give the other lab's lab.subnet");
+            } else if (r === subnet) {
+                p.error(`lab.routeTo[${i}]`, `${r} is this lab's own subnet`, "list only other labs' subnets");
+            } else {
+                routeTo.push(r);
+            }
+        });
+        lab = { subnet, networkName: str(p, "lab.networkName", labRaw.networkName, "consul-swarm-lab"), routeTo };
     }
 
     const c = section(p, "consul", raw.consul);
@@ -342,7 +365,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         p.error("consul.bootstrapMode", `unknown mode "${bootstrapMode}"`, 'use "tutorial" (one host has bootstrap: true) or "expect" (bootstrap_expect = number of servers)');
     }
     const options = c.options === undefined ? {} : section(p, "consul.options", c.options);
-    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "data_dir", "acl", "tls", "ports"]) {
+    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "primary_datacenter", "data_dir", "acl", "tls", "ports"]) {
         if (owned in options) {
             p.error(`consul.options.${owned}`, "is set by the stack itself", `remove it (use the stack's own setting instead)`);
         }
@@ -508,11 +531,29 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         }
     }
 
+    const f = raw.federation === undefined || raw.federation === null ? undefined : section(p, "federation", raw.federation);
+    let federation: FederationSettings | undefined;
+    if (f) {
+        unknownKeys(p, "federation", f, ["primaryStack"]);
+        const primaryStack = str(p, "federation.primaryStack", f.primaryStack, "");
+        if (!/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/.test(primaryStack)) {
+            p.error("federation.primaryStack", primaryStack === "" ? "no primary stack" : `"${primaryStack}" is not a stack name`, 'name the primary datacenter\'s stack, e.g. "dc1" or "org/consul-swarm/dc1"');
+        }
+        // The datacenters trust each other through the primary's CA, and share its ACLs by replication.
+        if (!consul.tls) {
+            p.error("consul.tls", "a federated datacenter needs TLS: its servers prove themselves to the primary's with certificates from the primary's CA", "remove consul.tls: false");
+        }
+        if (!consul.acl) {
+            p.error("consul.acl", "a federated datacenter replicates the primary's ACLs", "remove consul.acl: false");
+        }
+        federation = { primaryStack };
+    }
+
     if (p.errors.length > 0) {
         return { errors: p.errors, warnings: p.warnings };
     }
     return {
-        settings: { datacenter, consul, docker, swarm: { flavor: "mode" }, hosts, ssh, lab },
+        settings: { datacenter, consul, docker, swarm: { flavor: "mode" }, hosts, ssh, lab, ...(federation ? { federation } : {}) },
         errors: [],
         warnings: p.warnings,
     };

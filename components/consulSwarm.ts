@@ -5,6 +5,7 @@ import { ConsulInstall, ConsulSettings, managerRestartOrder, DockerSettings, Rol
 import { binarySha256, ConsulClient, ConsulServer } from "./consul/consulAgent";
 import { ConsulCluster } from "./consul/consulCluster";
 import { UpgradeSnapshot } from "./consul/consulSnapshot";
+import { PrimaryDatacenter } from "./consul/wanFederation";
 import { DockerDaemon } from "./docker/dockerDaemon";
 import { Host } from "./host/host";
 import { LabHosts } from "./lab/labHosts";
@@ -30,8 +31,22 @@ export interface ConsulSwarmHost {
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
+/**
+ * A secondary datacenter's share of the primary's (its stack's outputs): one gossip keyring for
+ * the WAN pool, one CA that both trust, the primary's management token (ACLs are global).
+ * Secrets end to end.
+ */
+export interface ConsulSwarmFederation {
+    primary: PrimaryDatacenter;
+    gossipKey: pulumi.Input<string>;
+    managementToken: pulumi.Input<string>;
+    consulCa: pulumi.Input<{ cert: string; key: string }>;
+}
+
 export interface ConsulSwarmArgs {
     datacenter: string;
+    /** Join the datacenter another stack runs, as a secondary (WAN federation). */
+    federation?: ConsulSwarmFederation;
     hosts: ConsulSwarmHost[];
     /** The key that logs in on every host (a secret end to end). */
     sshPrivateKey: pulumi.Input<string>;
@@ -67,6 +82,12 @@ export class ConsulSwarm extends pulumi.ComponentResource {
     readonly dockerHosts: Record<string, pulumi.Output<string>>;
     readonly swarmManager?: pulumi.Output<string>;
     readonly swarmNodes?: Swarm["nodes"];
+    /** The datacenters the cluster saw when it was last verified (the primary among them, in a federation). */
+    readonly consulDatacenters: pulumi.Output<string[]>;
+    /** Where ACLs are authoritative: this datacenter, or the primary it joined. */
+    readonly consulPrimaryDatacenter: pulumi.Output<string>;
+    /** The Consul CA's key (a secret; absent without Consul TLS): what a secondary datacenter issues from. */
+    readonly consulCaKey?: pulumi.Output<string>;
     /** The snapshot saved before the last rollout of a Consul release or binary (a path on this machine). */
     readonly consulUpgradeSnapshot: pulumi.Output<string | undefined>;
     readonly gossipKey: pulumi.Output<string>;
@@ -138,10 +159,31 @@ export class ConsulSwarm extends pulumi.ComponentResource {
             }
         }
 
-        const gossipKey = new random.RandomBytes("gossip-key", { length: 32 }, child).base64;
+        const federation = args.federation;
+        // A secondary uses the primary's gossip key (the WAN pool has one keyring) and management
+        // token (ACLs are global, made in the primary); it makes neither.
+        const gossipKey = federation ? pulumi.secret(federation.gossipKey) : new random.RandomBytes("gossip-key", { length: 32 }, child).base64;
         // The ACL management token: made once per stack, a secret end to end.
-        const aclToken = args.consul.acl
-            ? pulumi.secret(new random.RandomBytes("consul-acl-token", { length: 16 }, child).hex.apply(uuidFromHex))
+        const aclToken = federation
+            ? pulumi.secret(federation.managementToken)
+            : args.consul.acl
+              ? pulumi.secret(new random.RandomBytes("consul-acl-token", { length: 16 }, child).hex.apply(uuidFromHex))
+              : undefined;
+        const replicationToken = federation
+            ? pulumi.secret(new random.RandomBytes("consul-replication-token", { length: 16 }, child).hex.apply(uuidFromHex))
+            : undefined;
+        const primaryDatacenter = federation
+            ? pulumi.output(federation.primary.datacenter).apply((dc) => {
+                  if (dc === datacenter) {
+                      throw new Error(
+                          `consul-swarm: federation.primaryStack runs datacenter "${dc}", and so would this stack: set consul-swarm:datacenter to a name of its own (e.g. "dc2")`,
+                      );
+                  }
+                  return dc;
+              })
+            : pulumi.output(datacenter);
+        const primaryServerAddresses = federation
+            ? pulumi.output(federation.primary.servers).apply((servers) => Object.keys(servers).sort().map((n) => servers[n]))
             : undefined;
         // The agents' own token: least privilege (register their node, read services), never the management one.
         const agentToken = args.consul.acl
@@ -160,6 +202,9 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         const consulCa = args.consul.tls
             ? new CertificateAuthority("consul-tls", {
                   commonName: "consul-swarm Consul CA",
+                  // A secondary issues from the primary's CA: each side's servers then verify the
+                  // other's server.<dc>.consul certificates with the CA they already have.
+                  existing: federation?.consulCa,
                   leaves: Object.fromEntries(
                       consulAgents.map((h) => {
                           const cn = `${h.roles.includes("consul-server") ? "server" : "client"}.${datacenter}.consul`;
@@ -187,6 +232,10 @@ export class ConsulSwarm extends pulumi.ComponentResource {
             servers: withRole("consul-server")
                 .filter((o) => o.name !== h.name)
                 .map((o) => o.address),
+            federation:
+                replicationToken && primaryServerAddresses
+                    ? { primaryDatacenter, replicationToken, primaryServers: primaryServerAddresses }
+                    : undefined,
         });
 
         // Before a new release restarts any server, the cluster's state is saved here.
@@ -231,6 +280,15 @@ export class ConsulSwarm extends pulumi.ComponentResource {
             agentToken,
             swarmToken: swarmToken === undefined ? undefined : { token: swarmToken, kvPrefix: SWARM_KV_PREFIX },
             dns: args.consul.dns,
+            federation:
+                federation && replicationToken
+                    ? {
+                          datacenter,
+                          version: args.consul.version,
+                          primary: { ...federation.primary, datacenter: primaryDatacenter },
+                          replicationToken,
+                      }
+                    : undefined,
         }, child);
         const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.host.address}:8500`;
         /** HTTPS API (verify the server with consulCaCert). */
@@ -261,6 +319,9 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         this.consulCaCert = consulCa?.caCert;
         this.consulLeader = cluster.leader;
         this.consulUpgradeSnapshot = upgradeSnapshot.file;
+        this.consulDatacenters = cluster.datacenters;
+        this.consulPrimaryDatacenter = primaryDatacenter;
+        this.consulCaKey = consulCa?.caKey;
         this.consulMembers = cluster.members;
         this.dockerHosts = Object.fromEntries([...daemons].map(([n, d]) => [n, d.dockerHost]));
         this.swarmManager = swarm?.managerDockerHost;
@@ -309,5 +370,33 @@ export function consulSwarmArgs(
 
 /** The stack's lab hosts, when its config asks for them. */
 export function labFor(settings: StackSettings): LabHosts | undefined {
-    return settings.lab ? new LabHosts("lab", { hosts: settings.hosts, subnet: settings.lab.subnet, networkName: settings.lab.networkName }) : undefined;
+    return settings.lab ? new LabHosts("lab", { hosts: settings.hosts, subnet: settings.lab.subnet, networkName: settings.lab.networkName, routeTo: settings.lab.routeTo }) : undefined;
+}
+
+/**
+ * What a secondary datacenter reads from its primary's stack. A missing output is an error that
+ * says what the primary needs, raised before anything runs on a host.
+ */
+export function federationFrom(primaryStack: string, opts?: pulumi.CustomResourceOptions): ConsulSwarmFederation {
+    const ref = new pulumi.StackReference(`federation-primary`, { name: primaryStack }, opts);
+    const need = <T>(output: string, fix: string): pulumi.Output<T> =>
+        ref.getOutput(output).apply((v) => {
+            if (v === undefined || v === null) {
+                throw new Error(`consul-swarm: federation.primaryStack "${primaryStack}" has no output ${output}: ${fix}`);
+            }
+            return v as T;
+        });
+    const runIt = "run `pulumi up` on that stack with this version of consul-swarm first";
+    const caCert = need<string>("consulCaCert", "the primary needs Consul TLS (its consul.tls)");
+    const caKey = need<string>("consulCaKey", `the primary needs Consul TLS; ${runIt}`);
+    return {
+        primary: {
+            datacenter: need<string>("datacenter", runIt),
+            servers: need<Record<string, string>>("consulServers", runIt),
+            version: need<string>("consulVersion", runIt),
+        },
+        gossipKey: need<string>("gossipKey", runIt),
+        managementToken: need<string>("aclBootstrapToken", "the primary needs ACLs (its consul.acl)"),
+        consulCa: pulumi.secret(pulumi.all([caCert, caKey]).apply(([cert, key]) => ({ cert, key }))),
+    };
 }

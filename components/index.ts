@@ -1,6 +1,6 @@
 // The package's public face for other Pulumi programs: one component for the whole cluster, and
 // the parts it is made of for programs that compose them differently.
-export { ConsulSwarm, ConsulSwarmArgs, ConsulSwarmHost, consulSwarmArgs, labFor } from "./consulSwarm";
+export { ConsulSwarm, ConsulSwarmArgs, ConsulSwarmFederation, ConsulSwarmHost, consulSwarmArgs, federationFrom, labFor } from "./consulSwarm";
 export { Role, validateConfig, resolveInstall } from "./config";
 export { Host, HostArgs } from "./host/host";
 export { DockerDaemon, DockerDaemonArgs } from "./docker/dockerDaemon";

@@ -10,6 +10,7 @@ export const TYPES = {
     consulServer: "consul-swarm:consul:ConsulServer",
     consulClient: "consul-swarm:consul:ConsulClient",
     consulCluster: "consul-swarm:consul:ConsulCluster",
+    wanFederation: "consul-swarm:consul:WanFederation",
     swarm: "consul-swarm:swarm:Swarm",
     labHosts: "consul-swarm:lab:LabHosts",
     randomBytes: "random:index/randomBytes:RandomBytes",
@@ -31,6 +32,7 @@ export const FACT_KEYS: Record<string, readonly string[]> = {
     [TYPES.consulServer]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption", "acl", "tls"],
     [TYPES.consulClient]: ["nodeName", "address", "datacenter", "server", "bootstrap", "bootstrapExpect", "version", "install", "gossipEncryption", "acl", "tls"],
     [TYPES.consulCluster]: ["servers", "clients"],
+    [TYPES.wanFederation]: ["datacenter", "primaryDatacenter", "version", "primaryVersion", "tls"],
     [TYPES.swarm]: ["managers", "agents"],
     [TYPES.labHosts]: ["subnet", "hosts"],
 };
@@ -70,6 +72,16 @@ export interface ConsulAgentFacts {
 export interface ConsulClusterFacts {
     servers: string[];
     clients: string[];
+}
+
+/** A secondary datacenter's WAN join to its primary (read from the primary's stack outputs). */
+export interface WanFederationFacts {
+    datacenter: string;
+    primaryDatacenter: string;
+    version: string;
+    primaryVersion: string;
+    /** RPC between the datacenters is TLS from one CA. */
+    tls: boolean;
 }
 
 export interface SwarmFacts {

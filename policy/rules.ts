@@ -619,6 +619,65 @@ export function noPlaintextSecrets(name = "no-plaintext-secrets", enforcementLev
     };
 }
 
+// ---- federation --------------------------------------------------------------------------------
+
+const minorOf = (v: unknown): string | undefined => (typeof v === "string" ? /^(\d+\.\d+)\.\d+$/.exec(v)?.[1] : undefined);
+
+/** A WAN federation: a primary named, one Consul minor version on both sides, TLS everywhere. */
+export function consulFederation(name = "consul-federation", enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+    return {
+        name,
+        description:
+            "A datacenter that joins another over the WAN must name its primary datacenter (where ACLs are authoritative) " +
+            "and it must not be itself; both datacenters and every agent of the stack must run the same Consul minor version " +
+            "(servers of different minors forward requests between datacenters across incompatible RPCs); and RPC must be TLS on " +
+            "every agent, dev stacks included, since the WAN carries it between networks.",
+        enforcementLevel,
+        validateStack: (args, report) => {
+            const agents = [...ofType(args.resources, TYPES.consulServer), ...ofType(args.resources, TYPES.consulClient)];
+            for (const f of ofType(args.resources, TYPES.wanFederation)) {
+                const p = propsOf(f);
+                const dc = str(p.datacenter) ?? f.name;
+                const primary = p.primaryDatacenter;
+                if (!isUnknown(primary) && (typeof primary !== "string" || primary === "")) {
+                    report(`Datacenter ${dc} joins a federation without a primary datacenter. Set federation.primaryStack to the primary's stack (its datacenter output names it).`, f.urn);
+                } else if (primary === dc) {
+                    report(`Datacenter ${dc} names itself as the primary it joins. Give this stack its own consul-swarm:datacenter (e.g. "dc2").`, f.urn);
+                }
+                const primaryVersion = p.primaryVersion;
+                const versions = new Map<string, string>();
+                if (!isUnknown(primaryVersion)) {
+                    versions.set(`the primary ${str(primary) ?? "datacenter"}`, String(primaryVersion));
+                }
+                if (!isUnknown(p.version)) {
+                    versions.set(`datacenter ${dc}`, String(p.version));
+                }
+                for (const a of agents) {
+                    const ap = propsOf(a);
+                    if (!isUnknown(ap.version)) {
+                        versions.set(`agent ${str(ap.nodeName) ?? a.name}`, String(ap.version));
+                    }
+                }
+                const minors = new Set([...versions.values()].map((v) => minorOf(v) ?? v));
+                if (minors.size > 1) {
+                    report(
+                        `Datacenter ${dc}'s federation runs more than one Consul minor version: ${[...versions].map(([who, v]) => `${who} ${v}`).join(", ")}. ` +
+                            "Set consul.version to the primary's minor release (upgrade one datacenter at a time, the primary's stack first).",
+                        f.urn,
+                    );
+                }
+                if (!isUnknown(p.tls) && p.tls !== true) {
+                    report(`Datacenter ${dc} joins ${str(primary) ?? "its primary"} over the WAN without TLS. Remove consul.tls: false.`, f.urn);
+                }
+                const plain = agents.filter((a) => !isUnknown(propsOf(a).tls) && propsOf(a).tls !== true).map((a) => str(propsOf(a).nodeName) ?? a.name);
+                if (plain.length > 0) {
+                    report(`Datacenter ${dc} is federated, and agent(s) ${list(plain)} run without TLS. Remove consul.tls: false.`, f.urn);
+                }
+            }
+        },
+    };
+}
+
 /** The pack's rules, in the order they are reported. */
 export function allPolicies(): Policy[] {
     return [
@@ -633,6 +692,7 @@ export function allPolicies(): Policy[] {
         uniqueNodes(),
         swarmAgentsHaveManager(),
         swarmManagersOdd(),
+        consulFederation(),
         noPlaintextSecrets(),
     ];
 }

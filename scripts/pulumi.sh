@@ -9,7 +9,7 @@ cd "$CONSUL_SWARM_REPO"
 stack=$(consul_swarm_target_stack "$@")
 if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
   case "$stack" in
-    dev|example) export PULUMI_CONFIG_PASSPHRASE="$CONSUL_SWARM_DEV_PASSPHRASE" ;;
+    dev|dev-dc2|example) export PULUMI_CONFIG_PASSPHRASE="$CONSUL_SWARM_DEV_PASSPHRASE" ;;
   esac
 fi
 if [ -n "$stack" ] && [ -f "Pulumi.$stack.yaml" ] && ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; then

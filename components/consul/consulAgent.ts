@@ -42,6 +42,8 @@ export interface ConsulAgentArgs {
     restartAfter?: pulumi.Input<pulumi.Resource>[];
     /** Bound on the wait for the cluster after a restart, in seconds. */
     rejoinTimeoutSeconds?: number;
+    /** A secondary datacenter: the primary's name and the ACL replication token (servers; a secret). */
+    federation?: { primaryDatacenter: pulumi.Input<string>; replicationToken: pulumi.Input<string>; primaryServers: pulumi.Input<string[]> };
 }
 
 export interface ConsulServerArgs extends ConsulAgentArgs {
@@ -147,8 +149,8 @@ function serviceCommand(
     server: { bootstrap: boolean; bootstrapExpect?: number } | undefined,
 ): command.remote.Command {
     const config = pulumi
-        .all([args.datacenter, args.host.address, args.gossipKey, args.acl?.managementToken, args.acl?.agentToken])
-        .apply(([datacenter, address, encrypt, managementToken, agentToken]) =>
+        .all([args.datacenter, args.host.address, args.gossipKey, args.acl?.managementToken, args.acl?.agentToken, args.federation?.primaryDatacenter, args.federation?.replicationToken, args.federation?.primaryServers])
+        .apply(([datacenter, address, encrypt, managementToken, agentToken, primaryDatacenter, replicationToken, primaryServers]) =>
             consulAgentConfig({
                 datacenter,
                 nodeName: args.host.name,
@@ -161,6 +163,7 @@ function serviceCommand(
                 tls: args.tls !== undefined,
                 dns: args.dns,
                 options: args.options,
+                federation: primaryDatacenter === undefined ? undefined : { primaryDatacenter, replicationToken, primaryServers },
             }),
         );
     // The agent stopped, its files edited, or running an old config: refresh sees it, up repairs it.

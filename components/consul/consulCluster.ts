@@ -1,8 +1,19 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulClient, ConsulServer } from "./consulAgent";
-import { CONSUL_AGENT_POLICY_RULES, CONSUL_CONFIG_DIR, CONSUL_DNS_POLICY_RULES, CONSUL_TLS_DIR, CONSUL_TOKEN_FILE, ConsulMember, parseClusterStatus, swarmPolicyRules } from "./render";
+import {
+    CONSUL_AGENT_POLICY_RULES,
+    CONSUL_CONFIG_DIR,
+    CONSUL_DNS_POLICY_RULES,
+    CONSUL_REPLICATION_POLICY_RULES,
+    CONSUL_TLS_DIR,
+    CONSUL_TOKEN_FILE,
+    ConsulMember,
+    parseClusterStatus,
+    swarmPolicyRules,
+} from "./render";
 import { renderScript } from "../shared/script";
+import { PrimaryDatacenter, WanFederation } from "./wanFederation";
 
 export interface ConsulClusterArgs {
     servers: ConsulServer[];
@@ -15,6 +26,12 @@ export interface ConsulClusterArgs {
     swarmToken?: { token: pulumi.Input<string>; kvPrefix: string };
     /** Consul's DNS is served: with ACLs the anonymous token may read node and service names. */
     dns?: boolean;
+    /**
+     * A secondary datacenter: its servers join the primary's over the WAN before its ACL step,
+     * whose policies and tokens are written in the primary (policy names carry this datacenter's
+     * name: they are global), with the token that replicates the primary's ACLs here.
+     */
+    federation?: { datacenter: string; version: string; primary: PrimaryDatacenter; replicationToken: pulumi.Input<string> };
 }
 
 /**
@@ -39,6 +56,10 @@ export class ConsulCluster extends pulumi.ComponentResource {
     /** The leader's RPC address (ip:8300). */
     readonly leaderAddress: pulumi.Output<string>;
     readonly members: pulumi.Output<ConsulMember[]>;
+    /** The datacenters the cluster sees (/v1/catalog/datacenters) when it was last verified. */
+    readonly datacenters: pulumi.Output<string[]>;
+    /** A secondary datacenter's WAN join. */
+    readonly wan?: WanFederation;
     /** The server the join step runs on: where the cluster is first reachable. */
     readonly seed: ConsulServer;
 
@@ -90,6 +111,20 @@ export class ConsulCluster extends pulumi.ComponentResource {
             }),
             { parent: this, dependsOn: [...everyService, this.quorumGuard] },
         );
+        const federation = args.federation;
+        this.wan = federation
+            ? new WanFederation(`${name}-wan`, {
+                  datacenter: federation.datacenter,
+                  version: federation.version,
+                  primary: federation.primary,
+                  seed: seedHost,
+                  servers: args.servers,
+                  membership,
+                  waitSeconds: wait,
+                  dependsOn: [this.join],
+              }, { parent: this })
+            : undefined;
+        const policy = (stem: string) => (federation ? `${stem}-${federation.datacenter}` : stem);
         // With ACLs, agents register only once their token exists: make it before verifying.
         const aclAgent =
             args.agentToken === undefined
@@ -98,25 +133,35 @@ export class ConsulCluster extends pulumi.ComponentResource {
                       `${name}-acl-agent`,
                       seedHost.host.commandArgs({
                           addPreviousOutputInEnv: false,
-                          create: renderScript(
+                          create: pulumi.output(federation?.primary.datacenter ?? "").apply((primaryDc: string) => renderScript(
                               "consul-acl-agent",
                               {
+                                  ...(federation
+                                      ? {
+                                            ACL_DC: primaryDc,
+                                            DATACENTER: federation.datacenter,
+                                            REPLICATION_POLICY: policy("consul-swarm-replication"),
+                                            REPLICATION_RULES: CONSUL_REPLICATION_POLICY_RULES,
+                                        }
+                                      : {}),
                                   DNS: args.dns === false ? "no" : "yes",
                                   DNS_POLICY: "consul-swarm-dns",
                                   DNS_RULES: CONSUL_DNS_POLICY_RULES,
-                                  POLICY: "consul-swarm-agent",
+                                  POLICY: policy("consul-swarm-agent"),
                                   RULES: CONSUL_AGENT_POLICY_RULES,
-                                  SWARM_POLICY: args.swarmToken ? "consul-swarm-swarm" : "",
+                                  SWARM_POLICY: args.swarmToken ? policy("consul-swarm-swarm") : "",
                                   SWARM_RULES: args.swarmToken ? swarmPolicyRules(args.swarmToken.kvPrefix) : "",
                                   TOKEN_FILE: CONSUL_TOKEN_FILE,
                                   WAIT_SECONDS: wait,
                               },
                               ["retry-lib"],
+                          )),
+                          stdin: pulumi.secret(
+                              pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n${federation ? pulumi.interpolate`${federation.replicationToken}\n` : ""}`,
                           ),
-                          stdin: pulumi.secret(pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n`),
                           triggers: membership,
                       }),
-                      { parent: this, dependsOn: [this.join] },
+                      { parent: this, dependsOn: [this.wan?.join ?? this.join] },
                   );
         this.kvReady = aclAgent ?? this.join;
         this.verify = new command.remote.Command(
@@ -129,6 +174,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                         CONFIG_DIR: CONSUL_CONFIG_DIR,
                         EXPECTED_NODES: [...args.servers, ...clients].map((a) => a.host.name).join(" "),
                         EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "),
+                        ...(federation ? { ACL_REPLICATION: "yes" } : {}),
                         TOKEN_FILE: CONSUL_TOKEN_FILE,
                         WAIT_SECONDS: wait,
                     },
@@ -136,12 +182,13 @@ export class ConsulCluster extends pulumi.ComponentResource {
                 ),
                 triggers: membership,
             }),
-            { parent: this, dependsOn: [aclAgent ?? this.join] },
+            { parent: this, dependsOn: [aclAgent ?? this.wan?.join ?? this.join] },
         );
         const status = this.verify.stdout.apply(parseClusterStatus);
         this.leader = status.apply((s) => s.leader);
         this.leaderAddress = status.apply((s) => s.leaderAddress);
         this.members = status.apply((s) => s.members);
+        this.datacenters = status.apply((s) => s.datacenters);
         this.registerOutputs({ ...facts, leader: this.leader, leaderAddress: this.leaderAddress, members: this.members });
     }
 }

@@ -21,6 +21,11 @@ export interface ConsulAgentConfigArgs {
     /** Consul's DNS interface on CONSUL_DNS_PORT (default on); false turns it off. */
     dns?: boolean;
     options?: Record<string, unknown>;
+    /**
+     * A secondary datacenter: the primary's name (ACLs are authoritative there), and on servers
+     * the token that replicates its ACLs (a secret, like the whole file).
+     */
+    federation?: { primaryDatacenter: string; replicationToken?: string; primaryServers?: string[] };
 }
 
 export const CONSUL_DATA_DIR = "/opt/consul";
@@ -135,6 +140,19 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
             tokens: a.server ? { agent: a.acl.agentToken, initial_management: a.acl.managementToken } : { agent: a.acl.agentToken },
         };
     }
+    if (a.federation !== undefined) {
+        cfg.primary_datacenter = a.federation.primaryDatacenter;
+        const acl = cfg.acl as { tokens?: Record<string, string>; enable_token_replication?: boolean } | undefined;
+        if (acl && a.server && a.federation.replicationToken !== undefined) {
+            acl.enable_token_replication = true;
+            acl.tokens = { ...acl.tokens, replication: a.federation.replicationToken };
+        }
+        // A server joins the primary's over the WAN by itself when it starts: with ACLs, the
+        // token the stack's join step uses resolves only once it has (see consul-wan-join.sh).
+        if (a.server && a.federation.primaryServers !== undefined) {
+            cfg.retry_join_wan = [...a.federation.primaryServers].sort();
+        }
+    }
     return JSON.stringify(sortKeys(cfg), null, 2) + "\n";
 }
 
@@ -238,6 +256,12 @@ export const CONSUL_AGENT_POLICY_RULES = 'node_prefix "" { policy = "write" }\ns
 /** What Consul's DNS interface needs to answer <node>.node.consul and <service>.service.consul. */
 export const CONSUL_DNS_POLICY_RULES = 'node_prefix "" { policy = "read" }\nservice_prefix "" { policy = "read" }\n';
 
+/**
+ * A secondary datacenter's ACL replication token (Consul's documented policy for replicating
+ * tokens, policies, roles and the intentions in config entries).
+ */
+export const CONSUL_REPLICATION_POLICY_RULES = 'acl = "write"\noperator = "write"\nservice_prefix "" { policy = "read" intentions = "read" }\n';
+
 /** The swarm hosts' ACL policy: their own KV prefix, nothing else. */
 export function swarmPolicyRules(kvPrefix: string): string {
     return `key_prefix "${kvPrefix}/" { policy = "write" }\n`;
@@ -261,11 +285,14 @@ export interface ConsulMember {
 }
 
 /** Parses the verify script's output: `leader=ADDR` and `member=NAME ADDR STATUS TYPE` lines. */
-export function parseClusterStatus(stdout: string): { leaderAddress: string; leader: string; members: ConsulMember[] } {
+export function parseClusterStatus(stdout: string): { leaderAddress: string; leader: string; members: ConsulMember[]; datacenters: string[] } {
     let leaderAddress = "";
     const members: ConsulMember[] = [];
+    const datacenters: string[] = [];
     for (const line of stdout.split("\n")) {
-        if (line.startsWith("leader=")) {
+        if (line.startsWith("datacenter=")) {
+            datacenters.push(line.slice("datacenter=".length).trim());
+        } else if (line.startsWith("leader=")) {
             leaderAddress = line.slice("leader=".length).trim();
         } else if (line.startsWith("member=")) {
             const [name, address, status, type] = line.slice("member=".length).trim().split(/\s+/);
@@ -274,5 +301,5 @@ export function parseClusterStatus(stdout: string): { leaderAddress: string; lea
     }
     const leaderIp = leaderAddress.replace(/:\d+$/, "");
     const leader = members.find((m) => m.address.replace(/:\d+$/, "") === leaderIp)?.name ?? "";
-    return { leaderAddress, leader, members: members.sort((a, b) => a.name.localeCompare(b.name)) };
+    return { leaderAddress, leader, members: members.sort((a, b) => a.name.localeCompare(b.name)), datacenters: datacenters.sort() };
 }

@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 import * as fs from "fs";
 import * as path from "path";
 import { cidrGateway } from "../config";
-import { sha256 } from "../shared/script";
+import { renderScript, sha256 } from "../shared/script";
 import { sshKeyPairFromSeed } from "./sshKey";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -20,6 +20,8 @@ export interface LabHostsArgs {
     hosts: LabHostSpec[];
     subnet: string;
     networkName: string;
+    /** Other labs' subnets this lab's hosts reach by their own addresses (another datacenter's lab). */
+    routeTo?: string[];
 }
 
 /** Capabilities a lab host gets instead of --privileged (which this machine refuses). */
@@ -93,6 +95,15 @@ export class LabHosts extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        const routeTo = [...(args.routeTo ?? [])].sort();
+        if (routeTo.length > 0) {
+            const routes = (action: "add" | "remove") => renderScript("lab-routes", { ACTION: action, PEERS: routeTo.join(" "), SUBNET: args.subnet });
+            new command.local.Command(
+                `${name}-routes`,
+                { create: routes("add"), delete: routes("remove"), triggers: [routeTo, args.subnet] },
+                { parent: this, dependsOn: [this.network] },
+            );
+        }
         const caps = labCapabilities();
         this.containers = {};
         for (const h of args.hosts) {

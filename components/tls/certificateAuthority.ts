@@ -20,6 +20,11 @@ export interface CertificateAuthorityArgs {
     days?: number;
     /** A re-run issues anew only what has fewer days than this left to live. */
     renewDays?: number;
+    /**
+     * Issue from this CA instead of making one (a secret pair: another datacenter's CA, so the
+     * two trust each other's certificates).
+     */
+    existing?: pulumi.Input<{ cert: string; key: string }>;
 }
 
 export interface TlsPair {
@@ -49,6 +54,8 @@ export class CertificateAuthority extends pulumi.ComponentResource {
 
     /** The CA certificate (public). */
     readonly caCert: pulumi.Output<string>;
+    /** The CA's key (a secret): what another datacenter needs to issue certificates this one trusts. */
+    readonly caKey: pulumi.Output<string>;
     readonly leaves: Record<string, TlsPair>;
 
     constructor(name: string, args: CertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -61,14 +68,22 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         // A CA and its certificates are made once. The command provider re-runs a step whose
         // inputs change (an edited script included): the scripts then print the previous pair
         // again (it reaches them as PULUMI_COMMAND_STDOUT) unless it no longer fits the request.
-        const caScript = renderScript("tls-ca", { CN: args.commonName, DAYS: days, RENEW_DAYS: renewDays });
-        const ca = new command.local.Command(
-            `${name}-ca`,
-            { create: caScript, addPreviousOutputInEnv: true, logging: "none" },
-            secretOutput,
-        );
-        const caPair = pulumi.secret(ca.stdout).apply(splitPemPair);
+        let caPair: pulumi.Output<{ cert: string; key: string }>;
+        const caMade: pulumi.Resource[] = [];
+        if (args.existing !== undefined) {
+            caPair = pulumi.secret(args.existing);
+        } else {
+            const caScript = renderScript("tls-ca", { CN: args.commonName, DAYS: days, RENEW_DAYS: renewDays });
+            const ca = new command.local.Command(
+                `${name}-ca`,
+                { create: caScript, addPreviousOutputInEnv: true, logging: "none" },
+                secretOutput,
+            );
+            caMade.push(ca);
+            caPair = pulumi.secret(ca.stdout).apply(splitPemPair);
+        }
         this.caCert = pulumi.unsecret(caPair.apply((p) => p.cert));
+        this.caKey = pulumi.secret(caPair.apply((p) => p.key));
         const caBundle = pulumi.secret(caPair.apply((p) => p.cert + p.key));
         this.leaves = {};
         for (const [id, leaf] of Object.entries(args.leaves)) {
@@ -80,7 +95,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             const cert = new command.local.Command(
                 `${name}-${id}`,
                 { create: certScript, addPreviousOutputInEnv: true, stdin: caBundle, logging: "none" },
-                { ...secretOutput, dependsOn: [ca] },
+                { ...secretOutput, dependsOn: caMade },
             );
             const pair = pulumi.secret(cert.stdout).apply(splitPemPair);
             this.leaves[id] = { cert: pulumi.unsecret(pair.apply((p) => p.cert)), key: pulumi.secret(pair.apply((p) => p.key)) };

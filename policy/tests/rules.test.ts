@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { TYPES } from "../facts";
 import {
     consulBootstrap,
+    consulFederation,
     consulServerQuorum,
     consulServerQuorumDev,
     consulVersionPinned,
@@ -288,6 +289,41 @@ describe("swarm-managers-odd", () => {
         const s = tutorialStack();
         s.get("swarm").props = { managers: ["consulsvr", "consul01"], agents: ["consul02"] };
         assertViolation(await runStackPolicy(policy, s), [/Swarm swarm has 2 managers \(consulsvr and consul01\), which tolerate 0 failure\(s\)/, /odd number of hosts \(1, 3 or 5\)/]);
+    });
+});
+
+describe("consul-federation", () => {
+    const policy = consulFederation();
+    /** The tutorial stack as datacenter dc2, federated with dc1 (every agent on TLS and 1.14.11). */
+    const federated = (facts: Record<string, unknown> = {}) => {
+        const s = tutorialStack();
+        for (const r of s.resources.filter((x) => x.type === TYPES.consulServer || x.type === TYPES.consulClient)) {
+            r.props = { ...r.props, datacenter: "dc2", tls: true, version: "1.14.11" };
+        }
+        return s.add(TYPES.wanFederation, "consul-wan", { datacenter: "dc2", primaryDatacenter: "dc1", version: "1.14.11", primaryVersion: "1.14.8", tls: true, ...facts });
+    };
+    it("passes a stack without a federation, and a federation on one minor version (1.14.8 and 1.14.11) with TLS", async () => {
+        assertPasses(await runStackPolicy(policy, tutorialStack()));
+        assertPasses(await runStackPolicy(policy, federated()));
+    });
+    it("judges at `up` what preview does not know yet (the primary's outputs)", async () => {
+        assertPasses(await runStackPolicy(policy, federated({ primaryDatacenter: UNKNOWN_VALUE, primaryVersion: UNKNOWN_VALUE })));
+    });
+    it("fails when the primary runs another minor version", async () => {
+        assertViolation(await runStackPolicy(policy, federated({ primaryVersion: "1.13.9" })), [
+            /more than one Consul minor version: the primary dc1 1\.13\.9, datacenter dc2 1\.14\.11/,
+            /Set consul\.version to the primary's minor release/,
+        ]);
+    });
+    it("fails when the primary is missing or is the datacenter itself", async () => {
+        assertViolation(await runStackPolicy(policy, federated({ primaryDatacenter: "" })), [/without a primary datacenter\. Set federation\.primaryStack/]);
+        assertViolation(await runStackPolicy(policy, federated({ primaryDatacenter: "dc2" })), [/names itself as the primary/]);
+    });
+    it("fails when an agent runs without TLS, in a dev stack too", async () => {
+        const s = federated();
+        s.get("consul01-consul").props.tls = false;
+        s.add(TYPES.labHosts, "lab", { subnet: "10.213.0.0/24", hosts: ["consulsvr"] });
+        assertViolation(await runStackPolicy(policy, s), [/agent\(s\) consul01 run without TLS\. Remove consul\.tls: false/]);
     });
 });
 

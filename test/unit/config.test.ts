@@ -158,6 +158,31 @@ describe("validateConfig", () => {
         assertError(errorsOf(raw({ lab: { subnet: "10.213.0.0" } })), "lab.subnet", "not an IPv4 CIDR");
     });
 
+    it("reads a federation: the primary's stack, with TLS and ACLs on; each problem named", () => {
+        const ok = validateConfig(raw({ datacenter: "dc2", federation: { primaryStack: "org/consul-swarm/dc1" } }));
+        assert.deepEqual(ok.errors, []);
+        assert.deepEqual(ok.settings?.federation, { primaryStack: "org/consul-swarm/dc1" });
+        assert.equal(validateConfig(raw()).settings?.federation, undefined, "no federation unless asked");
+        assertError(errorsOf(raw({ federation: {} })), "federation.primaryStack", "no primary stack", "name the primary datacenter's stack");
+        assertError(errorsOf(raw({ federation: { primaryStack: "a b" } })), "federation.primaryStack", "is not a stack name");
+        assertError(errorsOf(raw({ federation: { primaryStack: "dc1", primary: "dc1" } })), "federation.primary", "unknown setting", "use one of primaryStack");
+        const plain = errorsOf(raw({ federation: { primaryStack: "dc1" }, consul: { install: urlInstall, tls: false, acl: false } }));
+        assertError(plain, "consul.tls", "a federated datacenter needs TLS", "remove consul.tls: false");
+        assertError(plain, "consul.acl", "replicates the primary's ACLs");
+        assertError(errorsOf(raw({ consul: { install: urlInstall, options: { primary_datacenter: "dc9" } } })), "consul.options.primary_datacenter", "set by the stack itself");
+    });
+
+    it("reads lab routes to other labs' subnets", () => {
+        const labHosts = tutorialHosts.map((h) => ({ ...h, address: h.address.replace(/^\d+\.\d+\.\d+/, "10.213.0") }));
+        const ok = validateConfig(raw({ hasPrivateKey: false, hosts: labHosts, lab: { subnet: "10.213.0.0/24", routeTo: ["10.214.0.0/24"] } }));
+        assert.deepEqual(ok.errors, []);
+        assert.deepEqual(ok.settings?.lab?.routeTo, ["10.214.0.0/24"]);
+        const errors = errorsOf(raw({ hasPrivateKey: false, hosts: labHosts, lab: { subnet: "10.213.0.0/24", routeTo: ["10.213.0.0/24", "nope"] } }));
+        assertError(errors, "lab.routeTo[0]", "this lab's own subnet");
+        assertError(errors, "lab.routeTo[1]", "not an IPv4 CIDR");
+        assertError(errorsOf(raw({ hasPrivateKey: false, hosts: labHosts, lab: { subnet: "10.213.0.0/24", routeTo: "10.214.0.0/24" } })), "lab.routeTo", "expected a list");
+    });
+
     it("refuses consul.options keys that the stack owns", () => {
         assertError(errorsOf(raw({ consul: { install: urlInstall, options: { bootstrap: true } } })), "consul.options.bootstrap", "set by the stack itself");
     });

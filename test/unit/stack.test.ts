@@ -26,13 +26,13 @@ function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
 }
 
 /** Builds the stack for a raw config and waits until every registration has reached the mocks. */
-async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
+async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}, federation?: import("../../components/consulSwarm").ConsulSwarmFederation) {
     const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
     const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync, res.settings!.consul.version);
     const start = registrations.length;
-    const outputs = new ConsulSwarm("test", consulSwarmArgs(res.settings!, install, pulumi.secret("PRIVATE-KEY"), labFor(res.settings!)));
+    const outputs = new ConsulSwarm("test", { ...consulSwarmArgs(res.settings!, install, pulumi.secret("PRIVATE-KEY"), labFor(res.settings!)), federation });
     const values = {
         leader: await promiseOf(outputs.consulLeader),
         members: await promiseOf(outputs.consulMembers),
@@ -258,6 +258,73 @@ describe("the tutorial's three hosts", () => {
         });
         assert.equal(g.values.swarmManager, "tcp://10.0.0.1:2376");
         assert.equal(g.values.swarmNodes?.length, 2);
+    });
+});
+
+describe("a secondary datacenter (WAN federation with another stack's cluster)", () => {
+    const primary = {
+        primary: { datacenter: "dc1", servers: { one: "10.9.0.1", two: "10.9.0.2", three: "10.9.0.3" }, version: "1.14.11" },
+        gossipKey: pulumi.secret("PRIMARY-GOSSIP-KEY"),
+        managementToken: pulumi.secret("PRIMARY-MANAGEMENT-TOKEN"),
+        consulCa: pulumi.secret({ cert: "PRIMARY-CA-CERT\n", key: "PRIMARY-CA-KEY\n" }),
+    };
+    let g: Awaited<ReturnType<typeof build>>;
+    before(async () => {
+        g = await build({ ...tutorial, datacenter: "dc2", federation: { primaryStack: "dc1" } }, {}, primary);
+    });
+    const need = (name: string) => {
+        const r = g.byName.get(name);
+        assert.ok(r, `no resource ${name}`);
+        return r!;
+    };
+
+    it("makes no gossip key, management token or CA of its own: the primary's, as secrets; a replication token", () => {
+        for (const mine of ["gossip-key", "consul-acl-token", "consul-tls-ca"]) {
+            assert.equal(g.byName.get(mine), undefined, `${mine} is the primary's`);
+        }
+        assert.ok(need("consul-replication-token"));
+        assert.equal(g.values.aclToken, "PRIMARY-MANAGEMENT-TOKEN");
+        assert.ok(g.values.aclTokenSecret && g.values.gossipKeySecret);
+        // Its certificates are issued by the primary's CA (on stdin, a secret).
+        const leaf = need("consul-tls-agent-consul01");
+        assert.ok(isSecretValue(leaf.inputs.stdin));
+        assert.equal(plain(leaf.inputs.stdin), "PRIMARY-CA-CERT\nPRIMARY-CA-KEY\n");
+        assert.match(String(leaf.inputs.create), /CN='server.dc2.consul'/);
+    });
+
+    it("joins the WAN after the LAN and before its ACL step, whose policies and tokens go to the primary", () => {
+        const wan = need("consul-wan");
+        assert.equal(wan.type, "consul-swarm:consul:WanFederation");
+        assert.deepEqual(
+            { ...wan.inputs },
+            { datacenter: "dc2", primaryDatacenter: "dc1", version: "1.14.11", primaryVersion: "1.14.11", tls: true },
+        );
+        const join = need("consul-wan-join");
+        assert.ok(join.deps.includes("consul-join"), `wan join after the LAN join: ${join.deps}`);
+        assert.match(String(join.inputs.create), /EXPECTED_WAN_MEMBERS='one\.dc1 three\.dc1 two\.dc1 consul01\.dc2 consul02\.dc2 consulsvr\.dc2'/);
+        assert.match(String(join.inputs.create), /PRIMARY_ADDRESSES='10\.9\.0\.1 10\.9\.0\.3 10\.9\.0\.2'/);
+        assert.match(JSON.stringify(join.inputs.triggers), /10\.9\.0\.1/, "a change of the primary's servers joins again");
+        const acl = need("consul-acl-agent");
+        assert.ok(acl.deps.includes("consul-wan-join"), `ACL step after the WAN join: ${acl.deps}`);
+        const script = String(acl.inputs.create);
+        assert.match(script, /ACL_DC='dc1'/);
+        assert.match(script, /POLICY='consul-swarm-agent-dc2'/);
+        assert.match(script, /SWARM_POLICY='consul-swarm-swarm-dc2'/);
+        assert.match(script, /REPLICATION_POLICY='consul-swarm-replication-dc2'/);
+        assert.ok(isSecretValue(acl.inputs.stdin));
+        assert.equal(plain(acl.inputs.stdin).split("\n").filter((l) => l !== "").length, 3, "agent, swarm and replication tokens on stdin");
+        assert.match(String(need("consul-verify").inputs.create), /ACL_REPLICATION='yes'/);
+    });
+
+    it("renders primary_datacenter on every agent, and on servers the WAN join and the replication token, on stdin only", () => {
+        const stdin = plain(need("consul01-consul-service").inputs.stdin);
+        const config = JSON.parse(stdin.slice(stdin.indexOf("{")));
+        assert.equal(config.primary_datacenter, "dc1");
+        assert.equal(config.encrypt, "PRIMARY-GOSSIP-KEY");
+        assert.deepEqual(config.retry_join_wan, ["10.9.0.1", "10.9.0.2", "10.9.0.3"]);
+        assert.equal(config.acl.enable_token_replication, true);
+        assert.match(config.acl.tokens.replication, /^[0-9a-f-]{36}$/);
+        assert.ok(isSecretValue(need("consul01-consul-service").inputs.stdin));
     });
 });
 

@@ -38,17 +38,27 @@ while :; do
     '{"Healthy":true'*)
       [ "$(printf '%s' "$health" | grep -o '"Voter":true' | wc -l)" -ge "$(echo $EXPECTED_SERVER_NODES | wc -w)" ] && healthy=yes ;;
   esac
+  # A secondary datacenter serves the primary's tokens from its own copy: done once that copy is
+  # being kept (replication running, tokens replicated at least once).
+  replicating=yes
+  if [ "${ACL_REPLICATION:-no}" = yes ]; then
+    replication=$(consul_api /v1/acl/replication 2>/dev/null || true)
+    case "$replication" in
+      *'"Running":true'*) printf '%s' "$replication" | grep -q '"ReplicatedTokenIndex":[1-9]' || replicating=no ;;
+      *) replicating=no ;;
+    esac
+  fi
   alive=$(consul members -status=alive 2>/dev/null | tail -n +2 | awk '{ print $1 }' || true)
   nodes=$(consul catalog nodes 2>/dev/null | tail -n +2 | awk '{ print $1 }' || true)
   missing=
   for n in $EXPECTED_NODES; do
     printf '%s\n' "$alive" | grep -qx "$n" && printf '%s\n' "$nodes" | grep -qx "$n" || missing="$missing $n"
   done
-  if [ -n "$leader" ] && [ -z "$not_voting" ] && [ "$healthy" = yes ] && [ -z "$missing" ]; then
+  if [ -n "$leader" ] && [ -z "$not_voting" ] && [ "$healthy" = yes ] && [ -z "$missing" ] && [ "$replicating" = yes ]; then
     break
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "consul-swarm: the cluster is not healthy after ${WAIT_SECONDS}s: leader='$leader' not voting:${not_voting:- none} autopilot healthy=$healthy not alive or not in the catalog:${missing:- none}" >&2
+    echo "consul-swarm: the cluster is not healthy after ${WAIT_SECONDS}s: leader='$leader' not voting:${not_voting:- none} autopilot healthy=$healthy not alive or not in the catalog:${missing:- none}${ACL_REPLICATION:+ ACL replication from the primary running=$replicating}" >&2
     consul members >&2 || true
     exit 7
   fi
@@ -58,3 +68,4 @@ done
 rm -f "$CONFIG_DIR/bootstrap.json"
 echo "leader=$leader"
 consul members | tail -n +2 | awk '{ print "member=" $1, $2, $3, $4 }'
+consul catalog datacenters 2>/dev/null | awk '{ print "datacenter=" $1 }' || true
