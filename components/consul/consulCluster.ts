@@ -163,7 +163,32 @@ export class ConsulCluster extends pulumi.ComponentResource {
                       }),
                       { parent: this, dependsOn: [this.wan?.join ?? this.join] },
                   );
-        this.kvReady = aclAgent ?? this.join;
+        // A secondary's policies and tokens live in the primary: they go when this datacenter does.
+        // No create and no triggers: never replaced, so its delete runs only when the datacenter
+        // (or its federation) is taken down, after the swarm that uses the tokens (it waits for this).
+        const aclRelease =
+            aclAgent && federation
+                ? new command.remote.Command(
+                      `${name}-acl-release`,
+                      seedHost.host.commandArgs({
+                          addPreviousOutputInEnv: false,
+                          delete: pulumi.output(federation.primary.datacenter).apply((primaryDc: string) =>
+                              renderScript(
+                                  "consul-acl-release",
+                                  {
+                                      ACL_DC: primaryDc,
+                                      POLICIES: ["consul-swarm-agent", ...(args.swarmToken ? ["consul-swarm-swarm"] : []), "consul-swarm-replication"].map(policy).join(" "),
+                                      TOKEN_FILE: CONSUL_TOKEN_FILE,
+                                      WAIT_SECONDS: 30,
+                                  },
+                                  ["retry-lib"],
+                              ),
+                          ),
+                      }),
+                      { parent: this, dependsOn: [aclAgent] },
+                  )
+                : undefined;
+        this.kvReady = aclRelease ?? aclAgent ?? this.join;
         this.verify = new command.remote.Command(
             `${name}-verify`,
             seedHost.host.commandArgs({

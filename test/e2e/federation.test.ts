@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as dns from "node:dns/promises";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { changed, eventually, log } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
@@ -54,6 +54,8 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
     let dc1Outputs: OutputMap;
     let dc2Outputs: OutputMap;
     let token = "";
+    let tokensBeforeDc2 = 0;
+    let dc2TokenDescriptions: string[] = [];
     const as = (t: string, init: RequestInit = {}): RequestInit => ({ ...init, headers: { "X-Consul-Token": t } });
 
     before(async () => {
@@ -69,6 +71,7 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
         for (let i = 0; i < 20; i++) {
             assert.equal((await http(`${dc1Api}/v1/kv/fed/${i}`, as(token, { method: "PUT", body: String(i) }))).body.trim(), "true");
         }
+        tokensBeforeDc2 = (JSON.parse((await http(`${dc1Api}/v1/acl/tokens`, as(token))).body) as unknown[]).length;
         dc2 = await LocalWorkspace.createOrSelectStack({ stackName: DC2.stack, workDir: repo });
         await dc2.setAllConfig({
             "consul-swarm:datacenter": { value: "dc2" },
@@ -81,6 +84,11 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
         const up2 = await dc2.up({ onOutput: (o) => process.stderr.write(o) });
         log(`dc2 cold up beside dc1: ${((Date.now() - t0) / 1000).toFixed(0)} s, ${JSON.stringify(up2.summary.resourceChanges)}`);
         dc2Outputs = up2.outputs;
+        dc2TokenDescriptions = (JSON.parse((await http(`${dc1Api}/v1/acl/tokens`, as(token))).body) as { Description: string }[])
+            .map((t) => t.Description)
+            .filter((d) => /dc2/.test(d))
+            .sort();
+        log(`dc2's tokens, made in dc1: ${JSON.stringify(dc2TokenDescriptions)}`);
     });
 
     after(async () => {
@@ -154,6 +162,38 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
         assert.equal((await http(`${dc2Api}/v1/kv/other?raw`, as(made.SecretID))).status, 403);
     });
 
+    it("the policy pack passes dc2's preview, and refuses dc2 on another Consul minor than dc1's", async () => {
+        const policyPreview = async () => {
+            const events: string[] = [];
+            const onEvent = (e: EngineEvent) => {
+                if (e.policyEvent) {
+                    events.push(`${e.policyEvent.policyName} ${e.policyEvent.enforcementLevel}: ${e.policyEvent.message}`);
+                }
+            };
+            try {
+                await dc2!.preview({ policyPacks: [path.join(repo, "policy")], onEvent, color: "never" });
+                return { ok: true, events };
+            } catch {
+                return { ok: false, events };
+            }
+        };
+        const clean = await policyPreview();
+        assert.ok(clean.ok, `dc2 passes the pack: ${clean.events.join(" | ")}`);
+        assert.ok(!clean.events.some((e) => e.startsWith("consul-federation")), clean.events.join(" | "));
+        // 1.13.9 by URL (preview only: nothing is downloaded or run).
+        const other = { version: "1.13.9", install: { url: "https://releases.hashicorp.com/consul/1.13.9/consul_1.13.9_linux_amd64.zip", sha256: "a".repeat(64) } };
+        await dc2!.setConfig("consul-swarm:consul", { value: JSON.stringify(other) });
+        try {
+            const refused = await policyPreview();
+            assert.equal(refused.ok, false, "the preview fails");
+            const hit = refused.events.find((e) => e.startsWith("consul-federation mandatory"));
+            assert.ok(hit, `consul-federation reported: ${refused.events.join(" | ")}`);
+            assert.match(hit!, /more than one Consul minor version: the primary dc1 1\.14\.11, datacenter dc2 1\.13\.9/);
+        } finally {
+            await dc2!.setConfig("consul-swarm:consul", { value: JSON.stringify(CONSUL) });
+        }
+    });
+
     it("a second up of dc2 changes nothing; dc1's up changes nothing", async () => {
         assert.deepEqual(changed(await dc2!.up()), {}, "dc2");
         assert.deepEqual(changed(await dc1.up()), {}, "dc1");
@@ -173,6 +213,16 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
         assert.equal(health.Healthy, true);
         assert.equal(health.Servers.filter((s) => s.Voter).length, 3);
         assert.equal(JSON.parse((await http(`${dc1Api}/v1/kv/fed/?keys`, as(token))).body).length, 21);
+        // dc2's policies and tokens (made in dc1: ACLs are global) went with it; dc1's own stay.
+        const policies = (JSON.parse((await http(`${dc1Api}/v1/acl/policies`, as(token))).body) as { Name: string }[]).map((p) => p.Name).sort();
+        assert.deepEqual(policies.filter((n) => n.endsWith("-dc2")), [], `no dc2 policy left: ${policies}`);
+        for (const mine of ["consul-swarm-agent", "consul-swarm-dns", "e2e-fed-reader", "global-management"]) {
+            assert.ok(policies.includes(mine), `${mine} stays: ${policies}`);
+        }
+        const tokens = JSON.parse((await http(`${dc1Api}/v1/acl/tokens`, as(token))).body) as { Description: string }[];
+        assert.deepEqual(tokens.map((t) => t.Description).filter((d) => /dc2/.test(d)), [], "no dc2 token left");
+        assert.ok(dc2TokenDescriptions.length >= 3, `dc2 had its own tokens in dc1: ${dc2TokenDescriptions}`);
+        assert.equal(tokens.length, tokensBeforeDc2 + 1, "dc1's tokens, and the one this test made");
         // The routes between the two labs went with dc2's lab.
         const rules = execFileSync("iptables", ["-S", "DOCKER-USER"], { encoding: "utf8" });
         assert.doesNotMatch(rules, new RegExp(DC2.subnet.replace(/\./g, "\\.")), "no route left to dc2's subnet");

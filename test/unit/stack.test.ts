@@ -316,6 +316,16 @@ describe("a secondary datacenter (WAN federation with another stack's cluster)",
         assert.match(String(need("consul-verify").inputs.create), /ACL_REPLICATION='yes'/);
     });
 
+    it("takes its policies and tokens out of the primary when it goes, after its swarm, and never on a change", () => {
+        const release = need("consul-acl-release");
+        assert.equal(release.inputs.create, undefined, "nothing to do on create");
+        assert.equal(release.inputs.triggers, undefined, "never replaced (a replacement would delete the tokens in use)");
+        assert.match(String(release.inputs.delete), /POLICIES='consul-swarm-agent-dc2 consul-swarm-swarm-dc2 consul-swarm-replication-dc2'/);
+        assert.match(String(release.inputs.delete), /ACL_DC='dc1'/);
+        assert.ok(release.deps.includes("consul-acl-agent"));
+        assert.ok(need("swarm-init-consulsvr").deps.includes("consul-acl-release"), "the swarm goes first on destroy");
+    });
+
     it("renders primary_datacenter on every agent, and on servers the WAN join and the replication token, on stdin only", () => {
         const stdin = plain(need("consul01-consul-service").inputs.stdin);
         const config = JSON.parse(stdin.slice(stdin.indexOf("{")));

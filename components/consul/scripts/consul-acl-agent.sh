@@ -47,10 +47,10 @@ ensure_token() {
   fi
 }
 ensure_policy "$POLICY" "consul-swarm agents: register their node, read services" "$RULES"
-ensure_token 1 "$POLICY" "consul-swarm agents"
+ensure_token 1 "$POLICY" "consul-swarm agents${ACL_DC:+ of $DATACENTER}"
 if [ -n "$SWARM_POLICY" ]; then
   ensure_policy "$SWARM_POLICY" "consul-swarm swarm hosts: the swarm's KV prefix only" "$SWARM_RULES"
-  ensure_token 2 "$SWARM_POLICY" "consul-swarm swarm hosts"
+  ensure_token 2 "$SWARM_POLICY" "consul-swarm swarm hosts${ACL_DC:+ of $DATACENTER}"
 fi
 if [ -n "${REPLICATION_POLICY:-}" ]; then
   ensure_policy "$REPLICATION_POLICY" "consul-swarm: ACL replication into $DATACENTER" "$REPLICATION_RULES"
