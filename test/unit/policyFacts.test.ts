@@ -17,11 +17,12 @@ before(async () => {
     registered = await recordingMocks("policy-facts");
 });
 
-async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}) {
+async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}, federation?: import("../../components/consulSwarm").ConsulSwarmFederation) {
     const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
-    new ConsulSwarm("test", consulSwarmArgs(res.settings!, resolveInstall(res.settings!.consul.install, env, fs.existsSync, res.settings!.consul.version), pulumi.secret("KEY"), labFor(res.settings!)));
+    const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync, res.settings!.consul.version);
+    new ConsulSwarm("test", { ...consulSwarmArgs(res.settings!, install, pulumi.secret("KEY"), labFor(res.settings!)), federation });
     await settled(registered);
 }
 
@@ -49,6 +50,23 @@ describe("the facts the policy pack reads", () => {
             { hosts: hosts.map((h) => ({ ...h, name: `lab${h.name}`, address: h.address.replace("10.0.0", "10.213.0") })), lab: { subnet: "10.213.0.0/24" }, hasPrivateKey: false },
             { CONSUL_SWARM_TOOLBIN: dir },
         );
+        // A secondary datacenter (its WanFederation).
+        await build(
+            {
+                datacenter: "dc2",
+                federation: { primaryStack: "dc1" },
+                hosts: hosts.map((h) => ({ ...h, name: `f${h.name}`, address: h.address.replace("10.0.0", "10.0.2") })),
+                consul: { install: { url: "https://releases.example/consul_1.14.11.zip", sha256: "b".repeat(64) } },
+                hasPrivateKey: true,
+            },
+            {},
+            {
+                primary: { datacenter: "dc1", servers: { a: "10.9.0.1" }, version: "1.14.11" },
+                gossipKey: pulumi.secret("G"),
+                managementToken: pulumi.secret("M"),
+                consulCa: pulumi.secret({ cert: "C", key: "K" }),
+            },
+        );
         // Outputs are registered last, after every child: wait for them as well.
         await new Promise((r) => setTimeout(r, 500));
     });
@@ -60,9 +78,10 @@ describe("the facts the policy pack reads", () => {
         const { ConsulCluster } = await import("../../components/consul/consulCluster");
         const { Swarm } = await import("../../components/swarm/swarm");
         const { LabHosts } = await import("../../components/lab/labHosts");
+        const { WanFederation } = await import("../../components/consul/wanFederation");
         assert.deepEqual(
-            [Host.type, DockerDaemon.type, ConsulServer.type, ConsulClient.type, ConsulCluster.type, Swarm.type, LabHosts.type],
-            [TYPES.host, TYPES.dockerDaemon, TYPES.consulServer, TYPES.consulClient, TYPES.consulCluster, TYPES.swarm, TYPES.labHosts],
+            [Host.type, DockerDaemon.type, ConsulServer.type, ConsulClient.type, ConsulCluster.type, WanFederation.type, Swarm.type, LabHosts.type],
+            [TYPES.host, TYPES.dockerDaemon, TYPES.consulServer, TYPES.consulClient, TYPES.consulCluster, TYPES.wanFederation, TYPES.swarm, TYPES.labHosts],
         );
     });
 
