@@ -123,6 +123,21 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
         assert.match(issuer, /issuer=CN ?= ?consul-swarm Consul CA/);
     });
 
+    it("dc1's secrets stay secrets in dc2's state: the gossip key, the management token and the CA's key only encrypted", () => {
+        // The CLI's own export (the Automation API's exportStack adds --show-secrets).
+        const state = execFileSync("pulumi", ["stack", "export", "--stack", DC2.stack, "--cwd", repo], { encoding: "utf8", maxBuffer: 256 << 20 });
+        const caKeyBody = String(dc1Outputs.consulCaKey.value).split("\n")[1];
+        assert.ok(caKeyBody.length > 20, "dc1 exports its CA's key (a secret)");
+        for (const [what, plain] of [
+            ["the gossip key", String(dc1Outputs.gossipKey.value)],
+            ["the management token", token],
+            ["the CA's key", caKeyBody],
+        ]) {
+            assert.ok(!state.includes(plain), `${what} is not in dc2's state in plain text`);
+        }
+        assert.match(state, /"ciphertext"/, "secrets are there, encrypted");
+    });
+
     it("a KV write in dc1 is read from a dc2 server with ?dc=dc1", async () => {
         assert.equal((await http(`${dc1Api}/v1/kv/fed/written-in-dc1`, as(token, { method: "PUT", body: "from dc1" }))).body.trim(), "true");
         assert.equal((await http(`${dc2Api}/v1/kv/fed/written-in-dc1?raw&dc=dc1`, as(token))).body, "from dc1");
