@@ -21,9 +21,33 @@ prune_gone() {
     consul force-leave -prune "$gone" >/dev/null 2>&1 && echo "consul-swarm: pruned $gone, which is no longer in the stack" >&2 || true
   done
 }
+# Raft peers that are no server of the stack and no alive server at all: a server made a client
+# (SIGTERM does not take a server out of raft, and the client it restarts as keeps its node id),
+# or one gone without leaving. Each is a voter that can never vote, and counts in the quorum:
+# removed by id, as autopilot would at its next tick (up to 10 s later). An alive server the stack
+# no longer lists is left alone: its own delete, after this step, takes it out gracefully.
+# A peer is known by its address as well as its name: raft names a peer from this server's own
+# view, which may not have it yet ("(unknown)") while the member list already shows it a server.
+stale_peers() {
+  alive_servers=$(consul members -status=alive 2>/dev/null | tail -n +2 | awk '$4 == "server" { sub(/:[0-9]+$/, "", $2); print $1; print $2 }' || true)
+  consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' |
+    sed -n 's/.*"ID":"\([^"]*\)","Node":"\([^"]*\)","Address":"\([^"]*\):[0-9]*".*/\1 \2 \3/p' | while read -r id node ip; do
+    case " $EXPECTED_SERVER_NODES " in *" $node "*) continue ;; esac
+    printf '%s\n' "$alive_servers" | grep -qx -e "$node" -e "$ip" && continue
+    echo "$id $node"
+  done
+}
+prune_stale_peers() {
+  stale_peers | while read -r id node; do
+    consul operator raft remove-peer -id="$id" >/dev/null 2>&1 &&
+      echo "consul-swarm: removed raft peer $node ($id): no server of the stack" >&2 || true
+  done
+}
 deadline=$(( $(date +%s) + WAIT_SECONDS ))
 while :; do
   prune_gone
+  prune_stale_peers
+  stale=$(stale_peers | awk '{ print $2 }' | tr '\n' ' ')
   leader=$(curl -sf http://127.0.0.1:8500/v1/status/leader 2>/dev/null | tr -d '"' || true)
   voters=$(consul_voters)
   not_voting=
@@ -54,11 +78,11 @@ while :; do
   for n in $EXPECTED_NODES; do
     printf '%s\n' "$alive" | grep -qx "$n" && printf '%s\n' "$nodes" | grep -qx "$n" || missing="$missing $n"
   done
-  if [ -n "$leader" ] && [ -z "$not_voting" ] && [ "$healthy" = yes ] && [ -z "$missing" ] && [ "$replicating" = yes ]; then
+  if [ -n "$leader" ] && [ -z "$not_voting" ] && [ "$healthy" = yes ] && [ -z "$missing" ] && [ "$replicating" = yes ] && [ -z "$stale" ]; then
     break
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "consul-swarm: the cluster is not healthy after ${WAIT_SECONDS}s: leader='$leader' not voting:${not_voting:- none} autopilot healthy=$healthy not alive or not in the catalog:${missing:- none}${ACL_REPLICATION:+ ACL replication from the primary running=$replicating}" >&2
+    echo "consul-swarm: the cluster is not healthy after ${WAIT_SECONDS}s: leader='$leader' not voting:${not_voting:- none} autopilot healthy=$healthy not alive or not in the catalog:${missing:- none} raft peers of no server:${stale:- none}${ACL_REPLICATION:+ ACL replication from the primary running=$replicating}" >&2
     consul members >&2 || true
     exit 7
   fi

@@ -169,6 +169,41 @@ describe("quorum guard", () => {
     });
 });
 
+describe("verify step", () => {
+    it("finds raft peers of no server of the stack (a server made a client), never a server the member list shows alive", () => {
+        const fn = /^stale_peers\(\) \{[\s\S]*?^\}$/m.exec(loadScript("consul-verify"))?.[0];
+        assert.ok(fn, "consul-verify.sh defines stale_peers");
+        const members = [
+            "Node Address Status Type",
+            "consul01 10.0.0.2:8301 alive server",
+            "consulsvr 10.0.0.1:8301 alive server",
+            "consul03 10.0.0.4:8301 alive client",
+            "consul05 10.0.0.6:8301 alive server",
+            "consul06 10.0.0.7:8301 failed server",
+        ].join("\n");
+        const peer = (id: string, node: string, ip: string) => ({ ID: id, Node: node, Address: `${ip}:8300`, Leader: false, ProtocolVersion: "3", Voter: true });
+        const raft = JSON.stringify({
+            Servers: [
+                peer("id-svr", "consulsvr", "10.0.0.1"),
+                peer("id-01", "consul01", "10.0.0.2"),
+                // consul03, a client now: raft still has it, under no name
+                peer("id-03", "(unknown)", "10.0.0.4"),
+                // consul05, an alive server this update takes out later (its own delete): not yet named here
+                peer("id-05", "(unknown)", "10.0.0.6"),
+                // consul06, failed and no longer in the stack
+                peer("id-06", "consul06", "10.0.0.7"),
+                // consul02, in the stack but not answering: never touched here
+                peer("id-02", "consul02", "10.0.0.3"),
+            ],
+            Index: 1,
+        });
+        const out = sh(
+            `EXPECTED_SERVER_NODES='consulsvr consul01 consul02'\nconsul() { printf '%s\\n' '${members}' | awk -v a="$*" 'NR == 1 || index(a, "-status=alive") == 0 || $3 == "alive"'; }\nconsul_api() { printf '%s' '${raft}'; }\n${fn}\nstale_peers`,
+        );
+        assert.deepEqual(out.trim().split("\n"), ["id-03 (unknown)", "id-06 consul06"]);
+    });
+});
+
 describe("DNS forwarding", () => {
     it("points dnsmasq's consul domain at the agent, finishes a run killed before the restart, and takes it away", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-dns-"));
