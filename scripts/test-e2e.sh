@@ -33,6 +33,15 @@ trap cleanup EXIT
 cleanup
 rm -rf "$CONSUL_SWARM_STATE/e2e-backend"
 mkdir -p "$CONSUL_SWARM_STATE/e2e-backend"
-files=("$@")
+# Arguments: test files (all of test/e2e by default) and node --test options, e.g.
+# `--test-name-pattern='servers scale'` (a file's before and after hooks still run).
+files=()
+options=()
+for arg in "$@"; do
+  case "$arg" in
+    --*) options+=("$arg") ;;
+    *) files+=("$arg") ;;
+  esac
+done
 [ ${#files[@]} -gt 0 ] || files=(test/e2e/*.test.ts)
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+node --import tsx --test --test-concurrency=1 --test-reporter=spec ${options[@]+"${options[@]}"} "${files[@]}"
