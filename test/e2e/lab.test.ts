@@ -985,6 +985,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.match(log1, /consul-service on consul03 belongs to consul-swarm:consul:ConsulClient\/consul03-consul-service, not to consul-swarm:consul:ConsulServer\/consul03-consul-service: left as it is/);
         assert.match(log1, /consul-install on consul03 belongs to consul-swarm:consul:ConsulClient/);
         assert.doesNotMatch(log1, /consul03 left the Consul cluster/, "no old delete acted on the live host");
+        // Its raft entry outlives the server (SIGTERM does not leave): the verify step removes it
+        // unless autopilot's tick came first.
+        log(`consul03 made a client: ${log1.match(/removed raft peer [^\n]*/)?.[0] ?? "its raft entry was gone before the verify step looked"}`);
         assert.deepEqual(await voters(), ["consul01:true", "consul02:true", "consulsvr:true"], "the former server is no raft peer");
         assert.deepEqual(member("consul03"), ["alive client"]);
 
