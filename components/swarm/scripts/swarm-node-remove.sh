@@ -15,10 +15,23 @@ drained() {
   done
 }
 retry_for "$WAIT_SECONDS" drained || echo "consul-swarm: $NODE still runs tasks after ${WAIT_SECONDS}s; removing it anyway" >&2
-for node in $id; do
-  if [ "$(docker node inspect "$node" --format '{{.Spec.Role}}' 2>/dev/null)" = manager ]; then
-    docker node demote "$node" >/dev/null
+# Managers that leave together (a destroy removes them in parallel) change the swarm's raft under
+# each other: a demote or a remove may meet "node lost leader status" while the managers elect
+# again. Each node's removal is retried, bounded, until the swarm no longer knows it.
+node_gone() {
+  docker node inspect "$1" 2>&1 >/dev/null | grep -qi 'no such node'
+}
+remove_node() {
+  node_gone "$1" && return 0
+  if [ "$(docker node inspect "$1" --format '{{.Spec.Role}}' 2>/dev/null)" = manager ]; then
+    docker node demote "$1" >/dev/null 2>&1 || return 1
   fi
-  docker node rm --force "$node" >/dev/null
+  docker node rm --force "$1" >/dev/null 2>&1 || node_gone "$1"
+}
+for node in $id; do
+  if ! retry_for "$WAIT_SECONDS" remove_node "$node"; then
+    echo "consul-swarm: $NODE is still in the swarm after ${WAIT_SECONDS}s of tries; the last one said:" >&2
+    docker node rm --force "$node" >/dev/null
+  fi
 done
 echo "consul-swarm: $NODE drained and removed from the swarm"
