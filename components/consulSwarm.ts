@@ -183,7 +183,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
               })
             : pulumi.output(datacenter);
         const primaryServerAddresses = federation
-            ? pulumi.output(federation.primary.servers).apply((servers) => Object.keys(servers).sort().map((n) => servers[n]))
+            ? pulumi.output(federation.primary.servers).apply((servers) => Object.values(servers))
             : undefined;
         // The agents' own token: least privilege (register their node, read services), never the management one.
         const agentToken = args.consul.acl

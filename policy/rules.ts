@@ -634,7 +634,7 @@ export function consulFederation(name = "consul-federation", enforcementLevel: E
             "every agent, dev stacks included, since the WAN carries it between networks.",
         enforcementLevel,
         validateStack: (args, report) => {
-            const agents = [...ofType(args.resources, TYPES.consulServer), ...ofType(args.resources, TYPES.consulClient)];
+            const agents = ofType(args.resources, TYPES.consulServer, TYPES.consulClient).map((a) => ({ a, p: propsOf(a) }));
             for (const f of ofType(args.resources, TYPES.wanFederation)) {
                 const p = propsOf(f);
                 const dc = str(p.datacenter) ?? f.name;
@@ -652,8 +652,7 @@ export function consulFederation(name = "consul-federation", enforcementLevel: E
                 if (!isUnknown(p.version)) {
                     versions.set(`datacenter ${dc}`, String(p.version));
                 }
-                for (const a of agents) {
-                    const ap = propsOf(a);
+                for (const { a, p: ap } of agents) {
                     if (!isUnknown(ap.version)) {
                         versions.set(`agent ${str(ap.nodeName) ?? a.name}`, String(ap.version));
                     }
@@ -669,7 +668,7 @@ export function consulFederation(name = "consul-federation", enforcementLevel: E
                 if (!isUnknown(p.tls) && p.tls !== true) {
                     report(`Datacenter ${dc} joins ${str(primary) ?? "its primary"} over the WAN without TLS. Remove consul.tls: false.`, f.urn);
                 }
-                const plain = agents.filter((a) => !isUnknown(propsOf(a).tls) && propsOf(a).tls !== true).map((a) => str(propsOf(a).nodeName) ?? a.name);
+                const plain = agents.filter(({ p: ap }) => !isUnknown(ap.tls) && ap.tls !== true).map(({ a, p: ap }) => str(ap.nodeName) ?? a.name);
                 if (plain.length > 0) {
                     report(`Datacenter ${dc} is federated, and agent(s) ${list(plain)} run without TLS. Remove consul.tls: false.`, f.urn);
                 }

@@ -125,6 +125,8 @@ export class ConsulCluster extends pulumi.ComponentResource {
               }, { parent: this })
             : undefined;
         const policy = (stem: string) => (federation ? `${stem}-${federation.datacenter}` : stem);
+        /** Where a secondary's ACL writes go; none in a primary. */
+        const aclDatacenter = pulumi.output(federation?.primary.datacenter ?? "");
         // With ACLs, agents register only once their token exists: make it before verifying.
         const aclAgent =
             args.agentToken === undefined
@@ -133,7 +135,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                       `${name}-acl-agent`,
                       seedHost.host.commandArgs({
                           addPreviousOutputInEnv: false,
-                          create: pulumi.output(federation?.primary.datacenter ?? "").apply((primaryDc: string) => renderScript(
+                          create: aclDatacenter.apply((primaryDc) => renderScript(
                               "consul-acl-agent",
                               {
                                   ...(federation
@@ -154,7 +156,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                                   TOKEN_FILE: CONSUL_TOKEN_FILE,
                                   WAIT_SECONDS: wait,
                               },
-                              ["retry-lib"],
+                              ["retry-lib", "consul-acl-lib"],
                           )),
                           stdin: pulumi.secret(
                               pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n${federation ? pulumi.interpolate`${federation.replicationToken}\n` : ""}`,
@@ -172,7 +174,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                       `${name}-acl-release`,
                       seedHost.host.commandArgs({
                           addPreviousOutputInEnv: false,
-                          delete: pulumi.output(federation.primary.datacenter).apply((primaryDc: string) =>
+                          delete: aclDatacenter.apply((primaryDc) =>
                               renderScript(
                                   "consul-acl-release",
                                   {
@@ -181,7 +183,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                                       TOKEN_FILE: CONSUL_TOKEN_FILE,
                                       WAIT_SECONDS: 30,
                                   },
-                                  ["retry-lib"],
+                                  ["retry-lib", "consul-acl-lib"],
                               ),
                           ),
                       }),

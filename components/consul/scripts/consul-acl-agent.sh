@@ -4,17 +4,10 @@
 # bodies and 0600 curl config files, never a command line.
 # ACL_DC: in a secondary datacenter, the primary, where ACLs are authoritative: every policy and
 # token is written and read there (this datacenter's copy lags by its replication).
-export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"
 ACL_DC=${ACL_DC:-}
 dc_flag=${ACL_DC:+-datacenter=$ACL_DC}
 dc_query=${ACL_DC:+?dc=$ACL_DC}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-umask 077
-printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" > "$tmp/management"
-cat > "$tmp/secrets"
-umask 022
-api() { curl -sf -m 10 -K "$tmp/management" "$@"; }
+(umask 077 && cat > "$tmp/secrets")
 # The ACL system answers once a leader has made the management token: wait for it, bounded.
 # shellcheck disable=SC2086
 retry_for "$WAIT_SECONDS" consul acl policy list $dc_flag >/dev/null 2>&1 || {

@@ -4,11 +4,6 @@
 # the primary, valid for whoever finds it on a discarded disk. The primary's own policies and
 # tokens, and its management token that this datacenter uses, are never touched. A primary that no
 # longer answers took its tokens with it: this step then says so and lets the destroy go on.
-export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-(umask 077 && printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" > "$tmp/management")
-api() { curl -sf -m 10 -K "$tmp/management" "$@"; }
 if ! retry_for "$WAIT_SECONDS" api -o /dev/null "http://127.0.0.1:8500/v1/acl/policies?dc=$ACL_DC"; then
   echo "consul-swarm: the primary datacenter $ACL_DC does not answer: $POLICIES and their tokens stay there if it still exists" >&2
   exit 0

@@ -37,17 +37,17 @@ stale_peers() {
     echo "$id $node"
   done
 }
-prune_stale_peers() {
-  stale_peers | while read -r id node; do
-    consul operator raft remove-peer -id="$id" >/dev/null 2>&1 &&
-      echo "consul-swarm: removed raft peer $node ($id): no server of the stack" >&2 || true
-  done
-}
 deadline=$(( $(date +%s) + WAIT_SECONDS ))
 while :; do
   prune_gone
-  prune_stale_peers
-  stale=$(stale_peers | awk '{ print $2 }' | tr '\n' ' ')
+  # Removed as found; done only once a look finds none (the next turn looks again).
+  stale=$(stale_peers)
+  printf '%s\n' "$stale" | while read -r id node; do
+    [ -n "$id" ] || continue
+    consul operator raft remove-peer -id="$id" >/dev/null 2>&1 &&
+      echo "consul-swarm: removed raft peer $node ($id): no server of the stack" >&2 || true
+  done
+  stale=$(printf '%s\n' "$stale" | awk 'NF { printf " %s", $2 }')
   leader=$(curl -sf http://127.0.0.1:8500/v1/status/leader 2>/dev/null | tr -d '"' || true)
   voters=$(consul_voters)
   not_voting=
