@@ -30,18 +30,24 @@ DOCKER_VERSION=$(version_of plugins.docker)
 CONSUL_VERSION=$(version_of consul)
 CONSUL_ALSO=$(version_of consulAlso | tr ',' ' ')
 
-# name | module dir | main package | version | extra go build flags
+# name | module dir | main package | version | -tags | -ldflags
+# A Consul is linked as HashiCorp's release links it (GNUmakefile, .github/workflows/build.yml):
+# version.BuildDate is the release commit's time and version.GitCommit its hash's first 8 digits,
+# both as the module proxy serves them for the version (@MODULE_TIME@, @MODULE_REVISION@, read at
+# build time). The proxy gives the hash only for some versions (its .info's Origin); without it the
+# revision stays empty and `consul version` prints no Revision line rather than a made-up one.
+CONSUL_LDFLAGS="-s -X=github.com/hashicorp/consul/version.BuildDate=@MODULE_TIME@ -X=github.com/hashicorp/consul/version.GitCommit=@MODULE_REVISION@"
 BINARIES=(
-  "pulumi|pulumi|github.com/pulumi/pulumi/pkg/v3/cmd/pulumi|$PULUMI_VERSION|-tags=osusergo,grpcnotrace -ldflags=-X=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
-  "pulumi-language-nodejs|langhost|.|$PULUMI_VERSION|-ldflags=-X=main.version=$PULUMI_VERSION"
-  "pulumi-resource-command|providers|./cmd/pulumi-resource-command|$COMMAND_VERSION|-ldflags=-X=main.version=$COMMAND_VERSION"
-  "pulumi-resource-random|providers|./cmd/pulumi-resource-random|$RANDOM_VERSION|-ldflags=-X=main.version=$RANDOM_VERSION"
-  "pulumi-resource-docker|providers|./cmd/pulumi-resource-docker|$DOCKER_VERSION|-ldflags=-X=main.version=$DOCKER_VERSION"
-  "consul|consul|github.com/hashicorp/consul|$CONSUL_VERSION|-ldflags=-s"
+  "pulumi|pulumi|github.com/pulumi/pulumi/pkg/v3/cmd/pulumi|$PULUMI_VERSION|osusergo,grpcnotrace|-X=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
+  "pulumi-language-nodejs|langhost|.|$PULUMI_VERSION||-X=main.version=$PULUMI_VERSION"
+  "pulumi-resource-command|providers|./cmd/pulumi-resource-command|$COMMAND_VERSION||-X=main.version=$COMMAND_VERSION"
+  "pulumi-resource-random|providers|./cmd/pulumi-resource-random|$RANDOM_VERSION||-X=main.version=$RANDOM_VERSION"
+  "pulumi-resource-docker|providers|./cmd/pulumi-resource-docker|$DOCKER_VERSION||-X=main.version=$DOCKER_VERSION"
+  "consul|consul|github.com/hashicorp/consul|$CONSUL_VERSION||$CONSUL_LDFLAGS"
 )
 # Older Consul releases, for upgrades: each beside the pinned one as consul-VERSION.
 for v in $CONSUL_ALSO; do
-  BINARIES+=("consul-$v|consul-$v|github.com/hashicorp/consul|$v|-ldflags=-s")
+  BINARIES+=("consul-$v|consul-$v|github.com/hashicorp/consul|$v||$CONSUL_LDFLAGS")
 done
 
 # The key of one binary: the pinned versions plus every file of the module it is built in.
@@ -56,12 +62,51 @@ module_key() {
   } | sha256sum | cut -c1-16
 }
 
+# ...and how it is built: a changed flag is a new binary.
+binary_key() {
+  local name mod pkg version tags ldflags
+  IFS='|' read -r name mod pkg version tags ldflags <<<"$1"
+  printf '%s|%s|%s|%s\n' "$(module_key "$mod")" "$pkg" "$tags" "$ldflags" | sha256sum | cut -c1-16
+}
+
+# A module version's release commit as the module proxy serves it: "TIME HASH" (RFC 3339 UTC; the
+# hash's first 8 digits, or nothing where the proxy does not say). Asked outside any module so that
+# no go.mod or go.sum of the project is touched.
+module_release() {
+  local path=$1 version=$2 download
+  if ! download=$(cd / && go mod download -json "$path@v$version"); then
+    echo "$download"
+    return 1
+  fi
+  node -e '
+    const info = JSON.parse(require("fs").readFileSync(JSON.parse(process.argv[1]).Info, "utf8"));
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(info.Time || "")) {
+      console.log(`the module proxy gave ${process.argv[2]} the time "${info.Time}"`);
+      process.exit(1);
+    }
+    const hash = /^[0-9a-f]{40}$/.test(info.Origin?.Hash || "") ? info.Origin.Hash.slice(0, 8) : "";
+    console.log(`${info.Time} ${hash}`.trim());
+  ' "$download" "$path@v$version"
+}
+
+# One binary into $out/$name.tmp; its output is the build log.
+build_binary() {
+  local release time revision
+  if [[ "$ldflags" == *@MODULE_* ]]; then
+    release=$(module_release "$pkg" "$version") || { echo "$release"; return 1; }
+    read -r time revision <<<"$release"
+    ldflags=${ldflags//@MODULE_TIME@/$time}
+    ldflags=${ldflags//@MODULE_REVISION@/$revision}
+  fi
+  cd "$REPO/toolchain/go/$mod" && go build -trimpath ${tags:+"-tags=$tags"} ${ldflags:+"-ldflags=$ldflags"} -o "$out/$name.tmp" "$pkg"
+}
+
 bin_dir_key() {
-  local line name mod
+  local line name
   {
     for line in "${BINARIES[@]}"; do
-      IFS='|' read -r name mod _ <<<"$line"
-      printf '%s=%s\n' "$name" "$(module_key "$mod")"
+      IFS='|' read -r name _ <<<"$line"
+      printf '%s=%s\n' "$name" "$(binary_key "$line")"
     done
     cat "$REPO"/toolchain/bundled/*
   } | sha256sum | cut -c1-16
@@ -93,15 +138,14 @@ built=0
 i=0
 for line in "${BINARIES[@]}"; do
   i=$((i + 1))
-  IFS='|' read -r name mod pkg version flags <<<"$line"
-  out="$CACHE/$name-$version-$(module_key "$mod")"
+  IFS='|' read -r name mod pkg version tags ldflags <<<"$line"
+  out="$CACHE/$name-$version-$(binary_key "$line")"
   if [ ! -x "$out/$name" ]; then
     log "building $name $version ($i/${#BINARIES[@]}) in toolchain/go/$mod: a cold build takes minutes on 2 cores"
     started=$(date +%s)
     mkdir -p "$out"
     logfile="$out/build.log"
-    # shellcheck disable=SC2086 # flags are split on purpose
-    if ! (cd "$REPO/toolchain/go/$mod" && go build -trimpath $flags -o "$out/$name.tmp" "$pkg") >"$logfile" 2>&1; then
+    if ! (build_binary) >"$logfile" 2>&1; then
       reason=$(grep -m1 -E 'GOPROXY|proxy|dial|lookup|403|404|cannot find|missing|no required module' "$logfile" || tail -n 1 "$logfile")
       printf 'consul-swarm toolchain: could not build %s %s (go build %s in toolchain/go/%s).\n' "$name" "$version" "$pkg" "$mod" >&2
       printf '  why: %s\n' "$reason" >&2

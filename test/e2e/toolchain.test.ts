@@ -2,6 +2,7 @@
 // a real stack offline, and the built Consul serves its API and its UI.
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
@@ -51,6 +52,22 @@ describe("the built Pulumi toolchain", { timeout: 10 * 60 * 1000 }, () => {
 });
 
 describe("the built Consul", { timeout: 2 * 60 * 1000 }, () => {
+    it("is stamped as HashiCorp stamps a release: its commit's time and revision, as the module proxy serves them", () => {
+        for (const v of [versions.consul, ...versions.consulAlso]) {
+            const out = execFileSync(path.join(String(process.env.CONSUL_SWARM_TOOLBIN), `consul-${v}`), ["version"], { encoding: "utf8" });
+            const download = JSON.parse(execFileSync("go", ["mod", "download", "-json", `github.com/hashicorp/consul@v${v}`], { cwd: "/", encoding: "utf8" }));
+            const release = JSON.parse(fs.readFileSync(download.Info, "utf8")) as { Time: string; Origin?: { Hash?: string } };
+            assert.match(out, new RegExp(`^Consul v${v.replace(/\./g, "\\.")}$`, "m"), out);
+            assert.match(release.Time, /^20\d\d-\d\d-\d\dT/);
+            assert.match(out, new RegExp(`^Build Date ${release.Time}$`, "m"), out);
+            if (release.Origin?.Hash) {
+                assert.match(out, new RegExp(`^Revision ${release.Origin.Hash.slice(0, 8)}$`, "m"), out);
+            } else {
+                assert.doesNotMatch(out, /^Revision/m, `the proxy names no commit for ${v}, so none is printed: ${out}`);
+            }
+        }
+    });
+
     it("runs `consul agent -dev` on loopback: a leader and the web UI", async () => {
         const bin = path.join(String(process.env.CONSUL_SWARM_TOOLBIN), "consul");
         assert.match(execFileSync(bin, ["version"], { encoding: "utf8" }), new RegExp(`^Consul v${versions.consul.replace(/\./g, "\\.")}\\n`));
