@@ -7,9 +7,10 @@
 # with every node Ready. Nothing here is skipped that the chain needs; nothing the chain does not
 # need is done (no drift records, no ownership, no snapshots). Consul's settings that set how long
 # the chain waits are the stack's (autopilot's server_stabilization_time). Not part of the product.
-#   [SERVERS=N] bench/critical-path-by-hand.sh KEYFILE CONSUL_BINARY WORKDIR IP_BOOTSTRAP IP...
+#   [SERVERS=N] [BOOTSTRAP_MODE=expect] bench/critical-path-by-hand.sh KEYFILE CONSUL_BINARY WORKDIR IP_BOOTSTRAP IP...
 # The first N addresses (default: all) are Consul servers, the rest clients; every host is in the
-# swarm, the first its manager.
+# swarm, the first its manager. BOOTSTRAP_MODE=expect gives every server bootstrap_expect = N
+# instead of -bootstrap on the first (the stack's consul.bootstrapMode: expect).
 # The hosts are started by the caller just before (their boot is in the time); this waits for SSH.
 set -euo pipefail
 key=$1 consul=$2 work=$3
@@ -17,6 +18,7 @@ shift 3
 ips=("$@")
 seed=${ips[0]}
 servers=${SERVERS:-${#ips[@]}}
+mode=${BOOTSTRAP_MODE:-tutorial}
 SSH=(ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR)
 gossip=$(head -c 32 /dev/urandom | base64)
 mgmt=$(cat /proc/sys/kernel/random/uuid)
@@ -37,6 +39,10 @@ done
 # One host's own chain: SSH, then the binary's upload beside dockerd's TLS restart, then Consul.
 host_chain() {
   ip=$1 boot=$2 server=$3
+  bootstrap="\"bootstrap\": $boot"
+  if [ "$mode" = expect ] && [ "$server" = true ]; then
+    bootstrap="\"bootstrap_expect\": $servers"
+  fi
   until "${SSH[@]}" -o ConnectTimeout=1 "root@$ip" true 2>/dev/null; do sleep 0.2; done
   "${SSH[@]}" "root@$ip" 'cat > /usr/local/bin/consul && chmod 0755 /usr/local/bin/consul' < "$consul" &
   upload=$!
@@ -52,7 +58,7 @@ host_chain() {
   # initial_management counts on servers only; a client gets its agent token below like the others.
   "${SSH[@]}" "root@$ip" "set -e
     mkdir -p /etc/consul.d /opt/consul
-    printf '%s\n' '{\"server\": $server, \"bootstrap\": $boot, \"node_name\": \"'\$(hostname)'\", \"datacenter\": \"dc1\",
+    printf '%s\n' '{\"server\": $server, $bootstrap, \"node_name\": \"'\$(hostname)'\", \"datacenter\": \"dc1\",
       \"data_dir\": \"/opt/consul\", \"bind_addr\": \"$ip\", \"client_addr\": \"0.0.0.0\", \"ui_config\": {\"enabled\": true},
       \"encrypt\": \"$gossip\", \"retry_join\": [$peers], \"autopilot\": {\"server_stabilization_time\": \"5s\"},
       \"acl\": {\"enabled\": true, \"default_policy\": \"deny\", \"enable_token_persistence\": true,

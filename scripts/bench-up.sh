@@ -5,6 +5,7 @@
 #      `pulumi preview`, and an up that changes one host (its Docker API address): ratios to it;
 #   2. the critical path: bench/critical-path-by-hand.sh reaches the same end state by hand, every
 #      host in parallel, doing only what the chain needs (its lab hosts started the same way);
+#      both again with consul.bootstrapMode: expect (no server waits for autopilot to promote it);
 #   3. the tutorial's steps as a plain sequential script over SSH (bench/tutorial-by-hand.sh);
 #   4. bench/cold-up.svg: the cold up as one bar per step over time, its critical path marked.
 # Uses its own backend, subnet (10.215.0.0/24) and names (consul-swarm-bench*), and removes them.
@@ -60,6 +61,12 @@ touched=$(sed -nE 's/^ +[~+-]+ +[^ ]+ +([^ ]+) +(updat|creat|delet|replac).*/\1/
   { echo "bench: the one-host change touched other steps:" >&2; printf '%s\n' "$touched" >&2; tail -20 "$WORK/change.log" >&2; exit 1; }
 pulumi destroy --yes --stack bench >/dev/null 2>&1
 
+echo "bench: cold pulumi up with consul.bootstrapMode: expect (every server bootstrap_expect = 3)..." >&2
+pulumi config set --stack bench consul-swarm:hosts "$(node -e 'const h = JSON.parse(process.argv[1]); for (const x of h) delete x.bootstrap; console.log(JSON.stringify(h))' "$hosts_json")"
+pulumi config set --stack bench consul-swarm:consul '{"version":"1.14.11","install":{"source":"toolchain"},"bootstrapMode":"expect"}'
+te0=$(now); pulumi up --yes --skip-preview --stack bench >"$WORK/cold-expect.log" 2>&1; te1=$(now)
+pulumi destroy --yes --stack bench >/dev/null 2>&1
+
 echo "bench: the tutorial's steps by hand (sequential script over SSH)..." >&2
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/key"
 caps=$(node -e 'console.log(require("./lab/capabilities.json").add.map(c=>"--cap-add="+c).join(" "))')
@@ -84,9 +91,16 @@ t5=$(now)
 start_lab_hosts
 bash bench/critical-path-by-hand.sh "$WORK/key" "$CONSUL_SWARM_TOOLBIN/consul" "$WORK" "${IPS[@]}"
 t6=$(now)
+consul_swarm_remove_lab consul-swarm-bench
+
+echo "bench: the critical path by hand with bootstrap_expect on every server..." >&2
+t7=$(now)
+start_lab_hosts
+BOOTSTRAP_MODE=expect bash bench/critical-path-by-hand.sh "$WORK/key" "$CONSUL_SWARM_TOOLBIN/consul" "$WORK" "${IPS[@]}"
+t8=$(now)
 
 cold=$(secs "$t0" "$t1") noop=$(secs "$t1" "$t2") preview=$(secs "$tp0" "$tp1") change=$(secs "$tc0" "$tc1")
-byhand=$(secs "$t3" "$t4") chain=$(secs "$t5" "$t6")
+byhand=$(secs "$t3" "$t4") chain=$(secs "$t5" "$t6") cold_expect=$(secs "$te0" "$te1") chain_expect=$(secs "$t7" "$t8")
 row() { printf '%-58s %8s %s\n' "$1" "$2" "${3:-}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
@@ -100,5 +114,9 @@ row "  ratio no-op preview / cold up (goal <= 0.1)" "$(ratio "$preview" "$cold")
 row "up changing one host (consul01's Docker API address)" "$change" s
 row "  ratio one-host change / cold up (goal <= 0.3)" "$(ratio "$change" "$cold")"
 row "  steps it touched" "$(printf '%s' "$touched" | tr '\n' ' ')"
+row "cold pulumi up, consul.bootstrapMode: expect" "$cold_expect" s
+row "critical path by hand, bootstrap_expect on every server" "$chain_expect" s
+row "  ratio cold up (expect) / its critical path (goal <= 1.5)" "$(ratio "$cold_expect" "$chain_expect")"
+row "  ratio cold up (expect) / cold up (tutorial)" "$(ratio "$cold_expect" "$cold")"
 row "tutorial steps by hand (sequential script)" "$byhand" s
 row "  ratio cold up / sequential script" "$(ratio "$cold" "$byhand")"
