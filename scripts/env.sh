@@ -58,6 +58,22 @@ consul_swarm_target_stack() {
   (cd "$CONSUL_SWARM_REPO" && pulumi stack --show-name 2>/dev/null) || true
 }
 
+# The file backend writes a checkpoint whole (a temporary file, then a rename) but its attributes
+# sidecar in place: a CLI killed at that moment leaves it empty, and every later command on the
+# stack, `stack ls` included, fails with "failed to load checkpoint: EOF". The sidecar holds
+# nothing the stack needs, so an empty one goes, before any command.
+consul_swarm_repair_attrs() {
+  local stack=$1 f
+  [ -n "$stack" ] || return 0
+  case "$PULUMI_BACKEND_URL" in file://*) ;; *) return 0 ;; esac
+  for f in "${PULUMI_BACKEND_URL#file://}"/.pulumi/stacks/*/"$stack".json*.attrs; do
+    if [ -e "$f" ] && [ ! -s "$f" ]; then
+      echo "consul-swarm: removing $f, an empty attributes file that an interrupted write of stack $stack's checkpoint left (the checkpoint itself is whole)" >&2
+      rm -f "$f"
+    fi
+  done
+}
+
 # Before a run that changes a stack: what an interrupted earlier run left behind is cleared, the
 # way Pulumi recommends, so the next `up` converges without editing state by hand.
 #   - a lock whose pulumi process, on this machine, no longer runs (a killed CLI): removed, saying so;
@@ -68,15 +84,7 @@ consul_swarm_recover() {
   local stack=$1 dir f pid host pending
   [ -n "$stack" ] || return 0
   case "$PULUMI_BACKEND_URL" in file://*) ;; *) return 0 ;; esac
-  # The file backend writes a checkpoint whole (a temporary file, then a rename) but its attributes
-  # sidecar in place: a CLI killed at that moment leaves it empty, and every later command fails
-  # with "failed to load checkpoint: EOF". The sidecar holds nothing the stack needs.
-  for f in "${PULUMI_BACKEND_URL#file://}"/.pulumi/stacks/*/"$stack".json*.attrs; do
-    if [ -e "$f" ] && [ ! -s "$f" ]; then
-      echo "consul-swarm: removing $f, an empty attributes file that an interrupted write of stack $stack's checkpoint left (the checkpoint itself is whole)" >&2
-      rm -f "$f"
-    fi
-  done
+  consul_swarm_repair_attrs "$stack"
   dir="${PULUMI_BACKEND_URL#file://}/.pulumi/locks"
   for f in "$dir"/*/*/"$stack"/*.json; do
     [ -e "$f" ] || continue

@@ -12,10 +12,13 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; the
     dev|dev-dc2|example) export PULUMI_CONFIG_PASSPHRASE="$CONSUL_SWARM_DEV_PASSPHRASE" ;;
   esac
 fi
+# What an interrupted run left is cleared first: a stack whose sidecar it emptied or whose lock it
+# kept would otherwise look missing to the check below, which would then try to create it again.
+case " $* " in
+  *" up "*|*" update "*|*" destroy "*) consul_swarm_recover "$stack" ;;
+  *) consul_swarm_repair_attrs "$stack" ;;
+esac
 if [ -n "$stack" ] && [ -f "Pulumi.$stack.yaml" ] && ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; then
   pulumi stack init "$stack" --no-select >/dev/null 2>&1 || pulumi stack init "$stack" >/dev/null
 fi
-case " $* " in
-  *" up "*|*" update "*|*" destroy "*) consul_swarm_recover "$stack" ;;
-esac
 exec pulumi "$@"
