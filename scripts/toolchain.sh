@@ -50,7 +50,7 @@ for v in $CONSUL_ALSO; do
   BINARIES+=("consul-$v|consul-$v|github.com/hashicorp/consul|$v||$CONSUL_LDFLAGS")
 done
 
-# The key of one binary: the pinned versions plus every file of the module it is built in.
+# The key of one module: the pinned versions plus every file of the module.
 module_key() {
   local dir="$REPO/toolchain/go/$1"
   {
@@ -62,7 +62,7 @@ module_key() {
   } | sha256sum | cut -c1-16
 }
 
-# ...and how it is built: a changed flag is a new binary.
+# The key of one binary: its module's key and how it is built (a changed flag is a new binary).
 binary_key() {
   local name mod pkg version tags ldflags
   IFS='|' read -r name mod pkg version tags ldflags <<<"$1"

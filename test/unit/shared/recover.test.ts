@@ -38,7 +38,7 @@ function run(fn: string, b: ReturnType<typeof interruptedBackend>) {
 }
 
 describe("scripts/env.sh: what an interrupted CLI left", () => {
-    it("an empty checkpoint sidecar of the stack goes before any command; another stack's is left", () => {
+    it("an empty checkpoint sidecar of the named stack goes; the checkpoint and another stack's sidecar stay", () => {
         const b = interruptedBackend();
         try {
             const r = run("consul_swarm_repair_attrs", b);
