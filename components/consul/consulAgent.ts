@@ -1,11 +1,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { TlsPair } from "../tls/certificateAuthority";
-import { ConsulInstall } from "../config";
 import { DriftCheck } from "../shared/driftCheck";
 import { Host } from "../host/host";
 import { CONSUL_CONFIG_DIR, consulAgentConfig, consulDeferredRestartScript, consulServiceRemoveScript, consulServiceScript } from "./render";
-import { renderScript, repairVars, sha256File } from "../shared/script";
+import { renderScript, repairVars } from "../shared/script";
+import { consulBinary, ResolvedInstall } from "./release";
 
 /** Where a copied binary lands before it is checked and installed (exists on every distribution). */
 const UPLOAD_PATH = "/var/tmp/consul-swarm-consul";
@@ -16,7 +16,7 @@ export interface ConsulAgentArgs {
     version: string;
     datacenter: pulumi.Input<string>;
     /** How the binary gets to the host; a `file` is copied over SSH (air-gapped sites, the lab). */
-    install: ConsulInstall & { kind: "url" | "file" };
+    install: ResolvedInstall;
     /** Gossip encryption key; reaches the host on stdin only. */
     gossipKey?: pulumi.Input<string>;
     /** ACLs with default deny: the management and agent tokens (secrets; on stdin only). */
@@ -75,9 +75,12 @@ function agentFacts(args: ConsulAgentArgs, server: boolean, bootstrap: boolean, 
     };
 }
 
-/** The installed binary's identity: what tells a host that its agent must restart on the new one. */
-export function binarySha256(install: ConsulInstall & { kind: "url" | "file" }): string {
-    return install.kind === "url" ? install.sha256 : sha256File(install.file);
+/**
+ * The installed binary's identity: what tells a host that its agent must restart on the new one.
+ * The SHA-256 of the `consul` executable, whether it comes in a zip, bare, or from the toolchain.
+ */
+export function binarySha256(install: ResolvedInstall): pulumi.Output<string> {
+    return pulumi.output(consulBinary(install)).apply((b) => b.sha256);
 }
 
 function installCommand(
@@ -85,7 +88,7 @@ function installCommand(
     type: string,
     name: string,
     args: ConsulAgentArgs,
-    sha: string,
+    sha: pulumi.Output<string>,
 ): command.remote.Command {
     const owner = (action: "claim" | "check") => ({ part: "consul-install", id: `${type}/${name}-install`, action });
     const deps: pulumi.Resource[] = [args.host.ready];
@@ -94,33 +97,35 @@ function installCommand(
         `${name}-binary-drift`,
         {
             connection: args.host.connection,
-            script: renderScript("consul-binary-drift", { BINARY_SHA: sha }),
+            script: sha.apply((s) => renderScript("consul-binary-drift", { BINARY_SHA: s })),
             expected: { binarySha256: sha, machine: args.host.machine },
         },
         { parent },
     );
     let create: pulumi.Output<string>;
     if (args.install.kind === "file") {
+        const localFile = args.install.file;
         const copy = new command.remote.CopyToRemote(
             `${name}-upload`,
             {
                 connection: args.host.connection,
-                source: new pulumi.asset.FileAsset(args.install.file),
+                // A zip's binary, extracted on this machine: hosts get the executable itself.
+                source: pulumi.output(consulBinary(args.install)).apply((b) => new pulumi.asset.FileAsset(b.file ?? localFile)),
                 remotePath: UPLOAD_PATH,
                 // After a repair of the binary, uploaded again; the count joins only then, so
                 // adding drift checks to a running stack uploads nothing.
-                triggers: pulumi.all([args.host.machine, drift.repairs]).apply(([machine, r]) => (r ? [sha, machine, r] : [sha, machine])),
+                triggers: pulumi.all([sha, args.host.machine, drift.repairs]).apply(([s, machine, r]) => (r ? [s, machine, r] : [s, machine])),
             },
             { parent, dependsOn: [args.host.ready] },
         );
         deps.push(copy);
-        create = drift.repairs.apply((r) =>
-            renderScript("consul-install-file", { SHA256: sha, UPLOAD: UPLOAD_PATH, ...repairVars(r) }, [], owner("claim")),
+        create = pulumi.all([sha, drift.repairs]).apply(([s, r]) =>
+            renderScript("consul-install-file", { SHA256: s, UPLOAD: UPLOAD_PATH, ...repairVars(r) }, [], owner("claim")),
         );
     } else {
-        const url = args.install.url;
-        create = drift.repairs.apply((r) =>
-            renderScript("consul-install-url", { SHA256: sha, URL: url, ...repairVars(r) }, [], owner("claim")),
+        const { url, sha256: downloadSha } = args.install;
+        create = pulumi.all([sha, drift.repairs]).apply(([s, r]) =>
+            renderScript("consul-install-url", { BINARY_SHA: s, SHA256: downloadSha, URL: url, ...repairVars(r) }, [], owner("claim")),
         );
     }
     return new command.remote.Command(
@@ -145,7 +150,7 @@ function serviceCommand(
     name: string,
     args: ConsulAgentArgs,
     install: command.remote.Command,
-    sha: string,
+    sha: pulumi.Output<string>,
     server: { bootstrap: boolean; bootstrapExpect?: number } | undefined,
 ): command.remote.Command {
     const config = pulumi
@@ -176,7 +181,7 @@ function serviceCommand(
         },
         { parent },
     );
-    const script = pulumi.all([pulumi.all(args.servers ?? []), drift.repairs]).apply(([peers, repairs]) =>
+    const script = pulumi.all([pulumi.all(args.servers ?? []), drift.repairs, sha]).apply(([peers, repairs, binarySha]) =>
         consulServiceScript({
             repairs,
             nodeName: args.host.name,
@@ -185,7 +190,7 @@ function serviceCommand(
             bootstrap: server?.bootstrap ?? false,
             bootstrapExpect: server?.bootstrapExpect,
             waitSeconds: args.rejoinTimeoutSeconds ?? 120,
-            binarySha256: sha,
+            binarySha256: binarySha,
             dnsForwarding: args.dnsForwarding,
             ownerId: `${type}/${name}-service`,
         }),

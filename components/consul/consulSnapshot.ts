@@ -11,7 +11,7 @@ export interface UpgradeSnapshotArgs {
     caCert?: pulumi.Input<string>;
     /** The release being rolled out, and its binary: a change of either takes a snapshot first. */
     version: string;
-    binarySha256: string;
+    binarySha256: pulumi.Input<string>;
     /** Where on the machine running Pulumi the files go (a relative path is the program's directory's). */
     dir: string;
 }
@@ -36,11 +36,11 @@ export class UpgradeSnapshot extends pulumi.ComponentResource {
         this.save = new command.local.Command(
             `${name}-save`,
             {
-                create: pulumi.all(args.servers).apply((servers) =>
+                create: pulumi.all([pulumi.all(args.servers), args.binarySha256]).apply(([servers, binarySha256]) =>
                     renderScript("consul-snapshot", {
                         ACTION: "save",
                         ADDRS: servers.join(" "),
-                        BINARY_SHA: args.binarySha256,
+                        BINARY_SHA: binarySha256,
                         DIR: args.dir,
                         LABEL: `before-${args.version}`,
                         REQUIRE_CLUSTER: "no",

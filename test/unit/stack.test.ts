@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { validateConfig, resolveInstall, RawConfig } from "../../components/config";
-import { isSecretValue, recordingMocks, Registration, settled } from "./recordingMocks";
+import { isSecretValue, MOCK_RELEASE, recordingMocks, Registration, settled } from "./recordingMocks";
 
 let registrations: Registration[] = [];
 
@@ -230,6 +230,15 @@ describe("the tutorial's three hosts", () => {
         // No `update` script: upstream runs `create` again on an update, and state holds the script once.
         assert.equal(need("consul01-consul-service").inputs.update, undefined);
         assert.equal(need("consul01-docker-config").inputs.update, undefined);
+    });
+
+    it("a release zip by URL: hosts check the download against its checksum and the executable against its own identity", () => {
+        const install = plain(need("consul01-consul-install").inputs.create);
+        assert.match(install, new RegExp(`^SHA256='${MOCK_RELEASE.zipSha256}'$`, "m"), "the download's checksum, as SHA256SUMS lists it");
+        assert.match(install, new RegExp(`^BINARY_SHA='${MOCK_RELEASE.binarySha256}'$`, "m"), "the executable's identity, read from the release");
+        assert.match(plain(need("consul01-consul-service").inputs.create), new RegExp(`BINARY_SHA='${MOCK_RELEASE.binarySha256}'`), "the service step checks the executable");
+        assert.doesNotMatch(plain(need("consul01-consul-service").inputs.create), new RegExp(MOCK_RELEASE.zipSha256), "never the zip's checksum");
+        assert.match(plain(need("consul-snapshot-save").inputs.create), new RegExp(`BINARY_SHA='${MOCK_RELEASE.binarySha256}'`));
     });
 
     it("replaces a host's steps only for a new machine, deleting the old step first", () => {

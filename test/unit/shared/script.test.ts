@@ -89,7 +89,7 @@ describe("scripts as they go to a host", () => {
 describe("curl on the oldest distribution the README names", () => {
     it("every remote script's curl options exist in CentOS 7's curl 7.29; --unix-socket (7.40) only behind a check", () => {
         // Long options of curl 7.29 the scripts may use; short ones (-s -S -f -L -m -K -o -w -X -H) all exist there.
-        const known729 = new Set(["cacert", "cert", "key", "data-binary", "retry", "help", "config", "silent", "fail", "max-time", "output", "header", "request"]);
+        const known729 = new Set(["cacert", "cert", "key", "data-binary", "retry", "help", "config", "silent", "fail", "max-time", "connect-timeout", "output", "header", "request"]);
         for (const dir of SCRIPT_DIRS) {
             for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".sh"))) {
                 const body = stripComments(fs.readFileSync(path.join(dir, f), "utf8"));
