@@ -32,7 +32,11 @@ export interface HostSpec {
 
 /** Where the Consul binary comes from. */
 export type ConsulInstall =
-    | { kind: "url"; url: string; sha256: string }
+    /**
+     * A release zip or bare binary; `sha256` is the download's checksum. `binarySha256`, the
+     * executable's own, is read from the download unless given (then nothing is downloaded here).
+     */
+    | { kind: "url"; url: string; sha256: string; binarySha256?: string }
     | { kind: "file"; file: string }
     /** The binary built by `npm run toolchain` (the lab's default). */
     | { kind: "toolchain" };
@@ -282,7 +286,7 @@ function parseInstall(p: Problems, v: unknown, hasLab: boolean): ConsulInstall {
         return { kind: "toolchain" };
     }
     const s = section(p, "consul.install", v);
-    unknownKeys(p, "consul.install", s, ["url", "sha256", "file", "source"]);
+    unknownKeys(p, "consul.install", s, ["url", "sha256", "binarySha256", "file", "source"]);
     if (s.source !== undefined) {
         if (s.source !== "toolchain") {
             p.error("consul.install.source", `unknown source ${JSON.stringify(s.source)}`, 'use "toolchain" (the binary built by `npm run toolchain`), or give url+sha256 or file instead');
@@ -307,7 +311,18 @@ function parseInstall(p: Problems, v: unknown, hasLab: boolean): ConsulInstall {
             "set it to the SHA-256 of the file at consul.install.url (from the release's SHA256SUMS)",
         );
     }
-    return { kind: "url", url, sha256: sha };
+    if (s.binarySha256 === undefined) {
+        return { kind: "url", url, sha256: sha };
+    }
+    const binarySha256 = typeof s.binarySha256 === "string" ? s.binarySha256.toLowerCase() : "";
+    if (!SHA256_RE.test(binarySha256)) {
+        p.error(
+            "consul.install.binarySha256",
+            `not a SHA-256 (64 hex digits): ${JSON.stringify(s.binarySha256)}`,
+            "set it to the SHA-256 of the consul executable itself (`sha256sum consul` after unzipping), or remove it to have the stack read it from the download",
+        );
+    }
+    return { kind: "url", url, sha256: sha, binarySha256 };
 }
 
 /** The levels Consul's agent accepts for log_level. */

@@ -116,13 +116,18 @@ export function downloadedBinarySha256(download: Buffer, what: string): string {
 /**
  * A URL install's binary identity. The download is checked against `consul.install.sha256` here,
  * before any host is touched, so a wrong checksum fails the preview, not every host's install.
- * Known identities are kept per checksum: a preview downloads a release once per machine.
+ * Known identities are kept per checksum: a preview downloads a release once per machine. Given
+ * in the config (`consul.install.binarySha256`), the identity is taken as it is: nothing is
+ * downloaded here, and the hosts check the executable against it.
  */
 export async function urlBinary(
-    install: { url: string; sha256: string },
+    install: { url: string; sha256: string; binarySha256?: string },
     cacheDir: string = releaseCacheDir(),
     timeoutSeconds = 300,
 ): Promise<ConsulBinary> {
+    if (install.binarySha256 !== undefined) {
+        return { sha256: install.binarySha256 };
+    }
     const record = path.join(cacheDir, `${install.sha256}.json`);
     try {
         const known = JSON.parse(fs.readFileSync(record, "utf8")) as { binarySha256?: unknown };

@@ -71,9 +71,10 @@ export class LabHosts extends pulumi.ComponentResource {
         // A public key is public: it may show in plans and state.
         this.publicKey = pulumi.unsecret(keys.apply((k) => k.publicKeyOpenSsh));
 
-        // Relative to the project directory, where the command provider runs local commands: the
-        // same recipe in another checkout is the same step.
-        const buildImage = `bash ${path.relative(REPO, path.join(IMAGE_DIR, "build.sh"))}`;
+        // Relative to the project directory (the program's working directory, where the command
+        // provider runs local commands): the same recipe in another checkout is the same step, and
+        // a program elsewhere in the repository (a test's prepared hosts) finds it too.
+        const buildImage = `bash ${path.relative(process.cwd(), path.join(IMAGE_DIR, "build.sh"))}`;
         const imageBuild = new command.local.Command(
             `${name}-image`,
             {

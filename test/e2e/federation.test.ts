@@ -195,8 +195,11 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
         const clean = await policyPreview();
         assert.ok(clean.ok, `dc2 passes the pack: ${clean.events.join(" | ")}`);
         assert.ok(!clean.events.some((e) => e.startsWith("consul-federation")), clean.events.join(" | "));
-        // 1.13.9 by URL (preview only: nothing is downloaded or run).
-        const other = { version: "1.13.9", install: { url: "https://releases.hashicorp.com/consul/1.13.9/consul_1.13.9_linux_amd64.zip", sha256: "a".repeat(64) } };
+        // 1.13.9 by URL (preview only: with the executable's identity given, nothing is downloaded or run).
+        const other = {
+            version: "1.13.9",
+            install: { url: "https://releases.hashicorp.com/consul/1.13.9/consul_1.13.9_linux_amd64.zip", sha256: "a".repeat(64), binarySha256: "e".repeat(64) },
+        };
         await dc2!.setConfig("consul-swarm:consul", { value: JSON.stringify(other) });
         try {
             const refused = await policyPreview();

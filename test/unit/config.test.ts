@@ -141,6 +141,8 @@ describe("validateConfig", () => {
         assertError(errorsOf(raw({ consul: { install: { url: urlInstall.url, sha256: "abc" } } })), "consul.install.sha256", "not a SHA-256");
         assertError(errorsOf(raw({ consul: { install: { url: urlInstall.url } } })), "consul.install.sha256", "no checksum");
         assertError(errorsOf(raw({ consul: { install: { url: "ftp:/x", sha256: "a".repeat(64) } } })), "consul.install.url", "http(s) URL");
+        assertError(errorsOf(raw({ consul: { install: { ...urlInstall, binarySha256: "xyz" } } })), "consul.install.binarySha256", "not a SHA-256");
+        assert.deepEqual(validateConfig(raw({ consul: { install: { ...urlInstall, binarySha256: "D".repeat(64) } } })).settings?.consul.install, { kind: "url", ...urlInstall, binarySha256: "d".repeat(64) });
         assertError(errorsOf(raw({ consul: {} })), "consul.install", "no install source");
     });
 

@@ -87,6 +87,13 @@ describe("the Consul binary's identity", () => {
         assert.equal(requests - before, 1);
     });
 
+    it("an identity given in the config (consul.install.binarySha256) is taken as it is: nothing is downloaded", async () => {
+        const before = requests;
+        const got = await urlBinary({ url: `${base}/consul_1.14.11_linux_amd64.zip`, sha256: sha(zip), binarySha256: "d".repeat(64) }, path.join(dir, "cache-e"));
+        assert.equal(got.sha256, "d".repeat(64));
+        assert.equal(requests, before);
+    });
+
     it("a wrong checksum fails before any host, naming consul.install.sha256 and the SHA-256 found", async () => {
         await assert.rejects(
             urlBinary({ url: `${base}/consul_1.14.11_linux_amd64.zip`, sha256: sha(binary) }, path.join(dir, "cache-c")),
