@@ -43,5 +43,14 @@ for arg in "$@"; do
     *) files+=("$arg") ;;
   esac
 done
-[ ${#files[@]} -gt 0 ] || files=(test/e2e/*.test.ts)
-node --import tsx --test --test-concurrency=1 --test-reporter=spec ${options[@]+"${options[@]}"} "${files[@]}"
+# Longest first: with two files at a time, the long lab file runs beside all the others.
+[ ${#files[@]} -gt 0 ] || files=(test/e2e/lab.test.ts $(ls test/e2e/*.test.ts | grep -v '/lab.test.ts$'))
+# Files at a time (E2E_CONCURRENCY, default 2): each file has its own lab subnet, container names
+# and stacks, and waits far more than it computes (agents electing, autopilot's ticks, restarts).
+concurrency="${E2E_CONCURRENCY:-2}"
+# Two reporters: spec as the tests run, then the timing table (test/timing-reporter.mjs; also as
+# JSON where E2E_TIMINGS_JSON names a file).
+node --import tsx --test --test-concurrency="$concurrency" \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=./test/timing-reporter.mjs --test-reporter-destination=stdout \
+  ${options[@]+"${options[@]}"} "${files[@]}"

@@ -181,12 +181,14 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         }
         const d = await stack.destroy({ onOutput: (o) => process.stderr.write(o) });
         log(`destroy: ${JSON.stringify(d.summary.resourceChanges)}`);
-        const left = (kind: string) =>
-            execFileSync("docker", [kind, "ls", "-q", "--filter", `name=${NETWORK}`], { encoding: "utf8" }).trim();
-        const containers = execFileSync("docker", ["ps", "-aq", "--filter", `name=${NETWORK}`], { encoding: "utf8" }).trim();
+        // This lab's names only (consul-swarm-e2e-<host>, …-<host>-docker): other files' labs
+        // (consul-swarm-e2e-ha-…) may be running beside this one.
+        const left = (kind: string, pattern: string) =>
+            execFileSync("docker", [kind, "ls", "-q", "--filter", `name=${pattern}`], { encoding: "utf8" }).trim();
+        const containers = execFileSync("docker", ["ps", "-aq", "--filter", `name=^/?${NETWORK}-[a-z0-9]+$`], { encoding: "utf8" }).trim();
         assert.equal(containers, "", "destroy leaves no lab container");
-        assert.equal(left("network"), "", "destroy leaves no lab network");
-        assert.equal(left("volume"), "", "destroy leaves no lab volume");
+        assert.equal(left("network", `^${NETWORK}$`), "", "destroy leaves no lab network");
+        assert.equal(left("volume", `^${NETWORK}-[a-z0-9]+-docker$`), "", "destroy leaves no lab volume");
         await stack.workspace.removeStack("e2e");
     });
 

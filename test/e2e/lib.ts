@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { OutputMap, UpResult } from "@pulumi/pulumi/automation";
+import { OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 
 /** The stack's Docker client material (the dockerTls output) as a DOCKER_CERT_PATH directory. */
 export function dockerCertPath(outputs: OutputMap): string {
@@ -48,3 +48,18 @@ export function changed(r: Pick<UpResult, "summary">): Record<string, number> {
 }
 
 export const log = (m: string) => process.stderr.write(`[e2e] ${m}\n`);
+
+const repoDir = path.resolve(__dirname, "..", "..");
+
+/**
+ * Ends a lab stack without `pulumi destroy`: its lab containers, volumes and network are removed
+ * (everything named with `labPrefix`, as scripts/test-e2e.sh's cleanup does) and the stack is
+ * removed with --force. For a file whose tests do not check what a destroy does: a destroy's
+ * graceful leaves, drains and restores take about 50 s of a three-host lab. What a destroy does
+ * is checked where it is the point (own-hosts: each host as it was; lab: nothing of the lab left;
+ * federation: dc2 gone from dc1).
+ */
+export async function discardLab(stack: Stack, labPrefix: string): Promise<void> {
+    execFileSync("bash", ["-c", '. scripts/env.sh && consul_swarm_remove_lab "$1"', "discard-lab", labPrefix], { cwd: repoDir, stdio: "inherit" });
+    await stack.workspace.removeStack(stack.name, { force: true });
+}

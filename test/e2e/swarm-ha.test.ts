@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { changed, dockerCertPath, dockerTls, eventually, log } from "./lib";
+import { changed, discardLab, dockerCertPath, dockerTls, eventually, log } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const STACK = "e2e-ha";
@@ -62,8 +62,7 @@ describe("a highly available swarm: three managers on three lab hosts", { timeou
             fs.rmSync(certs, { recursive: true, force: true });
         }
         if (stack) {
-            await stack.destroy({ onOutput: (o) => process.stderr.write(o) });
-            await stack.workspace.removeStack(STACK);
+            await discardLab(stack, NETWORK);
         }
     });
 

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { discardLab } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const NETWORK = "consul-swarm-e2e-tutorial";
@@ -40,8 +41,7 @@ describe("the tutorial's unprotected mode, asked for explicitly", { timeout: 20 
 
     after(async () => {
         if (stack) {
-            await stack.destroy();
-            await stack.workspace.removeStack("e2e-tutorial");
+            await discardLab(stack, NETWORK);
         }
     });
 

@@ -19,5 +19,8 @@ consul_dns_forwarding
 rm -f /etc/systemd/system/consul.service "$CONFIG_DIR/consul.json" "$CONFIG_DIR/bootstrap.json" "$CONFIG_DIR/bootstrap-expect.json" "$CONFIG_DIR/retry-join.json"
 rm -rf "$TLS_DIR"
 rmdir "$CONFIG_DIR" 2>/dev/null || true
+# The user and group go only where the stack made them (their marks), before the marks go.
+if [ -e /var/lib/consul-swarm/consul/user.made-by-stack ] && id -u consul >/dev/null 2>&1; then userdel consul; fi
+if [ -e /var/lib/consul-swarm/consul/group.made-by-stack ] && getent group consul >/dev/null 2>&1; then groupdel consul; fi
 rm -rf "$DATA_DIR" /var/lib/consul-swarm/consul
 systemctl daemon-reload

@@ -4,8 +4,10 @@
 step_lock consul-service
 STATE=/var/lib/consul-swarm/consul
 mkdir -p "$STATE" "$CONFIG_DIR"
-getent group consul >/dev/null 2>&1 || groupadd --system consul
-id -u consul >/dev/null 2>&1 || useradd --system --gid consul --home-dir "$DATA_DIR" --shell /bin/false consul
+# The consul user and group are the stack's only where it made them: the mark goes first, so a run
+# killed between the two leaves the mark, and the removal takes out only what the stack made.
+getent group consul >/dev/null 2>&1 || { touch "$STATE/group.made-by-stack"; groupadd --system consul; }
+id -u consul >/dev/null 2>&1 || { touch "$STATE/user.made-by-stack"; useradd --system --gid consul --home-dir "$DATA_DIR" --shell /bin/false consul; }
 mkdir -p "$DATA_DIR"
 chown consul:consul "$DATA_DIR"
 chmod 0750 "$DATA_DIR"

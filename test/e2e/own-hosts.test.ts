@@ -1,0 +1,227 @@
+// A user's own stack, exactly as the README's "Pointing it at your own hosts" tells it: hosts that
+// exist before the stack (made by another program, test/e2e/fixtures/prepared-hosts), no `lab`
+// config, a non-root sudo user, the SSH key as a secret, and Consul from a release zip served over
+// HTTP from this machine (on the hosts' network's gateway) with the zip's SHA-256 as SHA256SUMS
+// lists it. The policy pack passes its preview; it goes up, takes a change under a reader with its
+// keys kept, and is destroyed; each host is then as it was before the stack.
+import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { EngineEvent, LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { writeZip } from "../lib/zip";
+import { changed, eventually, log } from "./lib";
+
+const repo = path.resolve(__dirname, "..", "..");
+const NETWORK = "consul-swarm-e2e-own";
+const SUBNET = "10.224.0.0/24";
+const GATEWAY = "10.224.0.1";
+const HOSTS = [
+    { name: "consulsvr", address: "10.224.0.111", roles: ["consul-server", "swarm-manager"], bootstrap: true },
+    { name: "consul01", address: "10.224.0.112", roles: ["consul-server", "swarm-agent"] },
+    { name: "consul02", address: "10.224.0.113", roles: ["consul-server", "swarm-agent"] },
+];
+const VERSION = "1.14.11";
+const ZIP_NAME = `consul_${VERSION}_linux_amd64.zip`;
+const container = (host: string) => `${NETWORK}-${host}`;
+const onHost = (host: string, script: string) => execFileSync("docker", ["exec", container(host), "sh", "-c", script], { encoding: "utf8" });
+const sha256 = (b: Buffer) => crypto.createHash("sha256").update(b).digest("hex");
+
+/**
+ * What a host is, as far as a stack could change it: users and groups, unit files, packages,
+ * the paths under the directories a stack writes to, and every file's content under /etc. Docker's
+ * own data (/var/lib/docker) and the files Docker manages for a container are left out.
+ */
+const FINGERPRINT = [
+    "echo '# users'; getent passwd | cut -d: -f1 | sort",
+    "echo '# groups'; getent group | cut -d: -f1 | sort",
+    "echo '# units'; systemctl list-unit-files --no-legend --no-pager 2>/dev/null | awk '{print $1, $2}' | sort",
+    "echo '# packages'; dpkg-query -W -f '${Package} ${Version}\\n' | sort",
+    "echo '# paths'; find /etc /usr/local /opt /var/lib /var/tmp /root /home -xdev " +
+        "\\( -path /var/lib/docker -o -path /var/lib/systemd -o -path /var/lib/apt -o -path /var/lib/dpkg -o -path /var/lib/containerd -o -path /var/lib/misc -o -path /var/lib/dhcp -o -path /root/.ssh -o -path /home/ops/.ssh \\) -prune " +
+        "-o -printf '%p %m %u:%g\\n' | sort",
+    "echo '# contents'; find /etc -xdev -type f ! -name resolv.conf ! -name hosts ! -name hostname -exec md5sum {} + | sort -k2",
+].join("; ");
+
+/** Lines only in a, or only in b. */
+function difference(a: string, b: string): string[] {
+    const la = new Set(a.split("\n"));
+    const lb = new Set(b.split("\n"));
+    return [...[...la].filter((l) => !lb.has(l)).map((l) => `- ${l}`), ...[...lb].filter((l) => !la.has(l)).map((l) => `+ ${l}`)];
+}
+
+describe("a user's own stack: prepared hosts, a sudo user, the key as a secret, Consul from a release zip", { timeout: 20 * 60 * 1000 }, () => {
+    let prepared: Stack | undefined;
+    let stack: Stack | undefined;
+    let server: http.Server | undefined;
+    let outputs: OutputMap;
+    let token = "";
+    const downloads: string[] = [];
+    const before_: Record<string, string> = {};
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "cs-own-cache-"));
+    const binary = fs.readFileSync(path.join(process.env.CONSUL_SWARM_TOOLBIN ?? "", `consul-${VERSION}`));
+    let zip: Buffer;
+    const withToken = (): RequestInit => ({ headers: { "X-Consul-Token": token }, signal: AbortSignal.timeout(5000) });
+
+    before(async () => {
+        // The hosts exist first, made by a program of their own, as a user's machines are.
+        prepared = await LocalWorkspace.createOrSelectStack({ stackName: "e2e-prepared", workDir: path.join(repo, "test", "e2e", "fixtures", "prepared-hosts") });
+        await prepared.setAllConfig({
+            "prepared-hosts:hosts": { value: JSON.stringify(HOSTS.map(({ name, address }) => ({ name, address }))) },
+            "prepared-hosts:subnet": { value: SUBNET },
+            "prepared-hosts:networkName": { value: NETWORK },
+        });
+        const hosts = await prepared.up({ onOutput: (o) => process.stderr.write(o) });
+        for (const h of HOSTS) {
+            await eventually(`${h.name} booted`, 60, async () => {
+                assert.match(onHost(h.name, "systemctl is-system-running || true"), /running|degraded/);
+            });
+            before_[h.name] = onHost(h.name, FINGERPRINT);
+        }
+
+        // HashiCorp's release, as a user downloads it: a zip holding `consul`, its checksum the zip's.
+        zip = writeZip([{ name: "LICENSE.txt", data: Buffer.from("Mozilla Public License, version 2.0\n") }, { name: "consul", data: binary }]);
+        server = http.createServer((req, res) => {
+            downloads.push(`${req.socket.remoteAddress} ${req.url}`);
+            if (req.url === `/${ZIP_NAME}`) {
+                res.writeHead(200, { "content-type": "application/zip", "content-length": zip.length }).end(zip);
+            } else {
+                res.writeHead(404).end();
+            }
+        });
+        // On the hosts' network only: its gateway is this machine's address on that bridge.
+        await new Promise<void>((resolve, reject) => server!.listen(0, GATEWAY, resolve).on("error", reject));
+        const url = `http://${GATEWAY}:${(server.address() as AddressInfo).port}/${ZIP_NAME}`;
+
+        // The README's steps: a stack of the real program with no lab, the key as a secret.
+        stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: "e2e-own", workDir: repo },
+            // A cache of its own: the program reads the release's executable from the download itself.
+            { envVars: { CONSUL_SWARM_CACHE: cache } },
+        );
+        await stack.setAllConfig({
+            "consul-swarm:hosts": { value: JSON.stringify(HOSTS) },
+            "consul-swarm:ssh": { value: JSON.stringify({ user: "ops" }) },
+            "consul-swarm:sshPrivateKey": { value: String(hosts.outputs.privateKey.value), secret: true },
+            "consul-swarm:consul": { value: JSON.stringify({ version: VERSION, install: { url, sha256: sha256(zip) } }) },
+        });
+    });
+
+    after(async () => {
+        try {
+            if (stack) {
+                await stack.destroy({ onOutput: (o) => process.stderr.write(o) });
+                await stack.workspace.removeStack("e2e-own");
+            }
+        } finally {
+            server?.closeAllConnections();
+            server?.close();
+            fs.rmSync(cache, { recursive: true, force: true });
+            if (prepared) {
+                await prepared.destroy({ onOutput: (o) => process.stderr.write(o) });
+                await prepared.workspace.removeStack("e2e-prepared");
+            }
+        }
+    });
+
+    it("the policy pack passes its preview, with nothing of the stack on any host yet", async () => {
+        const events: string[] = [];
+        const onEvent = (e: EngineEvent) => {
+            if (e.policyEvent) {
+                events.push(`${e.policyEvent.policyName} ${e.policyEvent.enforcementLevel}: ${e.policyEvent.message}`);
+            }
+        };
+        await stack!.preview({ policyPacks: [path.join(repo, "policy")], onEvent, color: "never" });
+        assert.deepEqual(events.filter((e) => / mandatory:/.test(e)), [], events.join(" | "));
+        assert.deepEqual(downloads.map((d) => d.split(" ")[1]), [`/${ZIP_NAME}`], "the preview read the release once, on this machine");
+        for (const h of HOSTS) {
+            assert.equal(onHost(h.name, "test -e /usr/local/bin/consul && echo yes || echo no").trim(), "no", `${h.name}: untouched by the preview`);
+        }
+    });
+
+    it("up installs the zip's executable on every host through sudo, and the cluster forms", async () => {
+        const up = await stack!.up({ onOutput: (o) => process.stderr.write(o) });
+        outputs = up.outputs;
+        token = String(outputs.aclBootstrapToken.value);
+        for (const h of HOSTS) {
+            assert.equal(onHost(h.name, "sha256sum /usr/local/bin/consul | cut -d' ' -f1").trim(), sha256(binary), `${h.name}: the executable from the zip`);
+            assert.ok(downloads.some((d) => d.startsWith(`${h.address} `)), `${h.name} downloaded the release itself: ${downloads.join(", ")}`);
+            // The stack logged in as ops; root never did.
+            const logins = onHost(h.name, "journalctl --no-pager -o cat _COMM=sshd | grep -o 'Accepted publickey for [a-z]*' | sort -u");
+            assert.match(logins, /Accepted publickey for ops/);
+            assert.doesNotMatch(logins, /for root/);
+        }
+        assert.equal(downloads.filter((d) => d.startsWith(`${GATEWAY} `) || d.startsWith("127.")).length, 1, "the program downloaded it once: the preview's identity is kept");
+        const members = onHost("consulsvr", "CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul members");
+        assert.equal(members.split("\n").filter((l) => / alive +server /.test(l)).length, 3, members);
+    });
+
+    it("a second up changes nothing and downloads nothing", async () => {
+        const n = downloads.length;
+        const up = await stack!.up();
+        assert.deepEqual(changed(up), {});
+        assert.equal(downloads.length, n, "every host already has the executable");
+    });
+
+    it("a change (log level) rolls through the servers with every key kept and readable throughout", async () => {
+        const base = `http://${HOSTS[0].address}:8500`;
+        for (let i = 0; i < 100; i++) {
+            const r = await fetch(`${base}/v1/kv/own/${i}`, { ...withToken(), method: "PUT", body: `v${i}` });
+            assert.equal(r.status, 200);
+        }
+        let reading = true;
+        let failures = 0;
+        let reads = 0;
+        const reader = (async () => {
+            while (reading) {
+                let ok = false;
+                for (const h of HOSTS) {
+                    try {
+                        ok = (await (await fetch(`http://${h.address}:8500/v1/kv/own/7?raw&stale`, withToken())).text()) === "v7";
+                    } catch {
+                        ok = false;
+                    }
+                    if (ok) {
+                        break;
+                    }
+                }
+                reads++;
+                failures += ok ? 0 : 1;
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        })();
+        try {
+            await stack!.setConfig("consul-swarm:consul", {
+                value: JSON.stringify({ ...JSON.parse((await stack!.getConfig("consul-swarm:consul")).value), logLevel: "DEBUG" }),
+            });
+            const up = await stack!.up({ onOutput: (o) => process.stderr.write(o) });
+            log(`own hosts, log level change: ${JSON.stringify(changed(up))}`);
+            assert.ok((changed(up).update ?? 0) >= 3, JSON.stringify(changed(up)));
+            assert.equal(changed(up).replace ?? 0, 0);
+        } finally {
+            reading = false;
+            await reader;
+        }
+        assert.equal(failures, 0, `every one of ${reads} reads through some server answered`);
+        const keys = (await (await fetch(`${base}/v1/kv/own/?keys`, withToken())).json()) as string[];
+        assert.equal(keys.length, 100);
+        for (const h of HOSTS) {
+            assert.match(onHost(h.name, "cat /etc/consul.d/consul.json"), /"log_level": ?"DEBUG"/);
+        }
+    });
+
+    it("destroy leaves each host as it was before the stack: no user, directory, unit, file or package of its own", async () => {
+        await stack!.destroy({ onOutput: (o) => process.stderr.write(o) });
+        await stack!.workspace.removeStack("e2e-own");
+        stack = undefined;
+        for (const h of HOSTS) {
+            const now = onHost(h.name, FINGERPRINT);
+            assert.deepEqual(difference(before_[h.name], now), [], `${h.name} differs from before the stack`);
+        }
+    });
+});
