@@ -89,6 +89,10 @@ export function renderScript(name: string, vars: Record<string, string | number 
         parts.push(`owner_${owner.action}`);
     }
     parts.push(loadScript(name));
+    if (owner?.action === "check") {
+        // A delete that ran to its end: the part is no longer the stack's.
+        parts.push("owner_release");
+    }
     const body = parts.join("\n");
     return `#!/bin/sh\n# consul-swarm: ${name}\nset -eu\n${header}\n${body}`;
 }

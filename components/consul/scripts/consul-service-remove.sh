@@ -22,5 +22,5 @@ rmdir "$CONFIG_DIR" 2>/dev/null || true
 # The user and group go only where the stack made them (their marks), before the marks go.
 if [ -e /var/lib/consul-swarm/consul/user.made-by-stack ] && id -u consul >/dev/null 2>&1; then userdel consul; fi
 if [ -e /var/lib/consul-swarm/consul/group.made-by-stack ] && getent group consul >/dev/null 2>&1; then groupdel consul; fi
-rm -rf "$DATA_DIR" /var/lib/consul-swarm/consul
+rm -rf "$DATA_DIR" /var/lib/consul-swarm/consul /var/lib/consul-swarm/applied/consul-service.sha256
 systemctl daemon-reload

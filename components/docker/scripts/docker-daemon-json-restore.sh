@@ -7,6 +7,8 @@ fi
 rm -f /etc/systemd/system/docker.service.d/consul-swarm.conf
 rm -rf "$TLS_DIR"
 rm -f /etc/systemd/system/docker.service.d/consul-swarm-stamp.conf
+rmdir /etc/systemd/system/docker.service.d 2>/dev/null || true
+rm -f /var/lib/consul-swarm/applied/docker-daemon.sha256
 rm -rf "$STATE"
 systemctl daemon-reload
 systemctl restart docker || true

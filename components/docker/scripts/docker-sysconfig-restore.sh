@@ -13,6 +13,8 @@ elif [ -e "$STATE/daemon.json.absent" ]; then
 fi
 rm -f /etc/systemd/system/docker.service.d/consul-swarm.conf
 rm -f /etc/systemd/system/docker.service.d/consul-swarm-stamp.conf
+rmdir /etc/systemd/system/docker.service.d 2>/dev/null || true
+rm -f /var/lib/consul-swarm/applied/docker-daemon.sha256
 rm -rf "$STATE" "$TLS_DIR"
 systemctl daemon-reload
 systemctl restart docker || true

@@ -7,6 +7,12 @@ owner_claim() {
   mkdir -p "$OWNERS"
   printf '%s\n' "$OWNER_ID" > "$OWNERS/$OWNER_PART"
 }
+# After the owner's own delete has done its work: its record goes, and the stack's directories go
+# with the last record in them (a host the stack leaves is as it was before).
+owner_release() {
+  rm -f "$OWNERS/$OWNER_PART"
+  rmdir "$OWNERS" /var/lib/consul-swarm/applied /var/lib/consul-swarm 2>/dev/null || true
+}
 owner_check() {
   owner_now=$(cat "$OWNERS/$OWNER_PART" 2>/dev/null || true)
   if [ "$owner_now" != "$OWNER_ID" ]; then
