@@ -12,6 +12,8 @@ import { LabHosts } from "./lab/labHosts";
 import { CONSUL_HTTPS_PORT, uuidFromHex } from "./consul/render";
 import { SWARM_KV_PREFIX } from "./swarm/render";
 import { Swarm } from "./swarm/swarm";
+import { ClusterTransition } from "./transition/clusterTransition";
+import { ClusterShape } from "./transition/judge";
 
 /** One host of the cluster: where to reach it and what it does. */
 export interface ConsulSwarmHost {
@@ -100,6 +102,8 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         const datacenter = args.datacenter;
         // The parts were first made at the stack's root: the alias keeps them (no replacement).
         const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
+        // The move from the applied cluster to this config, judged before any host is touched.
+        const transition = new ClusterTransition("cluster-transition", { shape: clusterShape(args) }, { parent: this });
         const hosts = new Map(
             args.hosts.map((h) => [
                 h.name,
@@ -113,7 +117,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                         privateKey: args.sshPrivateKey,
                         machineId: h.machineId,
                     },
-                    { ...child, dependsOn: h.dependsOn ?? [] },
+                    { ...child, dependsOn: [...(h.dependsOn ?? []), transition] },
                 ),
             ]),
         );
@@ -121,6 +125,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         const dockerTls =
             args.docker.tls && dockerHostSpecs.length > 0
                 ? new CertificateAuthority("docker-tls", {
+                      after: [transition],
                       commonName: "consul-swarm Docker CA",
                       leaves: {
                           client: { commonName: "consul-swarm client", extendedKeyUsage: "clientAuth", subjectAltName: "" },
@@ -201,6 +206,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         // Servers carry server.<dc>.consul (verify_server_hostname checks it), clients client.<dc>.consul.
         const consulCa = args.consul.tls
             ? new CertificateAuthority("consul-tls", {
+                  after: [transition],
                   commonName: "consul-swarm Consul CA",
                   // A secondary issues from the primary's CA: each side's servers then verify the
                   // other's server.<dc>.consul certificates with the CA they already have.
@@ -248,6 +254,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
             version: args.consul.version,
             binarySha256: binarySha256(args.consul.install),
             dir: args.snapshotDir ?? `snapshots/${pulumi.getStack()}`,
+            after: [transition],
         }, child);
 
         // Servers are chained so that a change restarts them one at a time, the bootstrap server
@@ -369,6 +376,24 @@ export function consulSwarmArgs(
 }
 
 /** The stack's lab hosts, when its config asks for them. */
+/** The cluster the config asks for, as the transition judge compares it with the applied one. */
+export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" | "consul">): pulumi.Output<ClusterShape> {
+    const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
+    const byName = (hosts: ConsulSwarmHost[]) => pulumi.all(Object.fromEntries(hosts.map((h) => [h.name, h.address])));
+    return pulumi
+        .all([byName(args.hosts), byName(withRole("consul-server")), byName(withRole("swarm-manager")), byName(withRole("swarm-agent"))])
+        .apply(([hosts, servers, swarmManagers, swarmWorkers]) => ({
+            datacenter: args.datacenter,
+            consulTls: args.consul.tls,
+            consulAcl: args.consul.acl,
+            consulVersion: args.consul.version,
+            servers,
+            swarmManagers,
+            swarmWorkers,
+            hosts,
+        }));
+}
+
 export function labFor(settings: StackSettings): LabHosts | undefined {
     return settings.lab ? new LabHosts("lab", { hosts: settings.hosts, subnet: settings.lab.subnet, networkName: settings.lab.networkName, routeTo: settings.lab.routeTo }) : undefined;
 }

@@ -14,6 +14,8 @@ export interface UpgradeSnapshotArgs {
     binarySha256: pulumi.Input<string>;
     /** Where on the machine running Pulumi the files go (a relative path is the program's directory's). */
     dir: string;
+    /** What must be settled before a snapshot is taken (the transition judge). */
+    after?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -48,7 +50,7 @@ export class UpgradeSnapshot extends pulumi.ComponentResource {
                 ),
                 stdin: pulumi.secret(pulumi.interpolate`${args.managementToken ?? ""}\n${args.caCert ?? ""}`),
             },
-            { parent: this },
+            { parent: this, dependsOn: args.after ?? [] },
         );
         this.file = this.save.stdout.apply((out) => {
             const m = /^snapshot=(\/\S+)$/m.exec(out);

@@ -25,6 +25,8 @@ export interface CertificateAuthorityArgs {
      * two trust each other's certificates).
      */
     existing?: pulumi.Input<{ cert: string; key: string }>;
+    /** What must be settled before a key or certificate is made or made again (the transition judge). */
+    after?: pulumi.Input<pulumi.Resource>[];
 }
 
 export interface TlsPair {
@@ -64,7 +66,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         super(CertificateAuthority.type, name, { commonName: args.commonName, leaves: Object.keys(args.leaves) }, aliased);
         const days = args.days ?? 3650;
         const renewDays = args.renewDays ?? 30;
-        const secretOutput: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["stdout"] };
+        const secretOutput: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["stdout"], dependsOn: args.after ?? [] };
         // A CA and its certificates are made once. The command provider re-runs a step whose
         // inputs change (an edited script included): the scripts then print the previous pair
         // again (it reaches them as PULUMI_COMMAND_STDOUT) unless it no longer fits the request.
@@ -95,7 +97,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             const cert = new command.local.Command(
                 `${name}-${id}`,
                 { create: certScript, addPreviousOutputInEnv: true, stdin: caBundle, logging: "none" },
-                { ...secretOutput, dependsOn: caMade },
+                { ...secretOutput, dependsOn: [...(args.after ?? []), ...caMade] },
             );
             const pair = pulumi.secret(cert.stdout).apply(splitPemPair);
             this.leaves[id] = { cert: pulumi.unsecret(pair.apply((p) => p.cert)), key: pulumi.secret(pair.apply((p) => p.key)) };

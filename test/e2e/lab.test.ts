@@ -13,7 +13,7 @@ import * as tls from "node:tls";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { changed, dockerCertPath, dockerTls, eventually, log } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
@@ -101,6 +101,18 @@ function onHost(host: string, script: string): string {
 /** The consul CLI on a host, with the agent's token from the root-only file the stack keeps there. */
 function consulCli(host: string, args: string): string {
     return onHost(host, `CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul ${args}`);
+}
+
+/** The steps on hosts (remote commands and copies) an operation started, from its engine events. */
+function stepsOnHosts() {
+    const steps: string[] = [];
+    const onEvent = (e: EngineEvent) => {
+        const m = e.resourcePreEvent?.metadata;
+        if (m && m.op !== "same" && m.op !== "read" && m.type.startsWith("command:remote:")) {
+            steps.push(`${m.op} ${m.urn.slice(m.urn.lastIndexOf("::") + 2)}`);
+        }
+    };
+    return { steps, onEvent };
 }
 
 /**
@@ -1001,10 +1013,14 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
     });
 
-    it("taking out more servers at once than the cluster can lose is refused before any server goes", async () => {
+    it("taking out more servers at once than the cluster can lose is refused at preview and at up, before any server goes", async () => {
         await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify([HOSTS[0]]) } });
         try {
-            await assert.rejects(stack.up(), /hosts: this change takes 2 of the 3 Consul servers out at once: consul01 consul02; a cluster of 3 keeps its quorum losing at most 1\. No server was taken out/);
+            const refused = /hosts: this change takes 2 of the 3 Consul servers out at once: consul01 consul02; a cluster of 3 keeps its quorum losing at most 1\. Take out at most 1 server\(s\) per up/;
+            await assert.rejects(stack.preview(), refused, "a pull request's preview shows the refusal");
+            const ran = stepsOnHosts();
+            await assert.rejects(stack.up({ onEvent: ran.onEvent }), refused);
+            assert.deepEqual(ran.steps, [], "no step ran on any host");
             const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
             assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consul02:true", "consulsvr:true"], "every server still votes");
             for (const h of HOSTS) {
@@ -1014,6 +1030,33 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
             await stack.up();
         }
+    });
+
+    it("a datacenter rename, Consul TLS or ACLs switched off: each refused at preview and at up before any step on a host, with the safe path; the revert previews clean", async () => {
+        const configs = Object.fromEntries(HOSTS.map((h) => [h.name, onHost(h.name, "md5sum /etc/consul.d/consul.json")]));
+        const cases = [
+            { field: "datacenter", config: { ...baseConfig(ROLLING_CHANGE), "consul-swarm:datacenter": { value: "dc9" } }, refused: /datacenter: dc1 → dc9: a running cluster cannot be renamed.*federation\.primaryStack/ },
+            { field: "consul.tls", config: baseConfig({ ...ROLLING_CHANGE, tls: false }), refused: /consul\.tls: true → false: .*Keep consul\.tls: true/ },
+            { field: "consul.acl", config: baseConfig({ ...ROLLING_CHANGE, acl: false }), refused: /consul\.acl: true → false: .*Keep consul\.acl: true/ },
+        ];
+        try {
+            for (const c of cases) {
+                await stack.setAllConfig(c.config);
+                await assert.rejects(stack.preview(), c.refused, `${c.field}: the preview fails`);
+                const ran = stepsOnHosts();
+                await assert.rejects(stack.up({ onEvent: ran.onEvent }), c.refused, `${c.field}: the up fails`);
+                assert.deepEqual(ran.steps, [], `${c.field}: no step ran on any host`);
+            }
+        } finally {
+            await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
+        }
+        await stack.preview({ expectNoChanges: true });
+        for (const h of HOSTS) {
+            assert.equal(onHost(h.name, "md5sum /etc/consul.d/consul.json"), configs[h.name], `${h.name}: its agent's config untouched`);
+            assert.equal(onHost(h.name, "systemctl is-active consul").trim(), "active");
+        }
+        const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
+        assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consul02:true", "consulsvr:true"]);
     });
 
     it("a swarm-only host: no management token on it or on its command lines; taken out, it is drained and removed from the swarm", async () => {

@@ -112,6 +112,8 @@ describe("the tutorial's three hosts", () => {
 
     it("orders Host → DockerDaemon/ConsulServer → ConsulCluster → Swarm", () => {
         for (const h of ["consulsvr", "consul01", "consul02"]) {
+            // The transition is judged before the first SSH dial to any host.
+            assertEdge(`${h}-facts`, "cluster-transition");
             assertEdge(`${h}-docker-config`, `${h}-facts`);
             assertEdge(`${h}-consul-install`, `${h}-facts`);
             assertEdge(`${h}-consul-service`, `${h}-consul-install`);
@@ -222,6 +224,19 @@ describe("the tutorial's three hosts", () => {
         assert.match(String(need("consul-verify").inputs.create), /TOKEN_FILE='\/var\/lib\/consul-swarm\/consul\/token'/);
         assert.ok(isSecretValue(need("consul-acl-agent").inputs.stdin), "the agents' token reaches the seed on stdin, as a secret");
         assert.match(String(need("consul-acl-agent").inputs.create), /node_prefix "" \{ policy = "write" \}/);
+    });
+
+    it("hands the transition judge the cluster the config asks for", () => {
+        assert.deepEqual(need("cluster-transition").inputs.shape, {
+            datacenter: "dc1",
+            consulTls: true,
+            consulAcl: true,
+            consulVersion: "1.14.11",
+            servers: { consulsvr: "10.0.0.1", consul01: "10.0.0.2", consul02: "10.0.0.3" },
+            swarmManagers: { consulsvr: "10.0.0.1" },
+            swarmWorkers: { consul01: "10.0.0.2", consul02: "10.0.0.3" },
+            hosts: { consulsvr: "10.0.0.1", consul01: "10.0.0.2", consul02: "10.0.0.3" },
+        });
     });
 
     it("re-runs commands through triggers only for the inputs that need it", () => {

@@ -1,0 +1,138 @@
+// A config change is a move from the cluster the stack last applied to a new one. Each resource
+// is careful on its own, but some moves cannot be made by rolling the new config through the
+// hosts: they are refused here, as a whole, before any step runs, with the safe way to get there.
+// Pure: the provider of ClusterTransition runs it at `preview` and `up` with the old and new shapes.
+
+/** What the judgement needs of a cluster: plain values, the same in the config and in state. */
+export interface ClusterShape {
+    datacenter: string;
+    consulTls: boolean;
+    consulAcl: boolean;
+    consulVersion: string;
+    /** Consul servers, node name → address. */
+    servers: Record<string, string>;
+    /** Swarm managers and workers, node name → address. */
+    swarmManagers: Record<string, string>;
+    swarmWorkers: Record<string, string>;
+    /** Every host, name → address. */
+    hosts: Record<string, string>;
+}
+
+export interface Refusal {
+    /** The config field, as the user writes it. */
+    field: string;
+    /** old → new, why, and the safe path. */
+    reason: string;
+}
+
+function minor(version: string): [number, number] | undefined {
+    const m = /^(\d+)\.(\d+)\./.exec(version);
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/** Servers that leave the raft peer set: their addresses serve no server in the new shape. */
+function leavingServers(applied: ClusterShape, next: ClusterShape): string[] {
+    const staying = new Set(Object.values(next.servers));
+    return Object.entries(applied.servers)
+        .filter(([, address]) => !staying.has(address))
+        .map(([name]) => name)
+        .sort();
+}
+
+/**
+ * The changes from `applied` (what the stack last made) to `next` that cannot be made in place or
+ * by a roll: each with the field, old → new, why, and the safe path. Nothing applied yet (a first
+ * up): nothing to judge.
+ */
+export function judgeTransition(applied: ClusterShape | undefined, next: ClusterShape): Refusal[] {
+    if (applied === undefined || Object.keys(applied.servers ?? {}).length === 0) {
+        return [];
+    }
+    const refusals: Refusal[] = [];
+    if (applied.datacenter !== next.datacenter) {
+        refusals.push({
+            field: "datacenter",
+            reason:
+                `${applied.datacenter} → ${next.datacenter}: a running cluster cannot be renamed; each server would restart into a datacenter of its own and never rejoin. ` +
+                `Keep datacenter ${applied.datacenter}; for a cluster named ${next.datacenter}, make a new stack with that datacenter, join it to this one over the WAN (federation.primaryStack), move the data (npm run snapshot), then destroy this stack.`,
+        });
+    }
+    if (applied.consulTls !== next.consulTls) {
+        refusals.push({
+            field: "consul.tls",
+            reason:
+                `${applied.consulTls} → ${next.consulTls}: a server restarted ${next.consulTls ? "with" : "without"} TLS cannot talk RPC to the servers still ${applied.consulTls ? "with" : "without"} it, so the first one rolled never rejoins. ` +
+                `The stack does not stage this change (Consul's path: HTTPS beside HTTP, verify_incoming off on every agent, then on). Keep consul.tls: ${applied.consulTls}, or build the cluster anew in a new stack and move the data with a snapshot (npm run snapshot).`,
+        });
+    }
+    if (applied.consulAcl !== next.consulAcl) {
+        refusals.push({
+            field: "consul.acl",
+            reason:
+                `${applied.consulAcl} → ${next.consulAcl}: ${next.consulAcl ? "turning ACLs on with default deny locks every agent and client out until each has a token" : "turning ACLs off leaves the stack's own steps (snapshots, joins) sending tokens to a cluster that rejects the change half-way"}. ` +
+                `The stack does not stage this change (Consul's path: tokens on every agent with default_policy allow, then deny; off in the reverse order). Keep consul.acl: ${applied.consulAcl}.`,
+        });
+    }
+    const leaving = leavingServers(applied, next);
+    const serverCount = Object.keys(applied.servers).length;
+    const tolerance = Math.floor((serverCount - 1) / 2);
+    if (leaving.length > tolerance) {
+        refusals.push({
+            field: "hosts",
+            reason:
+                `this change takes ${leaving.length} of the ${serverCount} Consul servers out at once: ${leaving.join(" ")}; a cluster of ${serverCount} keeps its quorum losing at most ${tolerance}. ` +
+                `Take out at most ${tolerance} server(s) per up, each after the cluster is healthy again, or add servers first.`,
+        });
+    }
+    for (const [name, address] of Object.entries(applied.hosts)) {
+        const now = next.hosts[name];
+        if (now !== undefined && now !== address) {
+            refusals.push({
+                field: `hosts[${name}].address`,
+                reason:
+                    `${address} → ${now}: the stack knows a host by its address; changed in place, the old address's deletes (leave, wipe, swarm leave) would run against a machine the new steps already use. ` +
+                    `Take ${name} out of hosts in one up, then add it back with address ${now} in the next.`,
+            });
+        }
+    }
+    for (const [name, address] of Object.entries(applied.swarmWorkers)) {
+        if (next.swarmManagers[name] === address) {
+            refusals.push({
+                field: `hosts[${name}].roles`,
+                reason:
+                    `swarm-agent → swarm-manager: the stack does not promote a running swarm worker (the role would be ignored). ` +
+                    `Drop ${name}'s swarm role in one up (it is drained and leaves the swarm), then give it swarm-manager in the next.`,
+            });
+        }
+    }
+    for (const [name, address] of Object.entries(applied.swarmManagers)) {
+        if (next.swarmWorkers[name] === address) {
+            refusals.push({
+                field: `hosts[${name}].roles`,
+                reason:
+                    `swarm-manager → swarm-agent: the stack does not demote a running swarm manager (the role would be ignored). ` +
+                    `Drop ${name}'s swarm role in one up (it is demoted and leaves the swarm; another manager must stay), then give it swarm-agent in the next.`,
+            });
+        }
+    }
+    const from = minor(applied.consulVersion);
+    const to = minor(next.consulVersion);
+    if (from && to && (from[0] !== to[0] || Math.abs(from[1] - to[1]) > 1 || to[1] < from[1])) {
+        const down = to[0] < from[0] || (to[0] === from[0] && to[1] < from[1]);
+        refusals.push({
+            field: "consul.version",
+            reason: down
+                ? `${applied.consulVersion} → ${next.consulVersion}: a downgrade across minor versions is not supported by Consul (the raft and state store formats only go forward). Restore the snapshot taken before the last upgrade into a cluster of ${next.consulVersion} instead (npm run snapshot -- restore).`
+                : `${applied.consulVersion} → ${next.consulVersion}: an upgrade that skips a minor version; Consul upgrades one minor version at a time. Upgrade to ${from[0]}.${from[1] + 1}.x first, then on.`,
+        });
+    }
+    return refusals;
+}
+
+/** One line per refusal, as the preview shows it. */
+export function refusalMessage(refusals: Refusal[]): string {
+    return (
+        `consul-swarm: this change cannot be applied to the running cluster; nothing was changed on any host:\n` +
+        refusals.map((r) => `  - ${r.field}: ${r.reason}`).join("\n")
+    );
+}

@@ -1,0 +1,73 @@
+// The transition judge: which moves from the applied cluster to a new config are refused, each with
+// its field, old → new and the safe path; and that the day-2 moves the stack makes stay allowed.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ClusterShape, judgeTransition, refusalMessage } from "../../../components/transition/judge";
+
+const applied: ClusterShape = {
+    datacenter: "dc1",
+    consulTls: true,
+    consulAcl: true,
+    consulVersion: "1.14.11",
+    servers: { consulsvr: "10.0.0.1", consul01: "10.0.0.2", consul02: "10.0.0.3" },
+    swarmManagers: { consulsvr: "10.0.0.1" },
+    swarmWorkers: { consul01: "10.0.0.2", consul02: "10.0.0.3" },
+    hosts: { consulsvr: "10.0.0.1", consul01: "10.0.0.2", consul02: "10.0.0.3" },
+};
+const fields = (next: Partial<ClusterShape>, from: ClusterShape = applied) => judgeTransition(from, { ...from, ...next }).map((r) => r.field);
+const reason = (next: Partial<ClusterShape>) => judgeTransition(applied, { ...applied, ...next }).map((r) => r.reason).join("\n");
+
+describe("the transition judge", () => {
+    it("judges nothing on a first up, and nothing when the config is the applied one", () => {
+        assert.deepEqual(judgeTransition(undefined, applied), []);
+        assert.deepEqual(judgeTransition({ ...applied, servers: {} }, { ...applied, datacenter: "dc9" }), [], "no server was ever made");
+        assert.deepEqual(fields({}), []);
+    });
+
+    it("refuses a datacenter rename, Consul TLS or ACLs switched either way, naming old → new and the safe path", () => {
+        assert.deepEqual(fields({ datacenter: "dc9" }), ["datacenter"]);
+        assert.match(reason({ datacenter: "dc9" }), /^dc1 → dc9: a running cluster cannot be renamed.*federation\.primaryStack/);
+        assert.deepEqual(fields({ consulTls: false }), ["consul.tls"]);
+        assert.match(reason({ consulTls: false }), /^true → false: .*Keep consul\.tls: true/);
+        assert.deepEqual(fields({ consulTls: true }, { ...applied, consulTls: false }), ["consul.tls"]);
+        assert.deepEqual(fields({ consulAcl: false }), ["consul.acl"]);
+        assert.deepEqual(fields({ consulAcl: true }, { ...applied, consulAcl: false }), ["consul.acl"]);
+    });
+
+    it("refuses more servers out at once than the quorum allows, counting by address (a rename or a server made client elsewhere is no loss)", () => {
+        const one = { servers: { consulsvr: "10.0.0.1", consul01: "10.0.0.2" } };
+        assert.deepEqual(fields(one), [], "3 → 2: one may go");
+        const two = { servers: { consulsvr: "10.0.0.1" } };
+        assert.deepEqual(fields(two), ["hosts"]);
+        assert.match(reason(two), /this change takes 2 of the 3 Consul servers out at once: consul01 consul02; a cluster of 3 keeps its quorum losing at most 1\. Take out at most 1 server\(s\) per up/);
+        const five = { ...applied, servers: { ...applied.servers, consul03: "10.0.0.4", consul04: "10.0.0.5" } };
+        assert.deepEqual(fields({ servers: applied.servers }, five), [], "5 → 3: two may go");
+        assert.deepEqual(fields({ servers: { a: "10.0.0.1", b: "10.0.0.2", c: "10.0.0.3" } }), [], "renamed servers on the same machines");
+    });
+
+    it("refuses a host re-addressed in place, and a swarm role switched, each with its two-step path", () => {
+        const moved = { hosts: { ...applied.hosts, consul02: "10.0.0.9" }, servers: { ...applied.servers, consul02: "10.0.0.9" }, swarmWorkers: { ...applied.swarmWorkers, consul02: "10.0.0.9" } };
+        assert.deepEqual(fields(moved), ["hosts[consul02].address"]);
+        assert.match(reason(moved), /^10\.0\.0\.3 → 10\.0\.0\.9: .*Take consul02 out of hosts in one up, then add it back with address 10\.0\.0\.9 in the next/);
+        const promoted = { swarmManagers: { ...applied.swarmManagers, consul01: "10.0.0.2" }, swarmWorkers: { consul02: "10.0.0.3" } };
+        assert.deepEqual(fields(promoted), ["hosts[consul01].roles"]);
+        assert.match(reason(promoted), /swarm-agent → swarm-manager: the stack does not promote a running swarm worker/);
+        const demoted = { swarmManagers: {}, swarmWorkers: { ...applied.swarmWorkers, consulsvr: "10.0.0.1" } };
+        assert.deepEqual(fields(demoted), ["hosts[consulsvr].roles"]);
+        assert.deepEqual(fields({ swarmWorkers: { consul01: "10.0.0.2" } }), [], "leaving the swarm is allowed");
+    });
+
+    it("allows a patch or one-minor upgrade; refuses a skipped minor and a downgrade across minors", () => {
+        assert.deepEqual(fields({ consulVersion: "1.14.8" }), [], "a patch back is Consul's to allow");
+        assert.deepEqual(fields({ consulVersion: "1.15.2" }), []);
+        assert.match(reason({ consulVersion: "1.16.0" }), /an upgrade that skips a minor version.*Upgrade to 1\.15\.x first/);
+        assert.match(reason({ consulVersion: "1.13.9" }), /a downgrade across minor versions.*snapshot -- restore/);
+        assert.deepEqual(fields({ consulVersion: "2.0.0" }), ["consul.version"]);
+    });
+
+    it("lists every refusal at once, saying nothing was changed on any host", () => {
+        const all = judgeTransition(applied, { ...applied, datacenter: "dc9", consulTls: false });
+        const text = refusalMessage(all);
+        assert.match(text, /^consul-swarm: this change cannot be applied to the running cluster; nothing was changed on any host:\n  - datacenter: .*\n  - consul\.tls: /);
+    });
+});
