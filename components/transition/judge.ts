@@ -95,24 +95,18 @@ export function judgeTransition(applied: ClusterShape | undefined, next: Cluster
             });
         }
     }
-    for (const [name, address] of Object.entries(applied.swarmWorkers)) {
-        if (next.swarmManagers[name] === address) {
-            refusals.push({
-                field: `hosts[${name}].roles`,
-                reason:
-                    `swarm-agent → swarm-manager: the stack does not promote a running swarm worker (the role would be ignored). ` +
-                    `Drop ${name}'s swarm role in one up (it is drained and leaves the swarm), then give it swarm-manager in the next.`,
-            });
-        }
-    }
-    for (const [name, address] of Object.entries(applied.swarmManagers)) {
-        if (next.swarmWorkers[name] === address) {
-            refusals.push({
-                field: `hosts[${name}].roles`,
-                reason:
-                    `swarm-manager → swarm-agent: the stack does not demote a running swarm manager (the role would be ignored). ` +
-                    `Drop ${name}'s swarm role in one up (it is demoted and leaves the swarm; another manager must stay), then give it swarm-agent in the next.`,
-            });
+    const roleSwitches = [
+        { from: applied.swarmWorkers, to: next.swarmManagers, move: "swarm-agent → swarm-manager", verb: "promote a running swarm worker", then: "it is drained and leaves the swarm", role: "swarm-manager" },
+        { from: applied.swarmManagers, to: next.swarmWorkers, move: "swarm-manager → swarm-agent", verb: "demote a running swarm manager", then: "it is demoted and leaves the swarm; another manager must stay", role: "swarm-agent" },
+    ];
+    for (const sw of roleSwitches) {
+        for (const [name, address] of Object.entries(sw.from)) {
+            if (sw.to[name] === address) {
+                refusals.push({
+                    field: `hosts[${name}].roles`,
+                    reason: `${sw.move}: the stack does not ${sw.verb} (the role would be ignored). Drop ${name}'s swarm role in one up (${sw.then}), then give it ${sw.role} in the next.`,
+                });
+            }
         }
     }
     const from = minor(applied.consulVersion);
