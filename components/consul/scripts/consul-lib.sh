@@ -76,7 +76,7 @@ consul_is_leader() {
 # pre-vote); leaving keeps every follower's restart free of elections.
 consul_restart_gracefully() {
   if [ "$SERVER" = yes ] && [ "$(consul_voters | grep -c -v -x "$NODE")" -ge 1 ]; then
-    consul leave >/dev/null 2>&1 || true
+    timeout 60 consul leave >/dev/null 2>&1 || true
   fi
   systemctl restart consul
 }

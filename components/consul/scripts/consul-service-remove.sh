@@ -4,8 +4,8 @@ if systemctl is-active --quiet consul 2>/dev/null; then
   if grep -q '"server": true' "$CONFIG_DIR/consul.json" 2>/dev/null; then
     # A server's token (the management one) may ask it to leave; it leaves raft on the way out.
     if [ -s "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
-    consul leave >/dev/null 2>&1 && echo "consul-swarm: $(hostname) left the Consul cluster" ||
-      echo "consul-swarm: $(hostname) could not leave the Consul cluster gracefully; stopping it" >&2
+    timeout 60 consul leave >/dev/null 2>&1 && echo "consul-swarm: $(hostname) left the Consul cluster" ||
+      echo "consul-swarm: $(hostname) could not leave the Consul cluster gracefully within 60 s; stopping it" >&2
   else
     # A client leaves as it stops (leave_on_terminate); its own token may not ask it to.
     systemctl stop consul && echo "consul-swarm: $(hostname) left the Consul cluster"

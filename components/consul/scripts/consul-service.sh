@@ -117,7 +117,7 @@ old_node=$(sed -n 's/^ *"node_name": "\([^"]*\)",\{0,1\}$/\1/p' "$CONFIG_DIR/con
 if [ -n "$old_node" ] && [ "$old_node" != "$NODE" ] && { [ "$SERVER" = no ] || [ -n "$PEERS" ]; }; then
   echo "consul-swarm: renamed from $old_node to $NODE: it leaves as $old_node and joins again as a new node"
   if systemctl is-active --quiet consul; then
-    if grep -q '"server": true' "$CONFIG_DIR/consul.json.prev"; then consul leave >/dev/null 2>&1 || true; fi
+    if grep -q '"server": true' "$CONFIG_DIR/consul.json.prev"; then timeout 60 consul leave >/dev/null 2>&1 || true; fi
     systemctl stop consul
   fi
   rm -rf "$DATA_DIR/node-id" "$DATA_DIR/raft" "$DATA_DIR/serf" "$DATA_DIR/checkpoint-signature"

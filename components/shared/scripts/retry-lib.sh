@@ -11,9 +11,13 @@ retry_for() {
 }
 
 # One run at a time of a step on a host: a run whose CLI was killed may go on on the host for a
-# while (no terminal, no hangup), and the next run waits for it instead of racing it.
+# while (no terminal, no hangup), and the next run waits for it instead of racing it; for at most
+# STEP_LOCK_WAIT seconds (15 minutes), then it says what it waited for.
 step_lock() {
-  mkdir -p /run/lock
-  exec 9>"/run/lock/consul-swarm-$1.lock"
-  flock 9
+  mkdir -p "${STEP_LOCK_DIR:-/run/lock}"
+  exec 9>"${STEP_LOCK_DIR:-/run/lock}/consul-swarm-$1.lock"
+  flock -w "${STEP_LOCK_WAIT:-900}" 9 || {
+    echo "consul-swarm: $(hostname): another run of the $1 step held ${STEP_LOCK_DIR:-/run/lock}/consul-swarm-$1.lock for ${STEP_LOCK_WAIT:-900} s; gave up waiting for it (see which process holds it: fuser -v that file)" >&2
+    exit 75
+  }
 }

@@ -86,6 +86,27 @@ describe("scripts as they go to a host", () => {
     });
 });
 
+describe("bounded waits", () => {
+    it("a step whose lock another run holds gives up within its bound, naming the lock it waited for", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-lock-"));
+        // Another run of the step, holding its lock and never letting go (within this test).
+        const holder = spawnSync("sh", ["-c", `exec 9>"${dir}/consul-swarm-consul-service.lock"; flock 9; sleep 30 >/dev/null 2>&1 </dev/null & echo $!`], { encoding: "utf8" });
+        const holderPid = Number(holder.stdout.trim());
+        assert.ok(holderPid > 0, holder.stderr);
+        try {
+            const t0 = Date.now();
+            const r = spawnSync("sh", ["-c", `set -eu\nSTEP_LOCK_DIR='${dir}' STEP_LOCK_WAIT=1\n${loadScript("retry-lib")}\nstep_lock consul-service\necho ran`], { encoding: "utf8" });
+            assert.equal(r.status, 75, r.stderr);
+            assert.doesNotMatch(r.stdout, /ran/);
+            assert.match(r.stderr, new RegExp(`another run of the consul-service step held ${dir}/consul-swarm-consul-service.lock for 1 s; gave up waiting for it`));
+            assert.ok(Date.now() - t0 < 5000, "within its bound");
+        } finally {
+            process.kill(holderPid);
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
 describe("curl on the oldest distribution the README names", () => {
     it("every remote script's curl options exist in CentOS 7's curl 7.29; --unix-socket (7.40) only behind a check", () => {
         // Long options of curl 7.29 the scripts may use; short ones (-s -S -f -L -m -K -o -w -X -H) all exist there.
