@@ -450,9 +450,20 @@ export function validateConfig(raw: RawConfig): ValidationResult {
             }
             const address = str(p, `${field}.address`, h.address, "");
             if (h.address === undefined) {
-                p.error(`${field}.address`, "no address", "set the host's IP address or DNS name");
+                p.error(`${field}.address`, "no address", "set the host's IPv4 address");
             } else if (address !== "" && !isIpOrHostname(address)) {
-                p.error(`${field}.address`, `"${address}" is neither an IP address nor a hostname`, "set the host's IP address or DNS name");
+                p.error(`${field}.address`, `"${address}" is neither an IP address nor a hostname`, "set the host's IPv4 address");
+            } else if (net.isIPv6(address)) {
+                // URLs, bind addresses, the swarm's advertise address and certificates' IP SANs are
+                // all built for IPv4 here: refused rather than half working.
+                p.error(`${field}.address`, `${address} is an IPv6 address, which the stack does not support yet`, "set the host's IPv4 address");
+            } else if (!net.isIPv4(address)) {
+                // The address is Consul's bind address and an IP SAN of the host's certificates.
+                p.error(
+                    `${field}.address`,
+                    `"${address}" is a hostname, but the stack binds Consul to this address and certifies it as an IP`,
+                    `set the host's IPv4 address (\`getent hosts ${address}\` on this machine shows it)`,
+                );
             }
             if (lab && address !== "" && !cidrContains(lab.subnet, address)) {
                 p.error(`${field}.address`, `${address} is outside the lab subnet ${lab.subnet}`, "give lab hosts addresses inside lab.subnet");

@@ -81,7 +81,14 @@ describe("validateConfig", () => {
         const errors = errorsOf(raw({ hosts }));
         assertError(errors, "hosts[0].address", "neither an IP address nor a hostname");
         assertError(errors, "hosts[2].address", "neither an IP address nor a hostname");
-        assert.ok(validateConfig(raw({ hosts: [{ ...tutorialHosts[0], address: "consul.example.org" }, tutorialHosts[1], tutorialHosts[2]] })).settings);
+    });
+
+    it("takes IPv4 addresses only: a hostname and an IPv6 address are each one clear problem, naming the fix", () => {
+        const hosts = [{ ...tutorialHosts[0], address: "consul.example.org" }, tutorialHosts[1], { ...tutorialHosts[2], address: "2001:db8::13" }];
+        const errors = errorsOf(raw({ hosts }));
+        assert.equal(errors.length, 2, errors.join("\n"));
+        assertError(errors, "hosts[0].address", '"consul.example.org" is a hostname, but the stack binds Consul to this address and certifies it as an IP', "getent hosts consul.example.org");
+        assertError(errors, "hosts[2].address", "2001:db8::13 is an IPv6 address, which the stack does not support yet", "IPv4");
     });
 
     it("rejects zero or two bootstrap servers in tutorial mode", () => {
