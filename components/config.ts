@@ -141,6 +141,48 @@ const NODE_NAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 const VERSION_RE = /^\d+\.\d+\.\d+$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 
+/**
+ * Agent options the stack sets itself or depends on (its joins, health checks and snapshots reach
+ * each agent on its address and the standard ports; its certificates are for `.consul`): each with
+ * the setting to use instead.
+ */
+const CONSUL_OWNED_OPTIONS: Record<string, string> = {
+    server: "a host is a server by its role consul-server (hosts[].roles)",
+    bootstrap: "use hosts[].bootstrap (tutorial mode) or consul.bootstrapMode",
+    bootstrap_expect: 'use consul.bootstrapMode: "expect"',
+    encrypt: "the stack makes the gossip key and rolls it out",
+    encrypt_verify_incoming: "gossip encryption is the stack's, always on",
+    encrypt_verify_outgoing: "gossip encryption is the stack's, always on",
+    node_name: "the node name is hosts[].name",
+    node_id: "the node id is derived from the host's machine by the stack",
+    datacenter: "use datacenter",
+    primary_datacenter: "use federation.primaryStack",
+    domain: "the stack's certificates and DNS forwarding are for the consul domain",
+    alt_domain: "the stack's certificates and DNS forwarding are for the consul domain",
+    data_dir: "the stack keeps the data in its own directory",
+    acl: "use consul.acl",
+    tls: "use consul.tls",
+    ca_file: "use consul.tls (the stack's CA)",
+    cert_file: "use consul.tls (the stack's certificates)",
+    key_file: "use consul.tls (the stack's certificates)",
+    verify_incoming: "use consul.tls",
+    verify_outgoing: "use consul.tls",
+    verify_server_hostname: "use consul.tls",
+    auto_encrypt: "use consul.tls",
+    ports: "the stack's joins, checks and snapshots use the standard ports",
+    addresses: "the stack's checks and snapshots reach every agent's API on its address",
+    client_addr: "the stack's checks and snapshots reach every agent's API on its address",
+    bind_addr: "the bind address is hosts[].address",
+    advertise_addr: "the advertised address is hosts[].address",
+    advertise_addr_wan: "the advertised address is hosts[].address",
+    retry_join: "servers join each other from hosts",
+    retry_join_wan: "use federation.primaryStack",
+    start_join: "servers join each other from hosts",
+    ui: "use consul.ui",
+    ui_config: "use consul.ui",
+    log_level: "use consul.logLevel",
+};
+
 export function isIpOrHostname(address: string): boolean {
     if (net.isIP(address) !== 0) {
         return true;
@@ -380,9 +422,9 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         p.error("consul.bootstrapMode", `unknown mode "${bootstrapMode}"`, 'use "tutorial" (one host has bootstrap: true) or "expect" (bootstrap_expect = number of servers)');
     }
     const options = c.options === undefined ? {} : section(p, "consul.options", c.options);
-    for (const owned of ["server", "bootstrap", "bootstrap_expect", "encrypt", "node_name", "datacenter", "primary_datacenter", "data_dir", "acl", "tls", "ports"]) {
+    for (const [owned, instead] of Object.entries(CONSUL_OWNED_OPTIONS)) {
         if (owned in options) {
-            p.error(`consul.options.${owned}`, "is set by the stack itself", `remove it (use the stack's own setting instead)`);
+            p.error(`consul.options.${owned}`, "is set by the stack itself", `remove it; ${instead}`);
         }
     }
     const consul: ConsulSettings = {

@@ -192,8 +192,31 @@ describe("validateConfig", () => {
         assertError(errorsOf(raw({ hasPrivateKey: false, hosts: labHosts, lab: { subnet: "10.213.0.0/24", routeTo: "10.214.0.0/24" } })), "lab.routeTo", "expected a list");
     });
 
-    it("refuses consul.options keys that the stack owns", () => {
-        assertError(errorsOf(raw({ consul: { install: urlInstall, options: { bootstrap: true } } })), "consul.options.bootstrap", "set by the stack itself");
+    it("refuses consul.options keys that the stack owns, each one problem naming the setting to use instead", () => {
+        assertError(errorsOf(raw({ consul: { install: urlInstall, options: { bootstrap: true } } })), "consul.options.bootstrap", "set by the stack itself", "consul.bootstrapMode");
+        const owned = {
+            node_name: "hosts[].name",
+            node_id: "machine",
+            datacenter: "use datacenter",
+            domain: "consul domain",
+            data_dir: "own directory",
+            ports: "standard ports",
+            addresses: "on its address",
+            client_addr: "on its address",
+            tls: "consul.tls",
+            verify_incoming: "consul.tls",
+            acl: "consul.acl",
+            encrypt: "gossip key",
+            bootstrap_expect: "bootstrapMode",
+            retry_join: "from hosts",
+            ui_config: "consul.ui",
+        };
+        const errors = errorsOf(raw({ consul: { install: urlInstall, options: Object.fromEntries(Object.keys(owned).map((k) => [k, "x"])) } }));
+        assert.equal(errors.length, Object.keys(owned).length, errors.join("\n"));
+        for (const [key, instead] of Object.entries(owned)) {
+            assertError(errors, `consul.options.${key}`, "is set by the stack itself", instead);
+        }
+        assert.ok(validateConfig(raw({ consul: { install: urlInstall, options: { telemetry: { prometheus_retention_time: "30s" }, limits: { http_max_conns_per_client: 400 } } } })).settings, "the rest is merged");
     });
 });
 
