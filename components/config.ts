@@ -170,7 +170,7 @@ const CONSUL_OWNED_OPTIONS: Record<string, string> = {
     verify_server_hostname: "use consul.tls",
     auto_encrypt: "use consul.tls",
     ports: "the stack's joins, checks and snapshots use the standard ports",
-    addresses: "the stack's checks and snapshots reach every agent's API on its address",
+    addresses: "use consul.httpOnLoopback: true for plain HTTP on loopback only (HTTPS stays on the network); the stack's checks and snapshots reach every agent on its address",
     client_addr: "the stack's checks and snapshots reach every agent's API on its address",
     bind_addr: "the bind address is hosts[].address",
     advertise_addr: "the advertised address is hosts[].address",
@@ -412,7 +412,7 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     }
 
     const c = section(p, "consul", raw.consul);
-    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl", "tls", "dns", "dnsForwarding"]);
+    unknownKeys(p, "consul", c, ["version", "install", "bootstrapMode", "ui", "logLevel", "options", "acl", "tls", "dns", "dnsForwarding", "httpOnLoopback"]);
     const version = str(p, "consul.version", c.version, "1.14.11");
     if (!VERSION_RE.test(version)) {
         p.error("consul.version", `"${version}" is not a pinned release version`, 'pin an exact version such as "1.14.11"');
@@ -439,6 +439,14 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         dns: bool(p, "consul.dns", c.dns, true),
         dnsForwarding: bool(p, "consul.dnsForwarding", c.dnsForwarding, false),
     };
+    // Plain HTTP on loopback only: HTTPS on 8501 stays the network API, which the stack's own
+    // snapshots and checks then use; without TLS they need plain HTTP on the network.
+    if (bool(p, "consul.httpOnLoopback", c.httpOnLoopback, false)) {
+        if (!consul.tls) {
+            p.error("consul.httpOnLoopback", "needs consul.tls: without TLS the stack's snapshots and checks reach each agent's plain HTTP API over the network", "remove consul.httpOnLoopback, or keep consul.tls on");
+        }
+        consul.options = { ...consul.options, addresses: { http: "127.0.0.1" } };
+    }
     if (consul.dnsForwarding && !consul.dns) {
         p.error("consul.dnsForwarding", "forwards to Consul's DNS, which consul.dns: false turns off", "set consul.dns: true, or remove consul.dnsForwarding");
     }

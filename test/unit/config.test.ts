@@ -217,6 +217,9 @@ describe("validateConfig", () => {
             assertError(errors, `consul.options.${key}`, "is set by the stack itself", instead);
         }
         assert.ok(validateConfig(raw({ consul: { install: urlInstall, options: { telemetry: { prometheus_retention_time: "30s" }, limits: { http_max_conns_per_client: 400 } } } })).settings, "the rest is merged");
+        const loopback = validateConfig(raw({ consul: { install: urlInstall, httpOnLoopback: true } })).settings!;
+        assert.deepEqual(loopback.consul.options, { addresses: { http: "127.0.0.1" } }, "plain HTTP on loopback through its own setting");
+        assertError(errorsOf(raw({ consul: { install: urlInstall, httpOnLoopback: true, tls: false } })), "consul.httpOnLoopback", "needs consul.tls");
     });
 });
 
