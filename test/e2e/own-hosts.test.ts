@@ -64,7 +64,7 @@ describe("a user's own stack: prepared hosts, a sudo user, the key as a secret, 
     let outputs: OutputMap;
     let token = "";
     const downloads: string[] = [];
-    const before_: Record<string, string> = {};
+    const hostBefore: Record<string, string> = {};
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), "cs-own-cache-"));
     const binary = fs.readFileSync(path.join(process.env.CONSUL_SWARM_TOOLBIN ?? "", `consul-${VERSION}`));
     let zip: Buffer;
@@ -83,7 +83,7 @@ describe("a user's own stack: prepared hosts, a sudo user, the key as a secret, 
             await eventually(`${h.name} booted`, 60, async () => {
                 assert.match(onHost(h.name, "systemctl is-system-running || true"), /running|degraded/);
             });
-            before_[h.name] = onHost(h.name, FINGERPRINT);
+            hostBefore[h.name] = onHost(h.name, FINGERPRINT);
         }
 
         // HashiCorp's release, as a user downloads it: a zip holding `consul`, its checksum the zip's.
@@ -224,7 +224,7 @@ describe("a user's own stack: prepared hosts, a sudo user, the key as a secret, 
         stack = undefined;
         for (const h of HOSTS) {
             const now = onHost(h.name, FINGERPRINT);
-            assert.deepEqual(difference(before_[h.name], now), [], `${h.name} differs from before the stack`);
+            assert.deepEqual(difference(hostBefore[h.name], now), [], `${h.name} differs from before the stack`);
         }
     });
 });
