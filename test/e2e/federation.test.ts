@@ -195,10 +195,11 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
         const clean = await policyPreview();
         assert.ok(clean.ok, `dc2 passes the pack: ${clean.events.join(" | ")}`);
         assert.ok(!clean.events.some((e) => e.startsWith("consul-federation")), clean.events.join(" | "));
-        // 1.13.9 by URL (preview only: with the executable's identity given, nothing is downloaded or run).
+        // 1.15.2 by URL (preview only: with the executable's identity given, nothing is downloaded or
+        // run). One minor up, which dc2's own transition allows: what refuses it is dc1's minor.
         const other = {
-            version: "1.13.9",
-            install: { url: "https://releases.hashicorp.com/consul/1.13.9/consul_1.13.9_linux_amd64.zip", sha256: "a".repeat(64), binarySha256: "e".repeat(64) },
+            version: "1.15.2",
+            install: { url: "https://releases.hashicorp.com/consul/1.15.2/consul_1.15.2_linux_amd64.zip", sha256: "a".repeat(64), binarySha256: "e".repeat(64) },
         };
         await dc2!.setConfig("consul-swarm:consul", { value: JSON.stringify(other) });
         try {
@@ -206,7 +207,7 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
             assert.equal(refused.ok, false, "the preview fails");
             const hit = refused.events.find((e) => e.startsWith("consul-federation mandatory"));
             assert.ok(hit, `consul-federation reported: ${refused.events.join(" | ")}`);
-            assert.match(hit!, /more than one Consul minor version: the primary dc1 1\.14\.11, datacenter dc2 1\.13\.9/);
+            assert.match(hit!, /more than one Consul minor version: the primary dc1 1\.14\.11, datacenter dc2 1\.15\.2/);
         } finally {
             await dc2!.setConfig("consul-swarm:consul", { value: JSON.stringify(CONSUL) });
         }
