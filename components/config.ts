@@ -41,6 +41,9 @@ export type ConsulInstall =
     /** The binary built by `npm run toolchain` (the lab's default). */
     | { kind: "toolchain" };
 
+/** An install source as the program uses it: the toolchain resolved to its file. */
+export type ResolvedInstall = ConsulInstall & { kind: "url" | "file" };
+
 export type BootstrapMode = "tutorial" | "expect";
 
 export interface ConsulSettings {
@@ -659,7 +662,7 @@ export function resolveInstall(
     env: NodeJS.ProcessEnv,
     exists: (file: string) => boolean,
     version: string,
-): ConsulInstall & { kind: "url" | "file" } {
+): ResolvedInstall {
     if (install.kind === "url") {
         return install;
     }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CertificateAuthority } from "./tls/certificateAuthority";
-import { ConsulInstall, ConsulSettings, managerRestartOrder, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
+import { ConsulSettings, ResolvedInstall, managerRestartOrder, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
 import { binarySha256, ConsulClient, ConsulServer } from "./consul/consulAgent";
 import { ConsulCluster } from "./consul/consulCluster";
 import { UpgradeSnapshot } from "./consul/consulSnapshot";
@@ -53,7 +53,7 @@ export interface ConsulSwarmArgs {
     /** The key that logs in on every host (a secret end to end). */
     sshPrivateKey: pulumi.Input<string>;
     /** Consul's settings, its install source resolved (see resolveInstall). */
-    consul: Omit<ConsulSettings, "install"> & { install: ConsulInstall & { kind: "url" | "file" } };
+    consul: Omit<ConsulSettings, "install"> & { install: ResolvedInstall };
     docker: DockerSettings;
     /**
      * Where snapshots taken before a rollout are kept on the machine running Pulumi (a relative
@@ -353,7 +353,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
  */
 export function consulSwarmArgs(
     settings: StackSettings,
-    install: ConsulInstall & { kind: "url" | "file" },
+    install: ResolvedInstall,
     sshPrivateKey: pulumi.Input<string> | undefined,
     lab?: LabHosts,
 ): ConsulSwarmArgs {

@@ -5,7 +5,8 @@ import { DriftCheck } from "../shared/driftCheck";
 import { Host } from "../host/host";
 import { CONSUL_CONFIG_DIR, consulAgentConfig, consulDeferredRestartScript, consulServiceRemoveScript, consulServiceScript } from "./render";
 import { renderScript, repairVars } from "../shared/script";
-import { consulBinary, ResolvedInstall } from "./release";
+import { ResolvedInstall } from "../config";
+import { consulBinary } from "./release";
 
 /** Where a copied binary lands before it is checked and installed (exists on every distribution). */
 const UPLOAD_PATH = "/var/tmp/consul-swarm-consul";

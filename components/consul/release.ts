@@ -8,11 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { ConsulInstall } from "../config";
+import { ResolvedInstall } from "../config";
 import { sha256, sha256File } from "../shared/script";
 
-/** A resolved install source: a URL, or a file on the machine running Pulumi. */
-export type ResolvedInstall = ConsulInstall & { kind: "url" | "file" };
 
 export interface ConsulBinary {
     /** SHA-256 of the `consul` executable: what decides a reinstall and a restart, and what hosts check. */
