@@ -1193,6 +1193,41 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.equal(onHost("consulsvr", "journalctl -u consul --no-pager | grep -c 'bootstrap = true' || true").trim(), "0", "the rebuilt server never bootstrapped");
     });
 
+    it("the bootstrap server's machine rebuilt while the servers left have no leader: it starts no second cluster, and joins once a quorum is back, no key lost", async () => {
+        // consul02's agent stopped (a server stopped stays in raft), then consulsvr's machine
+        // gone: consul01 is alone, with no leader and every key on its disk. A bootstrap on the
+        // rebuilt machine would elect an empty leader that consul01 could later follow.
+        onHost("consul02", "systemctl stop consul");
+        execFileSync("docker", ["rm", "-f", container("consulsvr")]);
+        let consul02Back = false;
+        const quorumBack = (async () => {
+            await eventually("the rebuilt consulsvr's agent running", 300, async () => {
+                assert.equal(onHost("consulsvr", "systemctl is-active consul || true").trim(), "active");
+            });
+            onHost("consul02", "systemctl start consul");
+            consul02Back = true;
+        })();
+        try {
+            await stack.refresh();
+            const up = await stack.up();
+            log(`up after rebuilding consulsvr without a leader: ${JSON.stringify(up.summary.resourceChanges)}`);
+        } finally {
+            await quorumBack.catch(() => undefined);
+            if (!consul02Back) {
+                onHost("consul02", "systemctl start consul");
+            }
+        }
+        assert.ok(consul02Back, "consul02 came back once the rebuilt consulsvr's agent ran");
+        assert.equal(onHost("consulsvr", "journalctl -u consul --no-pager | grep -c 'bootstrap = true' || true").trim(), "0", "the rebuilt server never bootstrapped");
+        await eventually("every key, exactly the three servers as voters", 60, async () => {
+            assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`)).length, 1000, "every key is there");
+            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
+            assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consul02:true", "consulsvr:true"]);
+        });
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `the next up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
+    });
+
     it("replacing a client's machine: it rejoins, no key lost", async () => {
         const client = { name: "consul03", address: "10.214.0.114", roles: ["consul-client"] };
         await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify([...HOSTS, client]) } });

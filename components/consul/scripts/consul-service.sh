@@ -93,12 +93,16 @@ if ! cmp -s "$tmp/consul.service" /etc/systemd/system/consul.service; then
 fi
 # -bootstrap only on the very first start of a tutorial-mode cluster: never once raft holds data
 # (it could elect itself alone after a restart), and never on a rebuilt machine whose cluster
-# still runs (another server has a leader): that one is joined to it instead.
+# still exists elsewhere: that one is joined to it instead. A server that knows raft peers holds
+# the cluster's data even with no leader (its quorum lost): a bootstrap beside it would start a
+# second, empty cluster, and the old servers, once they follow its leader, would drop every key.
 cluster_runs_elsewhere() {
   for peer in $PEERS; do
-    leader=$(curl -s -m 3 "http://$peer:8500/v1/status/leader" 2>/dev/null ||
-      curl -s -m 3 --cacert "$TLS_DIR/ca.pem" "https://$peer:8501/v1/status/leader" 2>/dev/null || true)
-    case "$leader" in *:*) return 0 ;; esac
+    for ask in leader peers; do
+      answer=$(curl -s -m 3 "http://$peer:8500/v1/status/$ask" 2>/dev/null ||
+        curl -s -m 3 --cacert "$TLS_DIR/ca.pem" "https://$peer:8501/v1/status/$ask" 2>/dev/null || true)
+      case "$answer" in *:*) return 0 ;; esac
+    done
   done
   return 1
 }
