@@ -287,6 +287,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
             agentToken,
             swarmToken: swarmToken === undefined ? undefined : { token: swarmToken, kvPrefix: SWARM_KV_PREFIX },
             dns: args.consul.dns,
+            departed: transition.departed,
             federation:
                 federation && replicationToken
                     ? {

@@ -27,6 +27,12 @@ export interface ConsulClusterArgs {
     /** Consul's DNS is served: with ACLs the anonymous token may read node and service names. */
     dns?: boolean;
     /**
+     * Hosts the stack once had and no longer has, name → address (ClusterTransition.departed):
+     * the only members the verify step may prune besides the stack's own. An agent joined by hand
+     * is never the stack's to take out.
+     */
+    departed?: pulumi.Input<Record<string, string>>;
+    /**
      * A secondary datacenter: its servers join the primary's over the WAN before its ACL step,
      * whose policies and tokens are written in the primary (policy names carry this datacenter's
      * name: they are global), with the token that replicates the primary's ACLs here.
@@ -195,18 +201,25 @@ export class ConsulCluster extends pulumi.ComponentResource {
             `${name}-verify`,
             seedHost.host.commandArgs({
                 addPreviousOutputInEnv: false,
-                create: renderScript(
-                    "consul-verify",
-                    {
-                        CONFIG_DIR: CONSUL_CONFIG_DIR,
-                        EXPECTED_NODES: [...args.servers, ...clients].map((a) => a.host.name).join(" "),
-                        EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "),
-                        ...(federation ? { ACL_REPLICATION: "yes" } : {}),
-                        TOKEN_FILE: CONSUL_TOKEN_FILE,
-                        WAIT_SECONDS: wait,
-                    },
-                    ["consul-lib"],
-                ),
+                create: pulumi
+                    .all([pulumi.all([...args.servers, ...clients].map((a) => a.host.address)), args.departed])
+                    // A stack applied before departed hosts were kept has none.
+                    .apply(([addresses, departed = {}]) =>
+                        renderScript(
+                            "consul-verify",
+                            {
+                                CONFIG_DIR: CONSUL_CONFIG_DIR,
+                                DEPARTED_NODES: Object.keys(departed).sort().join(" "),
+                                EXPECTED_NODES: [...args.servers, ...clients].map((a) => a.host.name).join(" "),
+                                EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "),
+                                ...(federation ? { ACL_REPLICATION: "yes" } : {}),
+                                STACK_ADDRESSES: [...new Set([...addresses, ...Object.values(departed)])].sort().join(" "),
+                                TOKEN_FILE: CONSUL_TOKEN_FILE,
+                                WAIT_SECONDS: wait,
+                            },
+                            ["consul-lib"],
+                        ),
+                    ),
                 triggers: membership,
             }),
             { parent: this, dependsOn: [aclAgent ?? this.wan?.join ?? this.join] },

@@ -7,6 +7,29 @@ import { ClusterShape, judgeTransition, refusalMessage } from "./judge";
  * the preview of a pull request shows it, and an `up` stops before any step that depends on this
  * resource (every step on a host) runs.
  */
+/** Hosts the stack once applied and no longer has, name → last address: what is left of them in a cluster is the stack's to prune. */
+type Departed = Record<string, string>;
+interface TransitionState {
+    shape?: ClusterShape;
+    departed?: Departed;
+}
+
+/**
+ * The departed hosts after a move from `applied` (with those already departed) to `next`: a host
+ * put back is no longer departed; the list is kept across ups, so a member that could not be
+ * pruned at once is still known as the stack's at the next.
+ */
+export function departedHosts(applied: TransitionState | undefined, next: ClusterShape): Departed {
+    const departed: Departed = { ...(applied?.departed ?? {}) };
+    for (const [name, address] of Object.entries(applied?.shape?.hosts ?? {})) {
+        departed[name] = address;
+    }
+    for (const name of Object.keys(next.hosts)) {
+        delete departed[name];
+    }
+    return departed;
+}
+
 const transitionProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: { shape?: ClusterShape }, news: { shape: ClusterShape }) {
         const refusals = judgeTransition(olds?.shape, news.shape);
@@ -14,13 +37,13 @@ const transitionProvider: pulumi.dynamic.ResourceProvider = {
     },
     async create(inputs: { shape: ClusterShape }) {
         const { randomUUID } = require("crypto") as typeof import("crypto");
-        return { id: randomUUID(), outs: inputs };
+        return { id: randomUUID(), outs: { ...inputs, departed: {} } };
     },
     async diff(_id: string, olds: { shape?: ClusterShape }, news: { shape: ClusterShape }) {
         return { changes: JSON.stringify(olds.shape) !== JSON.stringify(news.shape) };
     },
-    async update(_id: string, _olds: { shape?: ClusterShape }, news: { shape: ClusterShape }) {
-        return { outs: news };
+    async update(_id: string, olds: TransitionState, news: { shape: ClusterShape }) {
+        return { outs: { ...news, departed: departedHosts(olds, news.shape) } };
     },
 };
 
@@ -37,8 +60,10 @@ export interface ClusterTransitionArgs {
  */
 export class ClusterTransition extends pulumi.dynamic.Resource {
     declare readonly shape: pulumi.Output<ClusterShape>;
+    /** Hosts the stack applied once and no longer has, name → address (see departedHosts). */
+    declare readonly departed: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ClusterTransitionArgs, opts?: pulumi.CustomResourceOptions) {
-        super(transitionProvider, name, { shape: args.shape }, opts, "consul-swarm", "ClusterTransition");
+        super(transitionProvider, name, { shape: args.shape, departed: undefined }, opts, "consul-swarm", "ClusterTransition");
     }
 }

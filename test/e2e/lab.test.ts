@@ -1240,7 +1240,36 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         }
     });
 
-    it("renaming a host (a server and swarm worker) and back: its old steps leave it alone, no key lost, no dead voter or stale member, one swarm", async () => {
+    it("renaming a host (a server and swarm worker) and back: its old steps leave it alone, no key lost, no dead voter or stale member, one swarm; an agent joined by hand is not pruned", async () => {
+        // An operator's own agent, joined by hand (on consul01, with ports of its own), then gone
+        // without leaving: a failed member no host of the stack ever was, never the stack's to prune.
+        const handJoined = JSON.stringify({
+            node_name: "handjoined",
+            data_dir: "/tmp/handjoined",
+            server: false,
+            ports: { dns: -1, http: 8510, https: -1, grpc: -1, serf_lan: 8311, serf_wan: -1, server: 8310 },
+            retry_join: [HOSTS[0].address],
+        });
+        onHost(
+            "consul01",
+            `printf '%s' '${handJoined}' > /tmp/handjoined.json && ` +
+                "setsid consul agent -config-file=/etc/consul.d/consul.json -config-file=/tmp/handjoined.json >/tmp/handjoined.log 2>&1 < /dev/null & echo $! > /tmp/handjoined.pid",
+        );
+        const handJoinedStatus = () => consulCli("consulsvr", "members").match(/^handjoined\s+\S+\s+(\S+)/m)?.[1] ?? "absent";
+        try {
+            await eventually("the hand-joined agent alive", 60, async () => assert.equal(handJoinedStatus(), "alive"));
+            onHost("consul01", "kill -9 $(cat /tmp/handjoined.pid)");
+            await eventually("the hand-joined agent failed", 60, async () => assert.equal(handJoinedStatus(), "failed"));
+            await renameAndBack();
+        } finally {
+            onHost("consul01", "kill -9 $(cat /tmp/handjoined.pid) 2>/dev/null; rm -rf /tmp/handjoined /tmp/handjoined.json /tmp/handjoined.pid /tmp/handjoined.log");
+            consulCli("consulsvr", "force-leave -prune handjoined || true");
+        }
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
+    });
+
+    async function renameAndBack() {
         const renamed = (from: string, to: string) => HOSTS.map((h) => (h.name === from ? { ...h, name: to } : h));
         // Swarm knows a node by its machine's hostname, which a rename in the config leaves as it is.
         const swarmNames = HOSTS.map((h) => h.name);
@@ -1249,7 +1278,8 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
             assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), names.map((n) => `${n}:true`).sort());
             const members = consulCli("consulsvr", "members").trim().split("\n").slice(1).map((r) => r.split(/\s+/).slice(0, 3).join(" "));
-            assert.deepEqual(members.map((m) => m.split(" ")[0]).sort(), [...names].sort(), `no stale member: ${members}`);
+            assert.deepEqual(members.map((m) => m.split(" ")[0]).sort(), [...names, "handjoined"].sort(), `no stale member, the hand-joined one kept: ${members}`);
+            assert.ok(members.includes(`handjoined ${HOSTS[1].address}:8311 failed`), `the hand-joined agent is still a failed member: ${members}`);
             const nodes = onHost("consulsvr", "docker node ls --format '{{.Hostname}}={{.Status}}'").trim().split("\n").sort();
             assert.deepEqual(nodes, swarmNames.map((n) => `${n}=Ready`).sort(), "one swarm, every node Ready once");
         };
@@ -1267,9 +1297,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const back = await stack.up();
         log(`up renaming consul04 back to consul02: ${JSON.stringify(back.summary.resourceChanges)}`);
         await check(["consul01", "consul02", "consulsvr"]);
-        const again = await stack.up();
-        assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
-    });
+    }
 
     it("restarting the bootstrap server after the cluster formed does not split it", async () => {
         assert.equal(onHost("consulsvr", "test -e /etc/consul.d/bootstrap.json && echo yes || echo no").trim(), "no");

@@ -4,9 +4,10 @@ if [ -e "$TOKEN_FILE" ]; then export CONSUL_HTTP_TOKEN_FILE="$TOKEN_FILE"; fi
 # joined an elected leader votes only once autopilot has seen it stable, and until then the
 # cluster could not survive a failure. Other members may still be there: a host that this same
 # update removes is torn down only after this step.
-# Members the stack no longer has that failed or left (a host renamed, rebuilt under another name,
-# or taken out) are pruned first; a renamed server whose old name is pruned goes out of raft with
-# it and is taken back by the leader, which this wait also covers.
+# Hosts the stack once had and no longer has (DEPARTED_NODES: renamed, rebuilt under another
+# name, or taken out) that failed or left are pruned first; a renamed server whose old name is
+# pruned goes out of raft with it and is taken back by the leader, which this wait also covers.
+# Only those: an agent joined by hand, or another stack's, is never the stack's to take out.
 # Never a name whose node id an alive member holds: Consul removes raft servers by id, and that
 # would take the live server out.
 prune_gone() {
@@ -14,18 +15,20 @@ prune_gone() {
     awk '{ id = ""; n = split($4, t, ","); for (i = 1; i <= n; i++) if (t[i] ~ /^id=/) id = substr(t[i], 4); print $1, $3, id }')
   live_ids=$(printf '%s\n' "$detailed" | awk '$2 == "alive" && $3 != "" { print $3 }')
   printf '%s\n' "$detailed" | awk '$2 == "failed" || $2 == "left" { print $1, $3 }' | while read -r gone id; do
-    case " $EXPECTED_NODES " in *" $gone "*) continue ;; esac
+    case " $DEPARTED_NODES " in *" $gone "*) ;; *) continue ;; esac
     if [ -n "$id" ] && printf '%s\n' "$live_ids" | grep -qx "$id"; then
       continue
     fi
     consul force-leave -prune "$gone" >/dev/null 2>&1 && echo "consul-swarm: pruned $gone, which is no longer in the stack" >&2 || true
   done
 }
-# Raft peers that are no server of the stack and no alive server at all: a server made a client
-# (SIGTERM does not take a server out of raft, and the client it restarts as keeps its node id),
-# or one gone without leaving. Each is a voter that can never vote, and counts in the quorum:
-# removed by id, as autopilot would at its next tick (up to 10 s later). An alive server the stack
-# no longer lists is left alone: its own delete, after this step, takes it out gracefully.
+# Raft peers of the stack's hosts (by name, or by an address the stack has or had) that are no
+# server of the stack and no alive server at all: a server made a client (SIGTERM does not take a
+# server out of raft, and the client it restarts as keeps its node id), or one gone without
+# leaving. Each is a voter that can never vote, and counts in the quorum: removed by id, as
+# autopilot would at its next tick (up to 10 s later). An alive server the stack no longer lists
+# is left alone: its own delete, after this step, takes it out gracefully. A peer of no host of the
+# stack is someone else's, and left to autopilot.
 # A peer is known by its address as well as its name: raft names a peer from this server's own
 # view, which may not have it yet ("(unknown)") while the member list already shows it a server.
 stale_peers() {
@@ -33,6 +36,10 @@ stale_peers() {
   consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' |
     sed -n 's/.*"ID":"\([^"]*\)","Node":"\([^"]*\)","Address":"\([^"]*\):[0-9]*".*/\1 \2 \3/p' | while read -r id node ip; do
     case " $EXPECTED_SERVER_NODES " in *" $node "*) continue ;; esac
+    case " $EXPECTED_NODES $DEPARTED_NODES " in
+      *" $node "*) ;;
+      *) case " $STACK_ADDRESSES " in *" $ip "*) ;; *) continue ;; esac ;;
+    esac
     printf '%s\n' "$alive_servers" | grep -qx -e "$node" -e "$ip" && continue
     echo "$id $node"
   done
