@@ -170,7 +170,7 @@ describe("quorum guard", () => {
 });
 
 describe("verify step", () => {
-    it("finds raft peers of no server of the stack (a server made a client), never a server the member list shows alive", () => {
+    it("finds raft peers of the stack's hosts that are no server of it (a server made a client, one taken out), never a server the member list shows alive, never a peer of no host of the stack", () => {
         const fn = /^stale_peers\(\) \{[\s\S]*?^\}$/m.exec(loadScript("consul-verify"))?.[0];
         assert.ok(fn, "consul-verify.sh defines stale_peers");
         const members = [
@@ -180,6 +180,7 @@ describe("verify step", () => {
             "consul03 10.0.0.4:8301 alive client",
             "consul05 10.0.0.6:8301 alive server",
             "consul06 10.0.0.7:8301 failed server",
+            "handsrv 10.0.0.9:8301 failed server",
         ].join("\n");
         const peer = (id: string, node: string, ip: string) => ({ ID: id, Node: node, Address: `${ip}:8300`, Leader: false, ProtocolVersion: "3", Voter: true });
         const raft = JSON.stringify({
@@ -194,13 +195,38 @@ describe("verify step", () => {
                 peer("id-06", "consul06", "10.0.0.7"),
                 // consul02, in the stack but not answering: never touched here
                 peer("id-02", "consul02", "10.0.0.3"),
+                // a server an operator joined by hand, failed: not the stack's
+                peer("id-hand", "handsrv", "10.0.0.9"),
+                // one of no host of the stack that raft knows by no name: not the stack's either
+                peer("id-other", "(unknown)", "10.0.0.10"),
             ],
             Index: 1,
         });
         const out = sh(
-            `EXPECTED_SERVER_NODES='consulsvr consul01 consul02'\nconsul() { printf '%s\\n' '${members}' | awk -v a="$*" 'NR == 1 || index(a, "-status=alive") == 0 || $3 == "alive"'; }\nconsul_api() { printf '%s' '${raft}'; }\n${fn}\nstale_peers`,
+            `EXPECTED_SERVER_NODES='consulsvr consul01 consul02'\nEXPECTED_NODES='consulsvr consul01 consul02 consul03'\nDEPARTED_NODES='consul05 consul06'\nSTACK_ADDRESSES='10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.6 10.0.0.7'\nconsul() { printf '%s\\n' '${members}' | awk -v a="$*" 'NR == 1 || index(a, "-status=alive") == 0 || $3 == "alive"'; }\nconsul_api() { printf '%s' '${raft}'; }\n${fn}\nstale_peers`,
         );
         assert.deepEqual(out.trim().split("\n"), ["id-03 (unknown)", "id-06 consul06"]);
+    });
+});
+
+describe("verify step's pruning", () => {
+    it("force-leaves failed or left members the stack once had, never its own, one an operator joined, or one whose node id a live member holds", () => {
+        const fn = /^prune_gone\(\) \{[\s\S]*?^\}$/m.exec(loadScript("consul-verify"))?.[0];
+        assert.ok(fn, "consul-verify.sh defines prune_gone");
+        const detailed = [
+            "Node Address Status Tags",
+            "consulsvr 10.0.0.1:8301 alive role=consul,id=a1",
+            "consul02 10.0.0.3:8301 failed role=consul,id=a2",
+            "consul06 10.0.0.7:8301 failed role=consul,id=a6",
+            "consul07 10.0.0.8:8301 left role=consul,id=a7",
+            "consul04 10.0.0.3:8301 failed role=consul,id=a1",
+            "handjoined 10.0.0.2:8311 failed role=node,id=h1",
+        ].join("\n");
+        const out = sh(
+            `EXPECTED_NODES='consulsvr consul01 consul02'\nDEPARTED_NODES='consul04 consul06 consul07'\n` +
+                `consul() { case "$1" in members) printf '%s\\n' '${detailed}' ;; force-leave) echo "force-leave $3" >&3 ;; esac; }\n${fn}\nprune_gone 3>&1 2>/dev/null`,
+        );
+        assert.deepEqual(out.trim().split("\n").sort(), ["force-leave consul06", "force-leave consul07"]);
     });
 });
 
