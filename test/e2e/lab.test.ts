@@ -1299,6 +1299,49 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         await check(["consul01", "consul02", "consulsvr"]);
     }
 
+    it("a server's machine gone for good: npm run host-gone takes its steps out of the state without dialing it; an up without it leaves 2 healthy voters, every key, no stale member or swarm node; the next up changes nothing; put back, it joins", async () => {
+        execFileSync("docker", ["rm", "-f", container("consul02")]);
+        const gone = execFileSync("bash", [path.join(repo, "scripts", "host-gone.sh"), "e2e", "consul02"], { encoding: "utf8" });
+        log(gone.trim().split("\n").pop() ?? "");
+        for (const part of ["consul02-facts", "consul02-consul-service", "consul02-consul-install", "swarm-join-consul02"]) {
+            assert.match(gone, new RegExp(`out of the state, not run: ${part}$`, "m"), `${part} left the state`);
+        }
+        assert.doesNotMatch(gone, /not run: (swarm-member-consul02|consul-verify)$/m, "steps on other hosts on its behalf stay");
+        const survivors = HOSTS.filter((h) => h.name !== "consul02");
+        await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify(survivors) } });
+        const stopReader = kvReader(survivors, "e2e/replace/7", "v");
+        let upLog = "";
+        try {
+            const up = await stack.up({ onOutput: (o) => (upLog += o) });
+            log(`up without consul02: ${JSON.stringify(up.summary.resourceChanges)}`);
+        } finally {
+            const { reads, windows, recovered } = await stopReader();
+            log(`consul02 gone for good: ${reads} reads, failure windows (ms): ${JSON.stringify(windows)}`);
+            assert.ok(recovered && windows.length === 0, `reads never failed: ${JSON.stringify(windows)}`);
+        }
+        assert.doesNotMatch(upLog, /10\.214\.0\.113:22/, "no step dialed the gone host");
+        assert.match(upLog, /pruned consul02, which is no longer in the stack/);
+        assert.match(upLog, /consul02 drained and removed from the swarm/);
+        await eventually("2 voters, autopilot healthy", 60, async () => {
+            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
+            assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consulsvr:true"]);
+            assert.equal((await json<{ Healthy: boolean }>(`${seed}/v1/operator/autopilot/health`)).Healthy, true);
+        });
+        assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`)).length, 1000, "every key is there");
+        assert.doesNotMatch(consulCli("consulsvr", "members"), /^consul02\s/m, "no stale member");
+        assert.doesNotMatch(onHost("consulsvr", "docker node ls --format '{{.Hostname}}'"), /consul02/, "no stale swarm node");
+        const again = await stack.up();
+        assert.deepEqual(changed(again), {}, `the next up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
+        // Put back: a new machine at its address joins as any added host does.
+        await stack.setAllConfig(baseConfig(ROLLING_CHANGE));
+        await stack.up();
+        await eventually("3 voters again", 60, async () => {
+            const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
+            assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consul02:true", "consulsvr:true"]);
+        });
+        assert.equal((await json<string[]>(`${seed}/v1/kv/e2e/replace/?keys`)).length, 1000, "every key is there");
+    });
+
     it("restarting the bootstrap server after the cluster formed does not split it", async () => {
         assert.equal(onHost("consulsvr", "test -e /etc/consul.d/bootstrap.json && echo yes || echo no").trim(), "no");
         onHost("consulsvr", "systemctl restart consul");
