@@ -1194,11 +1194,12 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     });
 
     it("the bootstrap server's machine rebuilt while the servers left have no leader: it starts no second cluster, and joins once a quorum is back, no key lost", async () => {
-        // consul02's agent stopped (a server stopped stays in raft), then consulsvr's machine
-        // gone: consul01 is alone, with no leader and every key on its disk. A bootstrap on the
-        // rebuilt machine would elect an empty leader that consul01 could later follow.
-        onHost("consul02", "systemctl stop consul");
+        // consulsvr's machine gone (the refresh sees it), then consul02's agent stopped (a server
+        // stopped stays in raft): consul01 is alone, with no leader and every key on its disk. A
+        // bootstrap on the rebuilt machine would elect an empty leader that consul01 could follow.
         execFileSync("docker", ["rm", "-f", container("consulsvr")]);
+        await stack.refresh();
+        onHost("consul02", "systemctl stop consul");
         let consul02Back = false;
         const quorumBack = (async () => {
             await eventually("the rebuilt consulsvr's agent running", 300, async () => {
@@ -1208,7 +1209,6 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             consul02Back = true;
         })();
         try {
-            await stack.refresh();
             const up = await stack.up();
             log(`up after rebuilding consulsvr without a leader: ${JSON.stringify(up.summary.resourceChanges)}`);
         } finally {
