@@ -258,7 +258,8 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         }, child);
 
         // Servers are chained so that a change restarts them one at a time, the bootstrap server
-        // last; whichever leads the cluster then goes after all of them (its deferred restart).
+        // last; whichever leads the cluster then goes after all of them (its deferred restart),
+        // as does a healthy server of a degraded cluster; deferred restarts are chained too.
         const servers: ConsulServer[] = [];
         let lastServerMade!: (service: pulumi.Resource) => void;
         const lastServer = new Promise<pulumi.Resource>((resolve) => (lastServerMade = resolve));
@@ -271,6 +272,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                     bootstrapExpect: args.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
                     restartAfter: previous ? [previous.service] : [upgradeSnapshot.save],
                     afterLastServer: lastServer,
+                    afterPreviousDeferred: previous?.ready,
                 }, child),
             );
         }

@@ -53,6 +53,11 @@ export interface ConsulServerArgs extends ConsulAgentArgs {
      * restart waits for it, so for every server. Known only once every server is made, hence an Input.
      */
     afterLastServer?: pulumi.Input<pulumi.Resource>;
+    /**
+     * The previous server's deferred restart: deferred restarts (a leader's, a healthy server's in
+     * a degraded cluster) go one at a time too.
+     */
+    afterPreviousDeferred?: pulumi.Resource;
     /** Tutorial mode: this server starts with bootstrap, on its very first start only. */
     bootstrap?: boolean;
     /** Expect mode: every server waits for this many servers before electing a leader. */
@@ -232,7 +237,8 @@ export class ConsulServer extends pulumi.ComponentResource {
     readonly service: command.remote.Command;
     /**
      * After every server's service step (`afterLastServer`): restarts this server if its service
-     * step put the restart off because it led the cluster. The join step and the clients wait for it.
+     * step put the restart off because it led the cluster, or because the cluster was degraded and
+     * could not lose it then. The join step and the clients wait for it.
      */
     readonly ready: command.remote.Command;
 
@@ -257,7 +263,11 @@ export class ConsulServer extends pulumi.ComponentResource {
                 create: this.service.stdout.apply((run) => consulDeferredRestartScript(args.host.name, args.rejoinTimeoutSeconds ?? 120, run)),
                 triggers: [args.host.machine],
             }),
-            args.host.commandOptions(this, [this.service, ...(args.afterLastServer ? [args.afterLastServer] : [])]),
+            args.host.commandOptions(this, [
+                this.service,
+                ...(args.afterLastServer ? [args.afterLastServer] : []),
+                ...(args.afterPreviousDeferred ? [args.afterPreviousDeferred] : []),
+            ]),
         );
         this.registerOutputs(facts);
     }

@@ -8,8 +8,14 @@ if consul_agent_current; then
   echo "consul=current node=$NODE"
   exit 0
 fi
+# Never a healthy server out of a degraded cluster that cannot lose it: bounded, for autopilot
+# to see the servers restarted before this one stable (its health lags by up to 2 s).
+if systemctl is-active --quiet consul && ! retry_for 30 consul_may_leave; then
+  echo "consul-swarm: cluster already degraded: not healthy: ${degraded_why:-unknown}. consul on $NODE was not restarted: the cluster could not lose it now. Bring those servers back (a machine lost for good: npm run host-gone), then run up again." >&2
+  exit 12
+fi
 if systemctl is-active --quiet consul; then
-  echo "consul-swarm: restarting consul on $NODE, the last server (it led the cluster)"
+  echo "consul-swarm: restarting consul on $NODE, the last server (it led the cluster or waited for a degraded cluster)"
   consul_restart_gracefully
 else
   echo "consul-swarm: starting consul on $NODE"

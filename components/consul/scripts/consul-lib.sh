@@ -69,6 +69,24 @@ consul_is_leader() {
   [ "$(consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' | grep '"Leader":true' | sed -n 's/.*"Node":"\([^"]*\)".*/\1/p')" = "$NODE" ]
 }
 
+# May this server leave and restart now without costing the cluster its quorum? Not when the
+# cluster is already degraded (autopilot: not healthy) and has no failure to spare, while this
+# server is one of its healthy voters. A server that is itself unhealthy costs nothing to restart
+# (that is how a revert repairs one left outside), and with no leader there is nothing to keep.
+# Says which servers are unhealthy in $degraded_why.
+consul_may_leave() {
+  degraded_why=
+  [ "$SERVER" = yes ] || return 0
+  health=$(consul_api /v1/operator/autopilot/health 2>/dev/null) || return 0
+  case "$health" in '{"Healthy":true'*) return 0 ;; esac
+  servers=$(printf '%s' "$health" | sed 's/},{/}\n{/g')
+  printf '%s\n' "$servers" | grep "\"Name\":\"$NODE\"" | grep '"Healthy":true' | grep -q '"Voter":true' || return 0
+  tolerance=$(printf '%s' "$health" | sed -n 's/.*"FailureTolerance":\([0-9]*\).*/\1/p')
+  [ "${tolerance:-0}" -ge 1 ] && return 0
+  degraded_why=$(printf '%s\n' "$servers" | grep -v '"Healthy":true' | sed -n 's/.*"Name":"\([^"]*\)".*/\1/p' | tr '\n' ' ' | sed 's/ $//')
+  return 1
+}
+
 # Restarts the agent the way HashiCorp's upgrade guide does it for a server among others: it leaves
 # first, so the leader takes it out of raft (a leader hands its leadership over first), and it comes
 # back as a non-voter that autopilot promotes once stable. A plain restart lets the returning server

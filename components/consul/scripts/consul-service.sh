@@ -136,6 +136,11 @@ elif systemctl is-active --quiet consul && [ "$SERVER" = yes ] && [ "$joined_bef
   # The leader goes last, after every other server (its deferred-restart step): one election per roll.
   echo "consul-swarm: consul on $NODE leads the cluster: it restarts after the other servers"
   deferred=yes
+elif systemctl is-active --quiet consul && [ "$joined_before" = yes ] && ! consul_may_leave; then
+  # Its restart now would cost the quorum: the servers that are unhealthy go first (their own
+  # steps), and this one after every other server's step, if the cluster can lose it by then.
+  echo "consul-swarm: the cluster is degraded (not healthy: ${degraded_why:-unknown}): consul on $NODE restarts after the other servers, if the cluster can lose it by then"
+  deferred=yes
 elif systemctl is-active --quiet consul; then
   echo "consul-swarm: restarting consul on $NODE (it runs with an older config, unit or binary)"
   consul_restart_gracefully

@@ -230,6 +230,32 @@ describe("verify step's pruning", () => {
     });
 });
 
+describe("a server's restart in a degraded cluster", () => {
+    const server = (name: string, healthy: boolean, voter = true) =>
+        `{"ID":"id-${name}","Name":"${name}","Address":"10.0.0.1:8300","SerfStatus":"alive","Leader":false,"Healthy":${healthy},"Voter":${voter},"StableSince":"x"}`;
+    const health = (healthy: boolean, tolerance: number, servers: string[]) => `{"Healthy":${healthy},"FailureTolerance":${tolerance},"Servers":[${servers.join(",")}]}`;
+    const mayLeave = (node: string, answer: string | undefined, serverRole = "yes") => {
+        const fn = /^consul_may_leave\(\) \{[\s\S]*?^\}$/m.exec(loadScript("consul-lib"))?.[0];
+        assert.ok(fn, "consul-lib.sh defines consul_may_leave");
+        const api = answer === undefined ? "consul_api() { return 22; }" : `consul_api() { printf '%s' '${answer}'; }`;
+        return sh(`NODE=${node}\nSERVER=${serverRole}\n${api}\n${fn}\nif consul_may_leave; then echo yes; else echo "no: $degraded_why"; fi`).trim();
+    };
+
+    it("may restart a server of a healthy cluster, of one that can spare a failure, or with no leader to ask", () => {
+        assert.equal(mayLeave("consul01", health(true, 1, [server("consulsvr", true), server("consul01", true), server("consul02", true)])), "yes");
+        assert.equal(mayLeave("consul01", health(true, 0, [server("consulsvr", true), server("consul01", true)])), "yes", "two healthy servers: nothing degraded");
+        assert.equal(mayLeave("consul01", health(false, 1, ["a", "b", "c", "consul02"].map((n) => server(n, true)).concat(server("consul01", true), server("x", false)))), "yes", "five of six healthy");
+        assert.equal(mayLeave("consul01", undefined), "yes", "no leader: no health to keep");
+        assert.equal(mayLeave("consul03", health(false, 0, [server("consulsvr", true), server("consul01", true), server("consul02", false)]), "no"), "yes", "a client");
+    });
+
+    it("does not take a healthy voter out of a degraded cluster with no failure to spare, naming the unhealthy", () => {
+        const degraded = health(false, 0, [server("consulsvr", true), server("consul01", true), server("consul02", false)]);
+        assert.equal(mayLeave("consul01", degraded), "no: consul02");
+        assert.equal(mayLeave("consul02", degraded), "yes", "the unhealthy one itself goes first: that is how a revert repairs it");
+    });
+});
+
 describe("DNS forwarding", () => {
     it("points dnsmasq's consul domain at the agent, finishes a run killed before the restart, and takes it away", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-dns-"));
