@@ -774,6 +774,49 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         });
     });
 
+    it("a server stopped by hand, then a roll (to 1.14.8): no healthy server goes while the cluster cannot lose it; the stopped one starts first, then one at a time, every read answered but one short pause", async () => {
+        const up3 = HOSTS.filter((h) => h.name !== "consul02");
+        await http(`${seed}/v1/kv/e2e/degraded`, { method: "PUT", body: "x", ...withToken() });
+        onHost("consul02", "systemctl stop consul");
+        await eventually("autopilot sees consul02 unhealthy, no failure to spare", 30, async () => {
+            const health = await json<{ Healthy: boolean; FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`);
+            assert.deepEqual([health.Healthy, health.FailureTolerance], [false, 0]);
+        });
+        const leaderBefore = await leaderHost(up3);
+        const termOf = async (hosts: typeof HOSTS) =>
+            Math.max(...(await Promise.all(hosts.map(async (h) => Number((await json<{ Stats: { raft: { term: string } } }>(`http://${h.address}:8500/v1/agent/self`)).Stats.raft.term)))));
+        const termBefore = await termOf(up3);
+        const startedAt = (h: string) => Number(onHost(h, "systemctl show consul -p ActiveEnterTimestampMonotonic --value").trim());
+        const before = Object.fromEntries(up3.map((h) => [h.name, startedAt(h.name)]));
+        await stack.setAllConfig(baseConfig({ ...ROLLING_CHANGE, version: "1.14.8" }));
+        const stopReader = kvReader(up3, "e2e/degraded", "x");
+        let upLog = "";
+        let reader = { reads: 0, windows: [] as number[], recovered: false };
+        try {
+            await stack.up({ onOutput: (o) => (upLog += o) });
+        } finally {
+            reader = await stopReader();
+        }
+        const { reads, windows, recovered } = reader;
+        const elections = (await termOf(HOSTS)) - termBefore;
+        log(`a roll with consul02 stopped by hand: ${reads} reads, failure windows (ms): ${JSON.stringify(windows)}, elections ${elections}, leader before ${leaderBefore.name}`);
+        if (leaderBefore.name !== "consul01") {
+            assert.match(upLog, /the cluster is degraded \(not healthy: consul02\): consul on consul01 restarts after the other servers/, "consul01, first in the chain, waited");
+        }
+        assert.match(upLog, /starting consul on consul02/);
+        const consul02Started = startedAt("consul02");
+        for (const h of up3) {
+            const restarted = startedAt(h.name);
+            assert.ok(restarted > before[h.name], `${h.name} restarted`);
+            assert.ok(restarted > consul02Started, `${h.name} restarted only after consul02 was back`);
+        }
+        assert.ok(recovered && windows.length <= 1 && windows.every((w) => w < 15000), `reads failed in windows ${JSON.stringify(windows)}`);
+        assert.ok(elections <= 1, `${elections} leader elections`);
+        for (const h of HOSTS) {
+            assert.equal((await json<{ Config: { Version: string } }>(`http://${h.address}:8500/v1/agent/self`)).Config.Version, "1.14.8", `${h.name} on 1.14.8`);
+        }
+    });
+
     let upgradeSnapshot = "";
     const UPGRADE_KEYS = 1000;
 
