@@ -151,6 +151,9 @@ describe("the tutorial's three hosts", () => {
         for (const h of ["consulsvr", "consul01", "consul02"]) {
             assertEdge(`${h}-consul-deferred-restart`, "consulsvr-consul-service");
         }
+        // Put-off restarts (a leader's, a healthy server's in a degraded cluster) go one at a time too.
+        assertEdge("consul02-consul-deferred-restart", "consul01-consul-deferred-restart");
+        assertEdge("consulsvr-consul-deferred-restart", "consul02-consul-deferred-restart");
     });
 
     it("saves the snapshot through the servers' HTTPS API, its token and CA on stdin only", () => {
