@@ -103,6 +103,20 @@ function consulCli(host: string, args: string): string {
     return onHost(host, `CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul ${args}`);
 }
 
+/**
+ * An engine operation whose failure is told in its error lines only: the whole log of a failed up
+ * runs to thousands of lines, and a CI report shows only the end of the output.
+ */
+async function explained<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+        return await op();
+    } catch (e) {
+        const text = e instanceof Error ? e.message : String(e);
+        const lines = text.split("\n").filter((l) => /error|fail|consul-swarm:/i.test(l));
+        throw new Error(`${what} failed:\n${lines.slice(-20).join("\n")}`);
+    }
+}
+
 /** The steps on hosts (remote commands and copies) an operation started, from its engine events. */
 function stepsOnHosts() {
     const steps: string[] = [];
@@ -793,7 +807,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         let upLog = "";
         let reader = { reads: 0, windows: [] as number[], recovered: false };
         try {
-            await stack.up({ onOutput: (o) => (upLog += o) });
+            await explained("the roll with consul02 stopped", () => stack.up({ onOutput: (o) => (upLog += o) }));
         } finally {
             reader = await stopReader();
         }
@@ -1194,9 +1208,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         let reader = { reads: 0, windows: [] as number[], recovered: false };
         execFileSync("docker", ["rm", "-f", container(name)]);
         try {
-            const refresh = await stack.refresh();
+            const refresh = await explained(`refresh after removing ${name}`, () => stack.refresh());
             log(`refresh after removing ${name}: ${JSON.stringify(refresh.summary.resourceChanges)}`);
-            const up = await stack.up();
+            const up = await explained(`up after replacing ${name}`, () => stack.up());
             log(`up after replacing ${name}: ${JSON.stringify(up.summary.resourceChanges)}`);
         } finally {
             reader = await stopReader();
@@ -1252,7 +1266,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             consul02Back = true;
         })();
         try {
-            const up = await stack.up();
+            const up = await explained("up rebuilding consulsvr without a leader", () => stack.up());
             log(`up after rebuilding consulsvr without a leader: ${JSON.stringify(up.summary.resourceChanges)}`);
         } finally {
             await quorumBack.catch(() => undefined);
@@ -1355,7 +1369,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         const stopReader = kvReader(survivors, "e2e/replace/7", "v");
         let upLog = "";
         try {
-            const up = await stack.up({ onOutput: (o) => (upLog += o) });
+            const up = await explained("up without consul02", () => stack.up({ onOutput: (o) => (upLog += o) }));
             log(`up without consul02: ${JSON.stringify(up.summary.resourceChanges)}`);
         } finally {
             const { reads, windows, recovered } = await stopReader();
