@@ -1070,13 +1070,16 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(changed(again), {}, `then nothing to do: ${JSON.stringify(again.summary.resourceChanges)}`);
     });
 
-    it("taking out more servers at once than the cluster can lose is refused at preview and at up, before any server goes", async () => {
+    it("taking out more servers at once than the cluster can lose is refused at preview and at up (with --continue-on-error too), before any server goes", async () => {
         await stack.setAllConfig({ ...baseConfig(ROLLING_CHANGE), "consul-swarm:hosts": { value: JSON.stringify([HOSTS[0]]) } });
         try {
             const refused = /hosts: this change takes 2 of the 3 Consul servers out at once: consul01 consul02; a cluster of 3 keeps its quorum losing at most 1\. Take out at most 1 server\(s\) per up/;
             await assert.rejects(stack.preview(), refused, "a pull request's preview shows the refusal");
             const ran = stepsOnHosts();
             await assert.rejects(stack.up({ onEvent: ran.onEvent }), refused);
+            // A failed check stops the whole update even under --continue-on-error (the engine's
+            // documented behaviour): no delete of the servers' steps runs either (npm run dev uses it).
+            await assert.rejects(stack.up({ onEvent: ran.onEvent, continueOnError: true }), refused);
             assert.deepEqual(ran.steps, [], "no step ran on any host");
             const cfg = await json<{ Servers: { Node: string; Voter: boolean }[] }>(`${seed}/v1/operator/raft/configuration`);
             assert.deepEqual(cfg.Servers.map((x) => `${x.Node}:${x.Voter}`).sort(), ["consul01:true", "consul02:true", "consulsvr:true"], "every server still votes");
