@@ -788,10 +788,28 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         });
     });
 
-    it("a server stopped by hand, then a roll (to 1.14.8): no healthy server goes while the cluster cannot lose it; the stopped one starts first, then one at a time, every read answered but one short pause", async () => {
+    it("a server stopped by hand, then a roll (to 1.14.8): no healthy server goes while the cluster cannot lose it; the stopped one starts first, then one at a time, every read answered but short pauses", async () => {
         const up3 = HOSTS.filter((h) => h.name !== "consul02");
         await http(`${seed}/v1/kv/e2e/degraded`, { method: "PUT", body: "x", ...withToken() });
+        // Autopilot would take the stopped server out of raft within seconds (cleanup_dead_servers),
+        // which leaves a healthy cluster of two; an operator may turn that off, and a server that
+        // fails moments before a roll is in raft too: the cluster is degraded while it stays.
+        const autopilot = async (cleanup: boolean) => {
+            const cfg = await json<Record<string, unknown>>(`${seed}/v1/operator/autopilot/configuration`);
+            const r = await http(`${seed}/v1/operator/autopilot/configuration`, { method: "PUT", body: JSON.stringify({ ...cfg, CleanupDeadServers: cleanup }), ...withToken() });
+            assert.equal(r.status, 200, r.body);
+        };
+        await autopilot(false);
         onHost("consul02", "systemctl stop consul");
+        try {
+            await degradedRoll(up3);
+        } finally {
+            onHost("consul02", "systemctl start consul");
+            await autopilot(true);
+        }
+    });
+
+    async function degradedRoll(up3: typeof HOSTS) {
         await eventually("autopilot sees consul02 unhealthy, no failure to spare", 30, async () => {
             const health = await json<{ Healthy: boolean; FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`);
             assert.deepEqual([health.Healthy, health.FailureTolerance], [false, 0]);
@@ -824,12 +842,15 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             assert.ok(restarted > before[h.name], `${h.name} restarted`);
             assert.ok(restarted > consul02Started, `${h.name} restarted only after consul02 was back`);
         }
-        assert.ok(recovered && windows.length <= 1 && windows.every((w) => w < 15000), `reads failed in windows ${JSON.stringify(windows)}`);
-        assert.ok(elections <= 1, `${elections} leader elections`);
+        // consul02 comes back still a voter, without having left: its first timeout may call an
+        // election (Consul 1.14's raft has no pre-vote), beside the leader's hand-over. No quorum
+        // is ever lost: that would stop every read until the up failed.
+        assert.ok(recovered && windows.length <= 2 && windows.every((w) => w < 15000), `reads failed in windows ${JSON.stringify(windows)}`);
+        assert.ok(elections <= 2, `${elections} leader elections`);
         for (const h of HOSTS) {
             assert.equal((await json<{ Config: { Version: string } }>(`http://${h.address}:8500/v1/agent/self`)).Config.Version, "1.14.8", `${h.name} on 1.14.8`);
         }
-    });
+    }
 
     let upgradeSnapshot = "";
     const UPGRADE_KEYS = 1000;
