@@ -1329,7 +1329,8 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             data_dir: "/tmp/handjoined",
             server: false,
             ports: { dns: -1, http: 8510, https: -1, grpc: -1, serf_lan: 8311, serf_wan: -1, server: 8310 },
-            retry_join: [HOSTS[0].address],
+            // A port of its own for gossip, so the servers' port is given: an address alone means its own.
+            retry_join: [`${HOSTS[0].address}:8301`],
         });
         onHost(
             "consul01",

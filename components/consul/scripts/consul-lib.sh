@@ -23,6 +23,15 @@ consul_api() {
   fi
 }
 
+# The same, with the body of any answer: autopilot's health answers 429 when the cluster is unhealthy.
+consul_api_body() {
+  if [ -s "$TOKEN_FILE" ]; then
+    printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" | curl -s -m 5 -K - "http://127.0.0.1:8500$1"
+  else
+    curl -s -m 5 "http://127.0.0.1:8500$1"
+  fi
+}
+
 # The raft voters' node names, one per line, as this server sees them (nothing when it cannot tell).
 consul_voters() {
   consul_api /v1/operator/raft/configuration 2>/dev/null | sed 's/},{/}\n{/g' |
@@ -77,8 +86,12 @@ consul_is_leader() {
 consul_may_leave() {
   degraded_why=
   [ "$SERVER" = yes ] || return 0
-  health=$(consul_api /v1/operator/autopilot/health 2>/dev/null) || return 0
-  case "$health" in '{"Healthy":true'*) return 0 ;; esac
+  health=$(consul_api_body /v1/operator/autopilot/health 2>/dev/null || true)
+  case "$health" in
+    '{"Healthy":true'*) return 0 ;;
+    '{"Healthy":false'*) ;;
+    *) return 0 ;;
+  esac
   servers=$(printf '%s' "$health" | sed 's/},{/}\n{/g')
   printf '%s\n' "$servers" | grep "\"Name\":\"$NODE\"" | grep '"Healthy":true' | grep -q '"Voter":true' || return 0
   tolerance=$(printf '%s' "$health" | sed -n 's/.*"FailureTolerance":\([0-9]*\).*/\1/p')

@@ -237,7 +237,7 @@ describe("a server's restart in a degraded cluster", () => {
     const mayLeave = (node: string, answer: string | undefined, serverRole = "yes") => {
         const fn = /^consul_may_leave\(\) \{[\s\S]*?^\}$/m.exec(loadScript("consul-lib"))?.[0];
         assert.ok(fn, "consul-lib.sh defines consul_may_leave");
-        const api = answer === undefined ? "consul_api() { return 22; }" : `consul_api() { printf '%s' '${answer}'; }`;
+        const api = answer === undefined ? "consul_api_body() { printf %s \"No cluster leader\"; }" : `consul_api_body() { printf '%s' '${answer}'; }`;
         return sh(`NODE=${node}\nSERVER=${serverRole}\n${api}\n${fn}\nif consul_may_leave; then echo yes; else echo "no: $degraded_why"; fi`).trim();
     };
 
