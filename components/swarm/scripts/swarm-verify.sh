@@ -11,6 +11,16 @@ remove_stale() {
       docker node rm --force "$stale" >/dev/null && echo "consul-swarm: removed a stale swarm node entry $stale" >&2 || true
     done
 }
+# The records of which membership step stands for each node live on this manager's disk: a
+# rebuilt first manager has none, and a node taken out of the stack later would then be left in
+# the swarm by its step's delete ("belongs to no step"). Those missing are put back; one that names
+# another step (a renamed host's new one) is left as it is.
+for claim in $MEMBER_CLAIMS; do
+  if [ ! -e "$OWNERS/${claim%%=*}" ]; then
+    mkdir -p "$OWNERS"
+    printf '%s\n' "${claim#*=}" > "$OWNERS/${claim%%=*}"
+  fi
+done
 deadline=$(( $(date +%s) + WAIT_SECONDS ))
 while :; do
   nodes=$(docker node ls --format '{{.ID}} {{.Hostname}} {{.Status}}' 2>/dev/null || true)

@@ -55,3 +55,17 @@ describe("the local Docker API from swarm scripts", () => {
         assert.match(plain.args, /http:\/\/10\.0\.0\.5:2375\/swarm\/join$/);
     });
 });
+
+describe("the swarm verify step's membership records", () => {
+    it("puts back the records a rebuilt first manager lost, and leaves one that names another step", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-claims-"));
+        const block = /^for claim in \$MEMBER_CLAIMS; do[\s\S]*?^done$/m.exec(loadScript("swarm-verify"))?.[0];
+        assert.ok(block, "swarm-verify.sh puts back membership records");
+        fs.mkdirSync(`${dir}/owners`);
+        fs.writeFileSync(`${dir}/owners/swarm-member-consul02`, "consul-swarm:swarm:Swarm/swarm-member-consul04\n");
+        execFileSync("sh", ["-euc", `OWNERS='${dir}/owners'\nMEMBER_CLAIMS='swarm-member-consul01=consul-swarm:swarm:Swarm/swarm-member-consul01 swarm-member-consul02=consul-swarm:swarm:Swarm/swarm-member-consul02'\n${block}`]);
+        assert.equal(fs.readFileSync(`${dir}/owners/swarm-member-consul01`, "utf8"), "consul-swarm:swarm:Swarm/swarm-member-consul01\n");
+        assert.equal(fs.readFileSync(`${dir}/owners/swarm-member-consul02`, "utf8"), "consul-swarm:swarm:Swarm/swarm-member-consul04\n", "a renamed host's new step keeps its claim");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
