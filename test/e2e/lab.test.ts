@@ -810,8 +810,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     });
 
     async function degradedRoll(up3: typeof HOSTS) {
-        await eventually("autopilot sees consul02 unhealthy, no failure to spare", 30, async () => {
-            const health = await json<{ Healthy: boolean; FailureTolerance: number }>(`${seed}/v1/operator/autopilot/health`);
+        await eventually("autopilot sees consul02 unhealthy, no failure to spare", 60, async () => {
+            // Autopilot's health answers 429 while the cluster is unhealthy.
+            const health = JSON.parse((await http(`${seed}/v1/operator/autopilot/health`, withToken())).body) as { Healthy: boolean; FailureTolerance: number };
             assert.deepEqual([health.Healthy, health.FailureTolerance], [false, 0]);
         });
         const leaderBefore = await leaderHost(up3);
