@@ -141,7 +141,6 @@ elif systemctl is-active --quiet consul && [ "$joined_before" = yes ] && ! consu
   # steps), and this one after every other server's step, if the cluster can lose it by then.
   echo "consul-swarm: the cluster is degraded (not healthy: ${degraded_why:-unknown}): consul on $NODE restarts after the other servers, if the cluster can lose it by then"
   deferred=yes
-  untouched_in_degraded=yes
 elif systemctl is-active --quiet consul; then
   echo "consul-swarm: restarting consul on $NODE (it runs with an older config, unit or binary)"
   consul_restart_gracefully
@@ -149,9 +148,10 @@ else
   echo "consul-swarm: starting consul on $NODE"
   systemctl start consul
 fi
-if [ "${untouched_in_degraded:-no}" = yes ]; then
-  # Left running as it was: the next server's step (perhaps the unhealthy one's) must run for the
-  # cluster to become healthy again, so this one does not wait for that.
+if [ "$deferred" = yes ] && ! consul_may_leave; then
+  # Left running as it was (the leader's or a healthy server's restart put off) in a degraded
+  # cluster: a later server's step (perhaps the unhealthy one's) must run for the cluster to be
+  # healthy again, so this one does not wait for that.
   :
 elif [ "$joined_before" = yes ]; then
   # Part of a cluster: whether this run restarted it or not (a run killed after a restart), the
