@@ -1,6 +1,6 @@
 // The Consul parts' config, scripts and parsers; the scripts' decisions run against stand-in commands.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -300,5 +300,30 @@ describe("parsers", () => {
             s.members.map((m) => m.name),
             ["consul01", "consulsvr"],
         );
+    });
+});
+
+describe("the URL install's download", () => {
+    it("gives up within its bound on a server that accepts and never answers, naming the URL and the bound", async () => {
+        const net = await import("node:net");
+        const held: import("node:net").Socket[] = [];
+        const server = net.createServer((s) => held.push(s)); // accepts, never answers
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const port = (server.address() as import("node:net").AddressInfo).port;
+        // The script's own bounds (30 s to connect, 600 s a try, 3 retries) made short for the test.
+        const script = loadScript("consul-install-url").replace("--connect-timeout 30 --max-time 600 --retry 3", "--connect-timeout 2 --max-time 2 --retry 0");
+        assert.notEqual(script, loadScript("consul-install-url"), "the bounds are where the test expects them");
+        const t0 = Date.now();
+        const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+            const child = spawn("sh", ["-c", `set -eu\nURL='http://127.0.0.1:${port}/consul_1.14.11_linux_amd64.zip'\nSHA256=x\nBINARY_SHA=x\n${script}`]);
+            let stderr = "";
+            child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+            child.on("close", (status) => resolve({ status, stderr }));
+        });
+        held.forEach((s) => s.destroy());
+        server.close();
+        assert.equal(r.status, 4);
+        assert.ok(Date.now() - t0 < 10_000, `gave up after ${Date.now() - t0} ms`);
+        assert.match(r.stderr, /could not download http:\/\/127\.0\.0\.1:\d+\/consul_1\.14\.11_linux_amd64\.zip \(curl exit 28; waited at most 30 s to connect and 600 s per try, 3 retries\)/);
     });
 });
