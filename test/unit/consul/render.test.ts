@@ -327,3 +327,25 @@ describe("the URL install's download", () => {
         assert.match(r.stderr, /could not download http:\/\/127\.0\.0\.1:\d+\/consul_1\.14\.11_linux_amd64\.zip \(curl exit 28; waited at most 30 s to connect and 600 s per try, 3 retries\)/);
     });
 });
+
+describe("the file install", () => {
+    it("checks the copy it installs, not the upload in world-writable /var/tmp, and leaves nothing of a wrong one", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-install-file-"));
+        fs.mkdirSync(`${dir}/bin`);
+        const script = loadScript("consul-install-file").replaceAll("/usr/local/bin", `${dir}/bin`);
+        const good = "#!/bin/sh\necho 'Consul v1.14.11'\n";
+        const sha = execFileSync("sha256sum", { input: good, encoding: "utf8" }).split(" ")[0];
+        const run = () => spawnSync("sh", ["-c", `set -eu\nUPLOAD='${dir}/upload'\nSHA256='${sha}'\n${script}`], { encoding: "utf8" });
+        fs.writeFileSync(`${dir}/upload`, "#!/bin/sh\necho swapped\n");
+        let r = run();
+        assert.equal(r.status, 5);
+        assert.match(r.stderr, /does not match SHA-256/);
+        assert.deepEqual(fs.readdirSync(`${dir}/bin`), [], "nothing installed, no consul.new left");
+        fs.writeFileSync(`${dir}/upload`, good);
+        r = run();
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), "Consul v1.14.11");
+        assert.equal(fs.existsSync(`${dir}/upload`), false, "the upload is consumed");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
