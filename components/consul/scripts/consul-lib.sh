@@ -16,19 +16,18 @@ consul_agent_current() {
 # The local HTTP API, with the stack's token (from its root-only file) handed to curl on stdin, so
 # it never shows on a command line; `-K -` is as old as curl itself.
 consul_api() {
-  if [ -s "$TOKEN_FILE" ]; then
-    printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" | curl -sf -m 5 -K - "http://127.0.0.1:8500$1"
-  else
-    curl -sf -m 5 "http://127.0.0.1:8500$1"
-  fi
+  consul_api_body "$1" -f
 }
 
-# The same, with the body of any answer: autopilot's health answers 429 when the cluster is unhealthy.
+# The same with any answer's body (autopilot's health answers 429 when the cluster is unhealthy);
+# curl options after the path (consul_api's -f: nothing but a failure on an error status).
 consul_api_body() {
+  api_path=$1
+  shift
   if [ -s "$TOKEN_FILE" ]; then
-    printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" | curl -s -m 5 -K - "http://127.0.0.1:8500$1"
+    printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" | curl -s "$@" -m 5 -K - "http://127.0.0.1:8500$api_path"
   else
-    curl -s -m 5 "http://127.0.0.1:8500$1"
+    curl -s "$@" -m 5 "http://127.0.0.1:8500$api_path"
   fi
 }
 

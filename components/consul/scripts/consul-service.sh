@@ -130,13 +130,20 @@ rm -f "$CONFIG_DIR/consul.json.prev"
 joined_before=no
 consul_has_joined_before && joined_before=yes
 deferred=no
-if consul_agent_current; then
+# A running server of a cluster that cannot lose it now (see consul_may_leave): asked once.
+current=no
+consul_agent_current && current=yes
+degraded=no
+if [ "$current" = no ] && systemctl is-active --quiet consul && [ "$joined_before" = yes ] && ! consul_may_leave; then
+  degraded=yes
+fi
+if [ "$current" = yes ]; then
   :
 elif systemctl is-active --quiet consul && [ "$SERVER" = yes ] && [ "$joined_before" = yes ] && consul_is_leader && [ "$(consul_voters | wc -l)" -gt 1 ]; then
   # The leader goes last, after every other server (its deferred-restart step): one election per roll.
   echo "consul-swarm: consul on $NODE leads the cluster: it restarts after the other servers"
   deferred=yes
-elif systemctl is-active --quiet consul && [ "$joined_before" = yes ] && ! consul_may_leave; then
+elif [ "$degraded" = yes ]; then
   # Its restart now would cost the quorum: the servers that are unhealthy go first (their own
   # steps), and this one after every other server's step, if the cluster can lose it by then.
   echo "consul-swarm: the cluster is degraded (not healthy: ${degraded_why:-unknown}): consul on $NODE restarts after the other servers, if the cluster can lose it by then"
@@ -148,7 +155,7 @@ else
   echo "consul-swarm: starting consul on $NODE"
   systemctl start consul
 fi
-if [ "$deferred" = yes ] && ! consul_may_leave; then
+if [ "$degraded" = yes ]; then
   # Left running as it was (the leader's or a healthy server's restart put off) in a degraded
   # cluster: a later server's step (perhaps the unhealthy one's) must run for the cluster to be
   # healthy again, so this one does not wait for that.
