@@ -31,8 +31,8 @@ interface Deployment {
     deployment: { resources?: StateResource[]; pending_operations?: unknown[] } & Record<string, unknown>;
 }
 
-function pulumi(args: string[], input?: string): string {
-    return execFileSync("pulumi", args, { encoding: "utf8", input, maxBuffer: 512 * 1024 * 1024, stdio: ["pipe", "pipe", "inherit"] });
+function pulumi(args: string[]): string {
+    return execFileSync("pulumi", args, { encoding: "utf8", maxBuffer: 512 * 1024 * 1024, stdio: ["pipe", "pipe", "inherit"] });
 }
 
 /** A plain value from a state property, whether or not it is a secret shown in plaintext. */

@@ -78,11 +78,12 @@ export class ConsulCluster extends pulumi.ComponentResource {
         super(ConsulCluster.type, name, facts, opts);
         this.seed = args.servers.find((s) => s.bootstrap) ?? args.servers[0];
         const seedHost = this.seed;
-        const others = [...args.servers, ...clients].filter((a) => a !== seedHost);
-        const everyService = [...args.servers, ...clients].map((a) => a.ready);
+        const agents = [...args.servers, ...clients];
+        const others = agents.filter((a) => a !== seedHost);
+        const everyService = agents.map((a) => a.ready);
         const joinAddresses = pulumi.all(others.map((a) => a.host.address)).apply((a) => [...a].sort());
         // A new set of agents, or a new machine behind one of them, joins and verifies again.
-        const membership = [joinAddresses, pulumi.all([...args.servers, ...clients].map((a) => a.host.machine))];
+        const membership = [joinAddresses, pulumi.all(agents.map((a) => a.host.machine))];
 
         const wait = args.verifyTimeoutSeconds ?? 180;
         // Runs first whenever the membership changes, and fails the up before any server is taken
@@ -202,7 +203,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
             seedHost.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 create: pulumi
-                    .all([pulumi.all([...args.servers, ...clients].map((a) => a.host.address)), args.departed])
+                    .all([pulumi.all(agents.map((a) => a.host.address)), args.departed])
                     // A stack applied before departed hosts were kept has none.
                     .apply(([addresses, departed = {}]) =>
                         renderScript(
@@ -210,7 +211,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                             {
                                 CONFIG_DIR: CONSUL_CONFIG_DIR,
                                 DEPARTED_NODES: Object.keys(departed).sort().join(" "),
-                                EXPECTED_NODES: [...args.servers, ...clients].map((a) => a.host.name).join(" "),
+                                EXPECTED_NODES: agents.map((a) => a.host.name).join(" "),
                                 EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "),
                                 ...(federation ? { ACL_REPLICATION: "yes" } : {}),
                                 STACK_ADDRESSES: [...new Set([...addresses, ...Object.values(departed)])].sort().join(" "),

@@ -161,12 +161,8 @@ export class Swarm extends pulumi.ComponentResource {
                 // Swarm knows nodes by their hostnames, which the hosts' facts report.
                 // After a repair too: a node that joined again leaves its old entry Down, which verify removes.
                 create: pulumi
-                    .all([
-                        pulumi.all(members.map((m) => m.host.facts)),
-                        pulumi.all([initDrift, ...joinDrifts].map((d) => d.repairs)),
-                        pulumi.all(joiners.map(({ m }) => m.host.facts)),
-                    ])
-                    .apply(([facts, repairs, joinerFacts]) =>
+                    .all([pulumi.all(members.map((m) => m.host.facts)), pulumi.all([initDrift, ...joinDrifts].map((d) => d.repairs))])
+                    .apply(([facts, repairs]) =>
                         renderScript(
                             "swarm-verify",
                             {
@@ -174,7 +170,7 @@ export class Swarm extends pulumi.ComponentResource {
                                 EXPECTED_NODES: facts.map((f) => f.hostname).sort().join(" "),
                                 // Which membership step stands for each node, as those steps claim it.
                                 MEMBER_CLAIMS: joiners
-                                    .map(({ m }, i) => `swarm-member-${joinerFacts[i].hostname}=${owner(`${name}-member-${m.host.name}`, "claim").id}`)
+                                    .map(({ m }) => `swarm-member-${facts[members.indexOf(m)].hostname}=${owner(`${name}-member-${m.host.name}`, "claim").id}`)
                                     .join(" "),
                                 WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120,
                             },

@@ -1,12 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterShape, judgeTransition, refusalMessage } from "./judge";
 
-/**
- * The engine hands a provider's `check` the inputs it last applied and the new ones: the applied
- * cluster, known at `preview` as at `up`, with no host asked. A refused move fails the check, so
- * the preview of a pull request shows it, and an `up` stops before any step that depends on this
- * resource (every step on a host) runs.
- */
 /** Hosts the stack once applied and no longer has, name → last address: what is left of them in a cluster is the stack's to prune. */
 type Departed = Record<string, string>;
 interface TransitionState {
@@ -30,6 +24,12 @@ export function departedHosts(applied: TransitionState | undefined, next: Cluste
     return departed;
 }
 
+/**
+ * The engine hands a provider's `check` the inputs it last applied and the new ones: the applied
+ * cluster, known at `preview` as at `up`, with no host asked. A refused move fails the check, so
+ * the preview of a pull request shows it, and an `up` stops before any step that depends on this
+ * resource (every step on a host) runs.
+ */
 const transitionProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: { shape?: ClusterShape }, news: { shape: ClusterShape }) {
         const refusals = judgeTransition(olds?.shape, news.shape);

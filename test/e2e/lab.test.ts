@@ -529,9 +529,9 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     }
 
     /** The highest raft term any server reports: one more per leader election. */
-    async function raftTerm(): Promise<number> {
+    async function raftTerm(among: { address: string }[] = HOSTS): Promise<number> {
         let term = 0;
-        for (const h of HOSTS) {
+        for (const h of among) {
             const self = await json<{ Stats: { raft: { term: string } } }>(`http://${h.address}:8500/v1/agent/self`);
             term = Math.max(term, Number(self.Stats.raft.term));
         }
@@ -816,9 +816,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             assert.deepEqual([health.Healthy, health.FailureTolerance], [false, 0]);
         });
         const leaderBefore = await leaderHost(up3);
-        const termOf = async (hosts: typeof HOSTS) =>
-            Math.max(...(await Promise.all(hosts.map(async (h) => Number((await json<{ Stats: { raft: { term: string } } }>(`http://${h.address}:8500/v1/agent/self`)).Stats.raft.term)))));
-        const termBefore = await termOf(up3);
+        const termBefore = await raftTerm(up3);
         const startedAt = (h: string) => Number(onHost(h, "systemctl show consul -p ActiveEnterTimestampMonotonic --value").trim());
         const before = Object.fromEntries(up3.map((h) => [h.name, startedAt(h.name)]));
         await stack.setAllConfig(baseConfig({ ...ROLLING_CHANGE, version: "1.14.8" }));
@@ -831,7 +829,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
             reader = await stopReader();
         }
         const { reads, windows, recovered } = reader;
-        const elections = (await termOf(HOSTS)) - termBefore;
+        const elections = (await raftTerm()) - termBefore;
         log(`a roll with consul02 stopped by hand: ${reads} reads, failure windows (ms): ${JSON.stringify(windows)}, elections ${elections}, leader before ${leaderBefore.name}`);
         if (leaderBefore.name !== "consul01") {
             assert.match(upLog, /the cluster is degraded \(not healthy: consul02\): consul on consul01 restarts after the other servers/, "consul01, first in the chain, waited");
