@@ -73,6 +73,8 @@ export interface DockerSettings {
     /** The address the TCP API binds to. */
     bindAddress: string;
     tls: boolean;
+    /** How many swarm workers' dockerd may restart at once for a Docker change (managers: one). */
+    workerRestartsAtOnce: number;
 }
 
 export interface SwarmSettings {
@@ -455,13 +457,15 @@ export function validateConfig(raw: RawConfig): ValidationResult {
     }
 
     const d = section(p, "docker", raw.docker);
-    unknownKeys(p, "docker", d, ["tcpPort", "bindAddress", "tls"]);
+    unknownKeys(p, "docker", d, ["tcpPort", "bindAddress", "tls", "workerRestartsAtOnce"]);
     const tls = bool(p, "docker.tls", d.tls, true);
     const docker: DockerSettings = {
         // Docker's own convention: 2376 with TLS, 2375 (the tutorial's) without.
         tcpPort: int(p, "docker.tcpPort", d.tcpPort, tls ? 2376 : 2375, 1, 65535),
         bindAddress: str(p, "docker.bindAddress", d.bindAddress, "0.0.0.0"),
         tls,
+        // One at a time: each worker back in the swarm before the next goes.
+        workerRestartsAtOnce: int(p, "docker.workerRestartsAtOnce", d.workerRestartsAtOnce, 1, 1, 1000),
     };
     if (net.isIP(docker.bindAddress) === 0) {
         p.error("docker.bindAddress", `"${docker.bindAddress}" is not an IP address`, 'use "0.0.0.0" (all interfaces) or one of the host\'s addresses');
@@ -646,7 +650,7 @@ export function rollingOrder<H extends { roles: Role[]; bootstrap?: boolean }>(h
 
 /**
  * The turns swarm managers' dockerd restarts take, one at a time: the first manager (where the
- * swarm began) last. Workers take no turn (a worker that does not answer holds back no one).
+ * swarm began) last. Workers take turns from Consul KV instead (a dead worker holds back no one).
  */
 export function managerRestartOrder<H extends { roles: Role[] }>(hosts: H[]): H[] {
     const managers = hosts.filter((h) => h.roles.includes("swarm-manager"));

@@ -11,7 +11,7 @@ import { Host } from "./host/host";
 import { LabHosts } from "./lab/labHosts";
 import { CONSUL_HTTPS_PORT, uuidFromHex } from "./consul/render";
 import { SWARM_KV_PREFIX } from "./swarm/render";
-import { Swarm } from "./swarm/swarm";
+import { Swarm, swarmConsulStdin } from "./swarm/swarm";
 import { ClusterTransition } from "./transition/clusterTransition";
 import { ClusterShape } from "./transition/judge";
 
@@ -143,27 +143,6 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                       },
                   }, child)
                 : undefined;
-        // Managers' daemons restart one at a time, the first manager (where the swarm began) last,
-        // so the managers keep their quorum. Workers are not chained: a worker that does not answer
-        // must not hold back every host after it (a dead host fails alone).
-        const daemons = new Map<string, DockerDaemon>();
-        let previousManager: DockerDaemon | undefined;
-        const managersInTurn = managerRestartOrder(dockerHostSpecs);
-        for (const h of [...managersInTurn, ...dockerHostSpecs.filter((x) => !managersInTurn.includes(x))]) {
-            const manager = h.roles.includes("swarm-manager");
-            const daemon = new DockerDaemon(`${h.name}-docker`, {
-                host: hosts.get(h.name)!,
-                tcpPort: args.docker.tcpPort,
-                bindAddress: h.dockerBindAddress ?? args.docker.bindAddress,
-                tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
-                restartAfter: manager && previousManager ? [previousManager.restarted] : [],
-            }, child);
-            daemons.set(h.name, daemon);
-            if (manager) {
-                previousManager = daemon;
-            }
-        }
-
         const federation = args.federation;
         // A secondary uses the primary's gossip key (the WAN pool has one keyring) and management
         // token (ACLs are global, made in the primary); it makes neither.
@@ -303,6 +282,37 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.host.address}:8500`;
         /** HTTPS API (verify the server with consulCaCert). */
         const consulHttpsAddr = consulCa ? pulumi.interpolate`https://${cluster.seed.host.address}:${CONSUL_HTTPS_PORT}` : undefined;
+
+        // Managers' daemons restart one at a time, the first manager (where the swarm began) last,
+        // so the managers keep their quorum. Workers take turns from Consul KV instead of a chain:
+        // a worker that does not answer must not hold back every host after it.
+        const workerTurns = {
+            turns: pulumi.output(consulHttpsAddr ?? consulHttpAddr).apply((consul) => ({
+                consul,
+                kvPrefix: SWARM_KV_PREFIX,
+                acl: swarmToken !== undefined,
+                atOnce: args.docker.workerRestartsAtOnce,
+            })),
+            consulStdin: swarmConsulStdin(swarmToken, consulCa?.caCert),
+        };
+        const daemons = new Map<string, DockerDaemon>();
+        let previousManager: DockerDaemon | undefined;
+        const managersInTurn = managerRestartOrder(dockerHostSpecs);
+        for (const h of [...managersInTurn, ...dockerHostSpecs.filter((x) => !managersInTurn.includes(x))]) {
+            const manager = h.roles.includes("swarm-manager");
+            const daemon = new DockerDaemon(`${h.name}-docker`, {
+                host: hosts.get(h.name)!,
+                tcpPort: args.docker.tcpPort,
+                bindAddress: h.dockerBindAddress ?? args.docker.bindAddress,
+                tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
+                restartAfter: manager && previousManager ? [previousManager.restarted] : [],
+                workerTurns: manager || !hasSwarm ? undefined : workerTurns,
+            }, child);
+            daemons.set(h.name, daemon);
+            if (manager) {
+                previousManager = daemon;
+            }
+        }
 
         const swarmMember = (h: ConsulSwarmHost) => ({ host: hosts.get(h.name)!, daemon: daemons.get(h.name)! });
         const swarm =

@@ -43,11 +43,18 @@ for arg in "$@"; do
     *) files+=("$arg") ;;
   esac
 done
-# Longest first: with two files at a time, the long lab file runs beside all the others.
-[ ${#files[@]} -gt 0 ] || files=(test/e2e/lab.test.ts $(ls test/e2e/*.test.ts | grep -v '/lab.test.ts$'))
-# Files at a time (E2E_CONCURRENCY, default 2): each file has its own lab subnet, container names
+# Longest first (docs/test-timings.md): a file starts when one ends, so the long ones start at once
+# and the short ones fill the lanes' ends.
+longest=(test/e2e/lab.test.ts test/e2e/interrupted.test.ts test/e2e/machines.test.ts)
+if [ ${#files[@]} -eq 0 ]; then
+  files=("${longest[@]}")
+  for f in test/e2e/*.test.ts; do
+    case " ${longest[*]} " in *" $f "*) ;; *) files+=("$f") ;; esac
+  done
+fi
+# Files at a time (E2E_CONCURRENCY, default 3): each file has its own lab subnet, container names
 # and stacks, and waits far more than it computes (agents electing, autopilot's ticks, restarts).
-concurrency="${E2E_CONCURRENCY:-2}"
+concurrency="${E2E_CONCURRENCY:-3}"
 # Two reporters: spec as the tests run, then the timing table (test/timing-reporter.mjs; also as
 # JSON where E2E_TIMINGS_JSON names a file).
 node --import tsx --test --test-concurrency="$concurrency" \

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TlsPair } from "../tls/certificateAuthority";
 import { DriftCheck } from "../shared/driftCheck";
 import { Host } from "../host/host";
-import { dockerDaemonDeleteScript, dockerDaemonDriftScript, dockerDaemonScript, dockerRestartScript } from "./render";
+import { dockerDaemonDeleteScript, dockerDaemonDriftScript, dockerDaemonScript, dockerRestartScript, RestartTurns } from "./render";
 
 export interface DockerDaemonArgs {
     host: Host;
@@ -15,13 +15,20 @@ export interface DockerDaemonArgs {
     tls?: { caCert: pulumi.Input<string>; server: TlsPair };
     /** The previous manager's turn (its `restarted` step): managers' daemons restart one at a time. */
     restartAfter?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * A swarm worker's turns, taken from Consul KV when it must restart: a bounded number of
+     * workers at a time, and a dead one holds no other back. With `consulStdin`, what the swarm
+     * scripts read on stdin (the swarm's Consul token, Consul's CA).
+     */
+    workerTurns?: { turns: pulumi.Input<RestartTurns>; consulStdin?: pulumi.Input<string> };
 }
 
 /**
  * Opens the Docker daemon's API on TCP next to the unix socket, the way the host's OS wants it:
  * /etc/sysconfig/docker OPTIONS on CentOS/RHEL 7, daemon.json `hosts` plus a systemd drop-in
  * elsewhere. dockerd restarts only when the rendered config changed: at once on a host that is
- * not in a swarm yet, else in its turn (`restarted`): managers one after the other.
+ * not in a swarm yet, else in its turn (`restarted`): managers one after the other, workers a
+ * bounded number at a time, each with a turn from Consul KV.
  */
 export class DockerDaemon extends pulumi.ComponentResource {
     static readonly type = "consul-swarm:docker:DockerDaemon";
@@ -74,8 +81,9 @@ export class DockerDaemon extends pulumi.ComponentResource {
             args.host.commandArgs({
                 addPreviousOutputInEnv: false,
                 create: pulumi
-                    .all([args.host.facts, port, bind, this.configured.stdout])
-                    .apply(([facts, tcpPort, bindAddress, run]) => dockerRestartScript(facts.osFamily, { tcpPort, bindAddress, tls }, run)),
+                    .all([args.host.facts, port, bind, this.configured.stdout, args.workerTurns?.turns])
+                    .apply(([facts, tcpPort, bindAddress, run, turns]) => dockerRestartScript(facts.osFamily, { tcpPort, bindAddress, tls }, run, turns)),
+                stdin: args.workerTurns?.consulStdin,
                 triggers: [args.host.machine],
             }),
             args.host.commandOptions(this, [this.configured, ...(args.restartAfter ?? [])]),

@@ -85,14 +85,33 @@ function dockerApiVars(family: OsFamily, opts: DockerApiOptions) {
 }
 
 /**
- * A swarm node's dockerd restart in its turn, after the previous host's (see DockerDaemon).
- * `configRun` is the Docker step's last output: a new run of that step makes this one look again.
+ * Where a swarm worker's dockerd restart takes its turn (swarm-turn-lib.sh): Consul's HTTP API as
+ * the swarm hosts reach it, the swarm's KV prefix, whether a token comes on stdin, and how many
+ * workers may restart at once.
  */
-export function dockerRestartScript(family: OsFamily, opts: DockerApiOptions, configRun: string): string {
+export interface RestartTurns {
+    consul: string;
+    kvPrefix: string;
+    acl: boolean;
+    atOnce: number;
+}
+
+/** How long a turn's holder may go without rewriting it before it counts as dead, and how often it does. */
+export const TURN_TIMING = { TURN_BEAT: 5, TURN_STALE: 20, TURN_WAIT: 900, TURN_WAIT_CONSUL: 120 };
+
+/**
+ * A swarm node's dockerd restart in its turn: after the previous manager's (see DockerDaemon), or,
+ * for a worker, a turn taken from Consul KV. `configRun` is the Docker step's last output: a new run
+ * of that step makes this one look again.
+ */
+export function dockerRestartScript(family: OsFamily, opts: DockerApiOptions, configRun: string, turns?: RestartTurns): string {
+    const turnVars = turns
+        ? { ...TURN_TIMING, ACL: turns.acl ? "yes" : "no", CONSUL: turns.consul, KV_PREFIX: turns.kvPrefix, TURNS: turns.atOnce }
+        : {};
     return renderScript(
         "docker-restart",
-        { ...dockerApiVars(family, opts), CONFIG_RUN: sha256(configRun ?? "").slice(0, 16) },
-        ["docker-lib", "retry-lib"],
+        { ...dockerApiVars(family, opts), ...turnVars, CONFIG_RUN: sha256(configRun ?? "").slice(0, 16) },
+        ["docker-lib", "retry-lib", ...(turns ? ["swarm-lib", "swarm-turn-lib"] : [])],
     );
 }
 

@@ -29,6 +29,14 @@ export interface SwarmArgs {
 }
 
 /**
+ * What the swarm scripts (and a worker's restart turn) read on stdin: the swarm's Consul token's
+ * line, then Consul's CA when it has TLS; a secret, never on a command line.
+ */
+export function swarmConsulStdin(token?: pulumi.Input<string>, caCert?: pulumi.Input<string>): pulumi.Output<string> | undefined {
+    return token === undefined && caCert === undefined ? undefined : pulumi.secret(pulumi.interpolate`${token ?? ""}\n${caCert ?? ""}`);
+}
+
+/**
  * Docker swarm mode on the Docker hosts, discovered through Consul: the first manager runs
  * `docker swarm init` and publishes its address and the join tokens in Consul KV; every other
  * node reads them from there and joins. Verified by the manager listing every node Ready.
@@ -55,11 +63,7 @@ export class Swarm extends pulumi.ComponentResource {
         const owner = (step: string, action: "claim" | "check", part = "swarm") => ({ part, id: `${Swarm.type}/${step}`, action });
         const leave = (step: string) => renderScript("swarm-leave", {}, [], owner(step, "check"));
         const kvVars = { ACL: args.consulToken !== undefined ? "yes" : "no", KV_PREFIX: kvPrefix };
-        // What the swarm scripts read on stdin: the token's line, then the CA when Consul has TLS.
-        const stdin =
-            args.consulToken === undefined && args.consulCaCert === undefined
-                ? undefined
-                : pulumi.secret(pulumi.interpolate`${args.consulToken ?? ""}\n${args.consulCaCert ?? ""}`);
+        const stdin = swarmConsulStdin(args.consulToken, args.consulCaCert);
 
         // A node that left the swarm (or was moved to another): refresh sees it, up joins it again.
         const driftCheck = (m: SwarmMember, clusterId: pulumi.Input<string>) =>

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 
 /** The stack's Docker client material (the dockerTls output) as a DOCKER_CERT_PATH directory. */
 export function dockerCertPath(outputs: OutputMap): string {
@@ -62,4 +62,129 @@ const repoDir = path.resolve(__dirname, "..", "..");
 export async function discardLab(stack: Stack, labPrefix: string): Promise<void> {
     execFileSync("bash", ["-c", '. scripts/env.sh && consul_swarm_remove_lab "$1"', "discard-lab", labPrefix], { cwd: repoDir, stdio: "inherit" });
     await stack.workspace.removeStack(stack.name, { force: true });
+}
+
+/**
+ * What a file's tests use on its own lab (lab hosts named `<network>-<host>`): Consul's HTTP API
+ * with the stack's ACL token (`token()`, set once the stack is up), a shell and the consul CLI on a
+ * host, a KV reader polling under a change, and the failed operation told by its error lines.
+ */
+export function labTools(network: string, token: () => string) {
+    const withToken = (): RequestInit => ({ headers: { "X-Consul-Token": token() } });
+    async function http(url: string, init: RequestInit = {}): Promise<{ status: number; body: string }> {
+        const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+        return { status: res.status, body: await res.text() };
+    }
+    async function json<T>(url: string): Promise<T> {
+        const r = await http(url, withToken());
+        if (r.status !== 200) {
+            throw new Error(`${url}: ${r.status} ${r.body}`);
+        }
+        return JSON.parse(r.body) as T;
+    }
+    const onHost = (host: string, script: string): string =>
+        execFileSync("docker", ["exec", `${network}-${host}`, "sh", "-c", script], { encoding: "utf8" });
+    /** The consul CLI on a host, with the agent's token from the root-only file the stack keeps there. */
+    const consulCli = (host: string, args: string): string => onHost(host, `CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul ${args}`);
+
+    /**
+     * Polling loops still running. A test whose `up` throws never reaches its stop(); a loop left
+     * polling keeps the file's process alive after its last test, until CI's own time limit: the
+     * file's `after` calls haltPollers().
+     */
+    const pollers = new Set<() => void>();
+    const haltPollers = () => pollers.forEach((halt) => halt());
+
+    /**
+     * Polls a consistent KV read of `key` every 200 ms, through the first of `hosts` that answers,
+     * until the returned stop() is called; stop() gives the windows (ms) in which no read worked.
+     */
+    function kvReader(hosts: { address: string }[], key: string, expected: string) {
+        const samples: { t: number; ok: boolean }[] = [];
+        let reading = true;
+        const halt = () => {
+            reading = false;
+        };
+        pollers.add(halt);
+        const loop = (async () => {
+            while (reading) {
+                const t = Date.now();
+                let ok = false;
+                for (const h of hosts) {
+                    try {
+                        ok = (await http(`http://${h.address}:8500/v1/kv/${key}?raw&consistent`, withToken())).body === expected;
+                    } catch {
+                        ok = false;
+                    }
+                    if (ok) {
+                        break;
+                    }
+                }
+                samples.push({ t, ok });
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        })();
+        return async () => {
+            halt();
+            pollers.delete(halt);
+            await loop;
+            const windows: number[] = [];
+            let start = -1;
+            samples.forEach((x, i) => {
+                if (!x.ok && start < 0) {
+                    start = i;
+                }
+                if (x.ok && start >= 0) {
+                    windows.push(x.t - samples[start].t);
+                    start = -1;
+                }
+            });
+            return { reads: samples.length, windows, recovered: start < 0 };
+        };
+    }
+    return { withToken, http, json, onHost, consulCli, pollers, haltPollers, kvReader };
+}
+
+/**
+ * An engine operation whose failure is told in its error lines only: the whole log of a failed up
+ * runs to thousands of lines, and a CI report shows only the end of the output.
+ */
+export async function explained<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+        return await op();
+    } catch (e) {
+        const text = e instanceof Error ? e.message : String(e);
+        const lines = text.split("\n").filter((l) => /error|fail|consul-swarm:/i.test(l));
+        throw new Error(`${what} failed:\n${lines.slice(-20).join("\n")}`);
+    }
+}
+
+/** 1,000 keys under `prefix`, written through `address`, 50 a transaction (Consul allows 64 operations). */
+export async function writeKeys(address: string, prefix: string, withToken: () => RequestInit, count = 1000): Promise<void> {
+    for (let i = 0; i < count; i += 50) {
+        const ops = Array.from({ length: Math.min(50, count - i) }, (_, j) => ({ KV: { Verb: "set", Key: `${prefix}/${i + j}`, Value: Buffer.from("v").toString("base64") } }));
+        const res = await fetch(`http://${address}:8500/v1/txn`, { method: "PUT", body: JSON.stringify(ops), ...withToken(), signal: AbortSignal.timeout(5000) });
+        if (res.status !== 200) {
+            throw new Error(`writing ${prefix}/${i}…: ${res.status} ${await res.text()}`);
+        }
+    }
+}
+
+/**
+ * An up that must change nothing: fails naming each resource it changed and the inputs that
+ * differed (from the engine's events), not only how many.
+ */
+export async function upChangesNothing(stack: Stack, what = "the next up changes nothing"): Promise<void> {
+    const changes: string[] = [];
+    const up = await stack.up({
+        onEvent: (e: EngineEvent) => {
+            const m = e.resourcePreEvent?.metadata;
+            if (m && m.op !== "same" && m.op !== "read") {
+                changes.push(`${m.op} ${m.urn.slice(m.urn.lastIndexOf("::") + 2)} (${(m.diffs ?? []).join(", ")})`);
+            }
+        },
+    });
+    if (Object.keys(changed(up)).length > 0) {
+        throw new Error(`${what}: ${JSON.stringify(up.summary.resourceChanges)}: ${changes.join("; ")}`);
+    }
 }

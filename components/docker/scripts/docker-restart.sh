@@ -1,8 +1,8 @@
-# After this host's Docker step and the previous host's turn: a swarm node's dockerd that does not
-# run with its current config restarts now, then the step waits until the API answers and the node
-# is back in the swarm (a manager: until it answers for the swarm and knows every node's state),
-# so the next daemon goes only once this one is back. Decided from the running daemon, so a run killed at any
-# line is finished by the next.
+# After this host's Docker step and, for a manager, the previous manager's turn (a worker takes one
+# from Consul KV): a swarm node's dockerd that does not run with its current config restarts now,
+# then the step waits until the API answers and the node is back in the swarm (a manager: until it
+# answers for the swarm and knows every node's state), so the next daemon goes only once this one
+# is back. Decided from the running daemon, so a run killed at any line is finished by the next.
 step_lock docker
 # shellcheck disable=SC2086 # a list of paths, split on purpose
 set -- $FILES
@@ -12,6 +12,14 @@ if docker_current "$@"; then
 fi
 in_swarm=no
 docker_in_swarm && in_swarm=yes
+# A swarm worker takes a turn from Consul KV (swarm-turn-lib), so only TURNS workers at a time are
+# away from the swarm, each back before its turn goes to the next; given back however this ends.
+if [ "$in_swarm" = yes ] && [ "${TURNS:-0}" -gt 0 ]; then
+  tmp=$(mktemp -d)
+  trap 'turn_release; rm -rf "$tmp"' EXIT
+  consul_kv_auth
+  turn_take || exit 9
+fi
 echo "consul-swarm: restarting docker on $(hostname), its turn"
 systemctl daemon-reload
 systemctl restart docker
