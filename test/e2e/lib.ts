@@ -15,11 +15,12 @@ export function dockerCertPath(outputs: OutputMap): string {
     return dir;
 }
 
-/** The docker CLI against a host's TLS API, the way a user would with DOCKER_TLS_VERIFY=1. */
+/** The docker CLI against a host's TLS API (on 2376 unless `address` names a port), the way a user would with DOCKER_TLS_VERIFY=1. */
 export function dockerTls(certPath: string, address: string, ...args: string[]): string {
+    const endpoint = address.includes(":") ? address : `${address}:2376`;
     return execFileSync(
         "docker",
-        ["--tlsverify", `--tlscacert=${certPath}/ca.pem`, `--tlscert=${certPath}/cert.pem`, `--tlskey=${certPath}/key.pem`, "-H", `tcp://${address}:2376`, ...args],
+        ["--tlsverify", `--tlscacert=${certPath}/ca.pem`, `--tlscert=${certPath}/cert.pem`, `--tlskey=${certPath}/key.pem`, "-H", `tcp://${endpoint}`, ...args],
         { encoding: "utf8" },
     );
 }

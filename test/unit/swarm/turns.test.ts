@@ -2,11 +2,8 @@
 // keeps Consul's check-and-set semantics: hosts run the library under sh at the same time.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import * as fs from "node:fs";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { loadScript } from "../../../components/shared/script";
 
