@@ -23,9 +23,15 @@ if [ "$state" != active ]; then
   fi
 fi
 # Discovery through Consul: agents read the manager's address and the join tokens from KV.
-# The tokens go from docker to Consul through a pipe, never through a command line.
-docker swarm join-token -q worker | kv -X PUT --data-binary @- "$CONSUL/v1/kv/$KV_PREFIX/worker-token" >/dev/null
-docker swarm join-token -q manager | kv -X PUT --data-binary @- "$CONSUL/v1/kv/$KV_PREFIX/manager-token" >/dev/null
+# The tokens go from docker to Consul on stdin (printf is the shell's own), never on a command
+# line; read first, so a node that cannot give them (not a manager) publishes no empty token.
+worker_token=$(docker swarm join-token -q worker 2>"$tmp/err") && manager_token=$(docker swarm join-token -q manager 2>"$tmp/err") &&
+  [ -n "$worker_token" ] && [ -n "$manager_token" ] || {
+  echo "consul-swarm: $ADDR, the first swarm manager, could not give the swarm's join tokens (is it a manager? docker node ls there): $(cat "$tmp/err")" >&2
+  exit 8
+}
+printf '%s' "$worker_token" | kv -X PUT --data-binary @- "$CONSUL/v1/kv/$KV_PREFIX/worker-token" >/dev/null
+printf '%s' "$manager_token" | kv -X PUT --data-binary @- "$CONSUL/v1/kv/$KV_PREFIX/manager-token" >/dev/null
 printf '%s:2377' "$ADDR" | kv -X PUT --data-binary @- "$CONSUL/v1/kv/$KV_PREFIX/manager-addr" >/dev/null
 cluster=$(docker info --format '{{.Swarm.Cluster.ID}}')
 printf '%s' "$cluster" | kv -X PUT --data-binary @- "$CONSUL/v1/kv/$KV_PREFIX/cluster-id" >/dev/null

@@ -1,6 +1,6 @@
 // The Swarm part's parser of the node list, and its scripts' way to the local Docker API.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -67,5 +67,39 @@ describe("the swarm verify step's membership records", () => {
         assert.equal(fs.readFileSync(`${dir}/owners/swarm-member-consul01`, "utf8"), "consul-swarm:swarm:Swarm/swarm-member-consul01\n");
         assert.equal(fs.readFileSync(`${dir}/owners/swarm-member-consul02`, "utf8"), "consul-swarm:swarm:Swarm/swarm-member-consul04\n", "a renamed host's new step keeps its claim");
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("the first manager's swarm-init step", () => {
+    /** swarm-init.sh under sh with stand-ins: a docker whose join-token says `tokenAnswer` (or fails), a curl that records its PUTs. */
+    function init(tokenAnswer: string | undefined) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-init-"));
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        const tokenLine = tokenAnswer === undefined ? `echo "Error response from daemon: This node is not a swarm manager." >&2; exit 1` : `echo '${tokenAnswer}'`;
+        fs.writeFileSync(
+            path.join(bin, "docker"),
+            `#!/bin/sh\ncase "$1 $2" in\n"info --format") case "$3" in *LocalNodeState*) echo active ;; *) echo cid1 ;; esac ;;\n"swarm join-token") ${tokenLine} ;;\nesac\n`,
+            { mode: 0o755 },
+        );
+        fs.writeFileSync(path.join(bin, "curl"), `#!/bin/sh\nfor a; do last=$a; done\nprintf '%s=%s\\n' "$last" "$(cat)" >> '${dir}/puts'\n`, { mode: 0o755 });
+        const script = `set -eu\nACL=no\nKV_PREFIX=p\nCONSUL=http://c\nADDR=10.0.0.1\nOTHER_MANAGERS=\n${loadScript("swarm-lib")}\n${loadScript("swarm-init")}`;
+        const r = spawnSync("sh", ["-c", script], { env: { PATH: `${bin}:/usr/bin:/bin` }, input: "", encoding: "utf8" });
+        const puts = fs.existsSync(`${dir}/puts`) ? fs.readFileSync(`${dir}/puts`, "utf8") : "";
+        fs.rmSync(dir, { recursive: true, force: true });
+        return { code: r.status, err: r.stderr, puts };
+    }
+
+    it("publishes the join tokens, the manager's address and the swarm's id", () => {
+        const r = init("SWMTKN-1-abc");
+        assert.equal(r.code, 0, r.err);
+        assert.equal(r.puts, "http://c/v1/kv/p/worker-token=SWMTKN-1-abc\nhttp://c/v1/kv/p/manager-token=SWMTKN-1-abc\nhttp://c/v1/kv/p/manager-addr=10.0.0.1:2377\nhttp://c/v1/kv/p/cluster-id=cid1\n");
+    });
+
+    it("publishes no empty token when the node cannot give one (not a manager), and says so", () => {
+        const r = init(undefined);
+        assert.equal(r.code, 8);
+        assert.equal(r.puts, "", "nothing written to Consul");
+        assert.match(r.err, /10\.0\.0\.1, the first swarm manager, could not give the swarm's join tokens .*not a swarm manager/);
     });
 });
