@@ -92,7 +92,15 @@ export class Swarm extends pulumi.ComponentResource {
                             owner(`${name}-init-${first.host.name}`, "claim"),
                         ),
                     ),
-                delete: leave(`${name}-init-${first.host.name}`),
+                // Handed over to the managers that stay, if any (their Docker APIs as the config had them).
+                delete: pulumi.all(otherManagers.map((m) => m.daemon.dockerHost)).apply((apis) =>
+                    renderScript(
+                        "swarm-first-leave",
+                        { OTHER_MANAGER_APIS: apis.join(" "), WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 },
+                        ["retry-lib"],
+                        owner(`${name}-init-${first.host.name}`, "check"),
+                    ),
+                ),
                 stdin,
                 triggers: [first.host.machine],
             }),
@@ -142,7 +150,7 @@ export class Swarm extends pulumi.ComponentResource {
                         // Records on the manager which step stands for the node, so a renamed
                         // host's old membership step does not drain the node that stays.
                         create: m.host.facts.apply((f) =>
-                            renderScript("swarm-node-claim", {}, [], owner(`${name}-member-${m.host.name}`, "claim", `swarm-member-${f.hostname}`)),
+                            renderScript("swarm-node-claim", { NODE: f.hostname }, ["retry-lib"], owner(`${name}-member-${m.host.name}`, "claim", `swarm-member-${f.hostname}`)),
                         ),
                         delete: m.host.facts.apply((f) =>
                             renderScript(

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { changed, discardLab, dockerCertPath, dockerTls, eventually, log } from "./lib";
+import { changed, discardLab, dockerCertPath, dockerTls, eventually, explained, log, upChangesNothing } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const STACK = "e2e-ha";
@@ -219,5 +219,35 @@ describe("a highly available swarm: three managers on three lab hosts", { timeou
         assert.equal(running(HOSTS[0]).length, 3, "still 3 replicas");
         const again = await stack.up();
         assert.deepEqual(changed(again), {}, `the next up changes nothing: ${JSON.stringify(again.summary.resourceChanges)}`);
+    });
+    it("the first manager taken out of the stack hands the swarm over (drained, demoted, its entry gone): the two that stay keep every node and the service; put back, it is the first manager again", async () => {
+        const [first, ...stay] = HOSTS;
+        const running = (via: { address: string }) =>
+            docker(via, "service", "ps", "sleepers", "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}")
+                .trim()
+                .split("\n")
+                .filter((l) => / Running /.test(l));
+        await stack.setAllConfig(config(stay));
+        let upLog = "";
+        await explained(`up without ${first.name}`, () => stack.up({ onOutput: (o) => (upLog += o) }));
+        assert.match(upLog, new RegExp(`${first.name} hands the swarm over to the managers that stay`));
+        assert.match(upLog, new RegExp(`${first.name} left the swarm; the managers that stay run it`));
+        assert.match(upLog, /swarm node consul01 belongs to \S+swarm-init-consul01, not to \S+swarm-member-consul01: left in the swarm/, "the new first manager's old membership step left it alone");
+        for (const h of stay) {
+            const seen = nodes(h);
+            assert.deepEqual(Object.keys(seen).sort(), stay.map((x) => x.name).sort(), `${h.name} lists the two that stay, no entry of ${first.name}: ${JSON.stringify(seen)}`);
+            assert.deepEqual(Object.values(seen).sort(), ["Ready Leader", "Ready Reachable"], `${h.name}: ${JSON.stringify(seen)}`);
+        }
+        await eventually("3 replicas running on the two that stay", 90, async () => assert.equal(running(stay[0]).length, 3));
+        await upChangesNothing(stack);
+
+        await stack.setAllConfig(config(HOSTS));
+        await explained(`up with ${first.name} back`, () => stack.up({ onOutput: (o) => process.stderr.write(o) }));
+        for (const h of HOSTS) {
+            const seen = nodes(h);
+            assert.deepEqual(Object.values(seen).sort(), ["Ready Leader", "Ready Reachable", "Ready Reachable"], `${h.name}: ${JSON.stringify(seen)}`);
+        }
+        assert.equal(running(stay[0]).length, 3, "still 3 replicas");
+        await upChangesNothing(stack);
     });
 });

@@ -22,6 +22,8 @@ if [ "$state" != active ]; then
     docker swarm init --advertise-addr "$ADDR" >/dev/null
   fi
 fi
+# Labelled in the swarm as the step that stands for this node (see swarm-node-claim.sh).
+docker node update --label-add "consul-swarm.step=$OWNER_ID" "$(docker info --format '{{.Swarm.NodeID}}')" >/dev/null
 # Discovery through Consul: agents read the manager's address and the join tokens from KV.
 # The tokens go from docker to Consul on stdin (printf is the shell's own), never on a command
 # line; read first, so a node that cannot give them (not a manager) publishes no empty token.

@@ -6,6 +6,16 @@ if [ -z "$id" ]; then
   echo "consul-swarm: $NODE is not in the swarm; nothing to remove"
   exit 0
 fi
+# A node the swarm labels with another step (another host became the first manager, and this old
+# membership step runs on the old one) is that step's: left in the swarm.
+for node in $id; do
+  holder=$(docker node inspect "$node" --format '{{index .Spec.Labels "consul-swarm.step"}}' 2>/dev/null || true)
+  if [ -n "$holder" ] && [ "$holder" != "$OWNER_ID" ]; then
+    echo "consul-swarm: swarm node $NODE belongs to $holder, not to $OWNER_ID: left in the swarm"
+    owner_release
+    exit 0
+  fi
+done
 for node in $id; do
   docker node update --availability drain "$node" >/dev/null 2>&1 || true
 done

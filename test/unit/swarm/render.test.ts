@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseSwarmNodes } from "../../../components/swarm/render";
-import { loadScript } from "../../../components/shared/script";
+import { loadScript, renderScript } from "../../../components/shared/script";
 
 describe("parsers", () => {
     it("reads swarm nodes", () => {
@@ -83,7 +83,7 @@ describe("the first manager's swarm-init step", () => {
             { mode: 0o755 },
         );
         fs.writeFileSync(path.join(bin, "curl"), `#!/bin/sh\nfor a; do last=$a; done\nprintf '%s=%s\\n' "$last" "$(cat)" >> '${dir}/puts'\n`, { mode: 0o755 });
-        const script = `set -eu\nACL=no\nKV_PREFIX=p\nCONSUL=http://c\nADDR=10.0.0.1\nOTHER_MANAGERS=\n${loadScript("swarm-lib")}\n${loadScript("swarm-init")}`;
+        const script = `set -eu\nACL=no\nKV_PREFIX=p\nCONSUL=http://c\nADDR=10.0.0.1\nOTHER_MANAGERS=\nOWNER_ID=Swarm/swarm-init-a\n${loadScript("swarm-lib")}\n${loadScript("swarm-init")}`;
         const r = spawnSync("sh", ["-c", script], { env: { PATH: `${bin}:/usr/bin:/bin` }, input: "", encoding: "utf8" });
         const puts = fs.existsSync(`${dir}/puts`) ? fs.readFileSync(`${dir}/puts`, "utf8") : "";
         fs.rmSync(dir, { recursive: true, force: true });
@@ -101,5 +101,43 @@ describe("the first manager's swarm-init step", () => {
         assert.equal(r.code, 8);
         assert.equal(r.puts, "", "nothing written to Consul");
         assert.match(r.err, /10\.0\.0\.1, the first swarm manager, could not give the swarm's join tokens .*not a swarm manager/);
+    });
+});
+
+describe("a membership step's delete on the first manager", () => {
+    /** swarm-node-remove for consul01 under sh with a stand-in docker whose node carries `label`; what it printed and asked docker. */
+    function remove(label: string) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-remove-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.mkdirSync(`${dir}/owners`);
+        fs.writeFileSync(`${dir}/owners/swarm-member-consul01`, "Swarm/swarm-member-consul01\n");
+        fs.writeFileSync(
+            `${dir}/bin/docker`,
+            `#!/bin/sh\necho "$*" >> ${dir}/calls\ncase "$1 $2" in\n"node ls") echo "id1 consul01" ;;\n"node inspect") case "$*" in *Labels*) echo '${label}' ;; *"no such"*) ;; *) echo "Error: No such node: id1" >&2; exit 1 ;; esac ;;\n"node ps") ;;\nesac\n`,
+            { mode: 0o755 },
+        );
+        const script = renderScript("swarm-node-remove", { NODE: "consul01", WAIT_SECONDS: 1 }, ["retry-lib"], {
+            part: "swarm-member-consul01",
+            id: "Swarm/swarm-member-consul01",
+            action: "check",
+        }).replace(/^OWNERS=.*$/m, `OWNERS=${dir}/owners`);
+        const out = execFileSync("sh", ["-c", script], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, encoding: "utf8" });
+        const calls = fs.readFileSync(`${dir}/calls`, "utf8");
+        fs.rmSync(dir, { recursive: true, force: true });
+        return { out, calls };
+    }
+
+    it("leaves a node the swarm labels with another step (a new first manager's): no drain, no removal", () => {
+        const r = remove("Swarm/swarm-init-consul01");
+        assert.match(r.out, /swarm node consul01 belongs to Swarm\/swarm-init-consul01, not to Swarm\/swarm-member-consul01: left in the swarm/);
+        assert.doesNotMatch(r.calls, /availability drain|node rm|demote/);
+    });
+
+    it("drains and removes a node labelled with its own step, or with none (a swarm made before labels)", () => {
+        for (const label of ["Swarm/swarm-member-consul01", ""]) {
+            const r = remove(label);
+            assert.match(r.calls, /node update --availability drain id1/, `label '${label}'`);
+            assert.match(r.out, /consul01 drained and removed from the swarm/, `label '${label}'`);
+        }
     });
 });
