@@ -1,6 +1,6 @@
 // An interrupted `up` is repaired by the next one. The project's own CLI (npm run pulumi) is
 // killed, with SIGKILL or SIGINT, at several moments of a cold `up` and of a rolling change; the
-// next `npm run pulumi -- up` must converge without any edit of state or hosts by hand: a lock
+// next `npm run pulumi -- up` (with the same config, or the one before the change) must converge without any edit of state or hosts by hand: a lock
 // left by the dead CLI is cleared, pending operations are cleared, and every remote step decides
 // from the host's real state (a daemon or agent that runs with an older config is restarted).
 import assert from "node:assert/strict";
@@ -141,4 +141,22 @@ describe("an interrupted up is repaired by the next one", { timeout: 40 * 60 * 1
             await assertNoChanges();
         });
     }
+
+    it("a rolling change to log level DEBUG killed by SIGKILL after 7 s, then the previous config (WARN) applied: it converges on WARN, every key kept", async () => {
+        // 64 keys written first (one transaction, the most Consul takes), counted after the revert.
+        const token = "$(cat /var/lib/consul-swarm/consul/token)";
+        const ops = JSON.stringify(Array.from({ length: 64 }, (_, i) => ({ KV: { Verb: "set", Key: `e2e/revert/${i}`, Value: "dg==" } })));
+        onHost("consul01", `curl -sf -X PUT -H "X-Consul-Token: ${token}" --data-binary '${ops}' http://127.0.0.1:8500/v1/txn >/dev/null`);
+        await stack.setAllConfig(config("DEBUG"));
+        const killed = await pulumiCli(["up", "--yes", "--skip-preview", "--stack", STACK], { afterMs: 7_000, signal: "SIGKILL" });
+        const onDebug = HOSTS.filter((h) => JSON.parse(onHost(h.name, "cat /etc/consul.d/consul.json")).log_level === "DEBUG").map((h) => h.name);
+        await stack.setAllConfig(config("WARN"));
+        const revert = await up();
+        results.push(`rolling change to DEBUG, SIGKILL at 7 s (exit ${killed.code}, DEBUG on disk on: ${onDebug.join(" ") || "none"}), then WARN again: up exit ${revert.code}, restarts in it: ${[...revert.out.matchAll(/restarting consul on (\w+)/g)].map((m) => m[1]).join(" ") || "none"}`);
+        assert.equal(revert.code, 0, `the revert's up failed:\n${revert.out.slice(-4000)}`);
+        assertConverged("WARN");
+        const keys = JSON.parse(onHost("consulsvr", `curl -sf -H "X-Consul-Token: ${token}" 'http://127.0.0.1:8500/v1/kv/e2e/revert/?keys'`));
+        assert.equal(keys.length, 64, "every key kept");
+        await assertNoChanges();
+    });
 });
