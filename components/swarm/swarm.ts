@@ -66,12 +66,17 @@ export class Swarm extends pulumi.ComponentResource {
         const stdin = swarmConsulStdin(args.consulToken, args.consulCaCert);
 
         // A node that left the swarm (or was moved to another): refresh sees it, up joins it again.
+        // A node a manager took out (docker node rm) still says active itself: a joiner asks the
+        // first manager too, through its Docker API.
+        const managerApi = (m: SwarmMember) => (m === first ? pulumi.output({}) : first.daemon.dockerHost.apply((api) => ({ MANAGER_API: api })));
         const driftCheck = (m: SwarmMember, clusterId: pulumi.Input<string>) =>
             new DriftCheck(
                 `${name}-drift-${m.host.name}`,
                 {
                     connection: m.host.connection,
-                    script: pulumi.output(clusterId).apply((id) => renderScript("swarm-drift", { CLUSTER_ID: id }, ["swarm-lib"])),
+                    script: pulumi
+                        .all([clusterId, managerApi(m)])
+                        .apply(([id, manager]) => renderScript("swarm-drift", { CLUSTER_ID: id, ...manager }, ["swarm-lib"])),
                     expected: { clusterId, machine: m.host.machine },
                 },
                 { parent: this },
@@ -122,11 +127,11 @@ export class Swarm extends pulumi.ComponentResource {
                     m.host.commandArgs({
                         addPreviousOutputInEnv: false,
                         create: pulumi
-                            .all([m.host.address, args.consulHttpAddr, clusterId, joinDrifts[i].repairs])
-                            .apply(([addr, consul, cluster, repairs]) =>
+                            .all([m.host.address, args.consulHttpAddr, clusterId, joinDrifts[i].repairs, managerApi(m)])
+                            .apply(([addr, consul, cluster, repairs, manager]) =>
                                 renderScript(
                                     "swarm-join",
-                                    { ...kvVars, ...repairVars(repairs), ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role },
+                                    { ...kvVars, ...repairVars(repairs), ...manager, ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role },
                                     ["retry-lib", "swarm-lib"],
                                     owner(`${name}-join-${m.host.name}`, "claim"),
                                 ),

@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EngineEvent, LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { changed, dockerCertPath, dockerTls, eventually, explained, labTools, log, upChangesNothing } from "./lib";
+import { changed, dockerCertPath, dockerTls, eventually, explained, findDrift, labTools, log, upChangesNothing } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const NETWORK = "consul-swarm-e2e";
@@ -491,16 +491,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
     });
 
     /** What the last refresh recorded in each drift check, by resource name (from the CLI's own export). */
-    function driftFindings(): Record<string, string[]> {
-        const state = JSON.parse(execFileSync("pulumi", ["stack", "export", "--stack", "e2e", "--cwd", repo], { encoding: "utf8", maxBuffer: 256 << 20 }));
-        const found: Record<string, string[]> = {};
-        for (const r of state.deployment.resources) {
-            if (String(r.type).endsWith("consul-swarm:DriftCheck") && r.outputs.drift.length > 0) {
-                found[String(r.urn).split("::").pop()!] = r.outputs.drift;
-            }
-        }
-        return found;
-    }
+    const driftFindings = () => findDrift("e2e");
 
     it("drift the commands cannot read: refresh shows each case, up repairs it under a reader, no key lost; a clean refresh changes nothing", async () => {
         const clean = await stack.refresh();

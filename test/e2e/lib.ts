@@ -189,3 +189,15 @@ export async function upChangesNothing(stack: Stack, what = "the next up changes
         throw new Error(`${what}: ${JSON.stringify(up.summary.resourceChanges)}: ${changes.join("; ")}`);
     }
 }
+
+/** What the stack's drift checks found at its last refresh: check name → findings (those with any). */
+export function findDrift(stackName: string): Record<string, string[]> {
+    const state = JSON.parse(execFileSync("pulumi", ["stack", "export", "--stack", stackName, "--cwd", repoDir], { encoding: "utf8", maxBuffer: 256 << 20 }));
+    const found: Record<string, string[]> = {};
+    for (const r of state.deployment.resources) {
+        if (String(r.type).endsWith("consul-swarm:DriftCheck") && r.outputs.drift.length > 0) {
+            found[String(r.urn).split("::").pop()!] = r.outputs.drift;
+        }
+    }
+    return found;
+}

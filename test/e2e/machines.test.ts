@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { discardLab, dockerCertPath, dockerTls, eventually, explained, labTools, log, upChangesNothing, writeKeys } from "./lib";
+import { discardLab, dockerCertPath, dockerTls, eventually, explained, findDrift, labTools, log, upChangesNothing, writeKeys } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const STACK = "e2e-machines";
@@ -225,6 +225,20 @@ describe("machines replaced, rebuilt, renamed and gone on the tutorial's three l
             }
             assert.equal(leaders.size, 1, `leaders: ${[...leaders]}`);
         });
+    });
+
+    it("a swarm worker a manager took out (docker node rm) still says active itself: refresh sees it through the manager's node list, up joins it again", async () => {
+        onHost("consulsvr", "docker node rm --force consul01 >/dev/null");
+        assert.equal(onHost("consul01", "docker info --format '{{.Swarm.LocalNodeState}}'").trim(), "active", "consul01 still says active");
+        await stack.refresh();
+        const found = findDrift(STACK);
+        assert.deepEqual(Object.keys(found), ["swarm-drift-consul01"], JSON.stringify(found));
+        assert.match(found["swarm-drift-consul01"].join("\n"), /consul01 is active here, but the manager at tcp:\/\/10\.219\.0\.111:2376 no longer lists it/);
+        let upLog = "";
+        await explained("up after consul01 was taken out of the swarm", () => stack.up({ onOutput: (o) => (upLog += o) }));
+        assert.match(upLog, /10\.219\.0\.112 is no longer listed by the manager at tcp:\/\/10\.219\.0\.111:2376: it leaves its old membership and joins again/);
+        assert.deepEqual(onHost("consulsvr", "docker node ls --format '{{.Hostname}}={{.Status}}'").trim().split("\n").sort(), ["consul01=Ready", "consul02=Ready", "consulsvr=Ready"]);
+        await upChangesNothing(stack);
     });
 
     it("a server's machine gone for good: npm run host-gone takes its steps out of the state without dialing it; an up without it leaves 2 healthy voters, every key, no stale member or swarm node; the next up changes nothing (the file's last test: the cluster stays at two servers)", async () => {

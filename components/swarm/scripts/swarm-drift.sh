@@ -5,5 +5,9 @@ if [ "$state" != active ]; then
   echo "swarm: $(hostname) is not in a swarm (state: $state)"
 elif [ -n "$CLUSTER_ID" ]; then
   mine=$(swarm_cluster_of_node)
-  [ "$mine" = "$CLUSTER_ID" ] || echo "swarm: $(hostname) is in swarm '${mine:-unknown}', not in $CLUSTER_ID"
+  if [ "$mine" != "$CLUSTER_ID" ]; then
+    echo "swarm: $(hostname) is in swarm '${mine:-unknown}', not in $CLUSTER_ID"
+  elif swarm_removed_by_manager; then
+    echo "swarm: $(hostname) is active here, but the manager at $MANAGER_API no longer lists it (taken out with docker node rm)"
+  fi
 fi

@@ -7,8 +7,13 @@ command -v openssl >/dev/null 2>&1 || {
 mine=$(swarm_cluster_of_node)
 state=$(docker info --format '{{.Swarm.LocalNodeState}}')
 if [ "$state" = active ] && { [ "$mine" = "$CLUSTER_ID" ] || [ -z "$CLUSTER_ID" ]; }; then
-  echo "swarm=active"
-  exit 0
+  if ! swarm_removed_by_manager; then
+    echo "swarm=active"
+    exit 0
+  fi
+  echo "consul-swarm: $ADDR is no longer listed by the manager at $MANAGER_API: it leaves its old membership and joins again"
+  docker swarm leave --force >/dev/null
+  state=inactive
 fi
 if [ "$state" != inactive ]; then
   echo "consul-swarm: $ADDR is in swarm '${mine:-unknown}', not in $CLUSTER_ID: leaving it"

@@ -45,3 +45,17 @@ swarm_join_via() {
   printf '{"ListenAddr":"0.0.0.0:2377","AdvertiseAddr":"%s","RemoteAddrs":["%s"],"JoinToken":"%s"}' "$ADDR" "$1" "$token" |
     docker_api_post /swarm/join >/dev/null
 }
+# Was this node taken out of the swarm by a manager (docker node rm)? Its own state still says
+# active then, so the first manager is asked, through its Docker API (MANAGER_API) with this host's
+# own pair (its server certificate is a client certificate too). True only when that manager
+# answers that it knows no such node; a manager that does not answer proves nothing.
+swarm_removed_by_manager() {
+  [ -n "${MANAGER_API:-}" ] || return 1
+  node_id=$(docker info --format '{{.Swarm.NodeID}}' 2>/dev/null) && [ -n "$node_id" ] || return 1
+  if [ -e /etc/docker/tls/cert.pem ]; then
+    set -- --tlsverify --tlscacert=/etc/docker/tls/ca.pem --tlscert=/etc/docker/tls/cert.pem --tlskey=/etc/docker/tls/key.pem
+  else
+    set --
+  fi
+  timeout 15 docker "$@" -H "$MANAGER_API" node inspect "$node_id" 2>&1 >/dev/null | grep -qi 'no such node'
+}

@@ -141,3 +141,30 @@ describe("a membership step's delete on the first manager", () => {
         }
     });
 });
+
+describe("a swarm node's drift probe", () => {
+    /** swarm-drift for a node whose own state is active in swarm c1, with a stand-in docker whose remote manager answers `manager`. */
+    function probe(manager: string) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-drift-"));
+        fs.mkdirSync(`${dir}/bin`);
+        fs.writeFileSync(
+            `${dir}/bin/docker`,
+            `#!/bin/sh\ncase "$*" in\n*"-H "*) ${manager} ;;\n*LocalNodeState*) echo active ;;\n*NodeID*) echo n1 ;;\nesac\n`,
+            { mode: 0o755 },
+        );
+        fs.writeFileSync(`${dir}/bin/openssl`, "#!/bin/sh\necho 'subject=CN=n1,OU=swarm-worker,O=c1'\n", { mode: 0o755 });
+        const script = renderScript("swarm-drift", { CLUSTER_ID: "c1", MANAGER_API: "tcp://10.0.0.1:2376" }, ["swarm-lib"]);
+        const out = execFileSync("sh", ["-c", script], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, encoding: "utf8" });
+        fs.rmSync(dir, { recursive: true, force: true });
+        return out.trim();
+    }
+
+    it("reports a node the manager no longer lists (docker node rm), though it says active itself", () => {
+        assert.equal(probe(`echo "Error: No such node: n1" >&2; exit 1`), "swarm: " + os.hostname() + " is active here, but the manager at tcp://10.0.0.1:2376 no longer lists it (taken out with docker node rm)");
+    });
+
+    it("finds nothing when the manager lists it, or does not answer (that proves nothing)", () => {
+        assert.equal(probe("echo '[{}]'"), "");
+        assert.equal(probe(`echo "Cannot connect to the Docker daemon at tcp://10.0.0.1:2376" >&2; exit 1`), "");
+    });
+});
