@@ -106,8 +106,9 @@ else
   printf '\n===== %s dockerd-start.sh =====\n' "$(date -u +%FT%TZ)" >>"$LOG"
   first_line=$(($(wc -l <"$LOG") + 1)) # errors quote this run's lines only
   # setsid: own session, so the engine outlives this shell and its process group.
-  # 9>&-: the engine must not inherit (and so hold forever) the lock.
-  setsid dockerd </dev/null >>"$LOG" 2>&1 9>&- &
+  # 9>&-, 8>&-: the engine must not inherit (and so hold forever) this script's lock, or the e2e
+  # run's (scripts/test-e2e.sh) when a step of that run starts an engine another run stopped.
+  setsid dockerd </dev/null >>"$LOG" 2>&1 9>&- 8>&- &
   pid=$!
   # setsid execs dockerd in place (a background job is not a group leader), so $! is dockerd.
   sleep 0.2
