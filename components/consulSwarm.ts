@@ -403,6 +403,7 @@ export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" 
             servers,
             swarmManagers,
             swarmWorkers,
+            ...(withRole("swarm-manager").length > 0 ? { firstSwarmManager: withRole("swarm-manager")[0].name } : {}),
             hosts,
         }));
 }

@@ -143,11 +143,12 @@ export class Swarm extends pulumi.ComponentResource {
                     m.host.commandOptions(this, [this.init, m.daemon.restarted]),
                 ),
         );
-        // The manager's side of each node's membership: nothing to do while the node stays; when it
-        // leaves the stack, it is drained, demoted and removed before its own join step leaves.
+        // The manager's side of each node's membership: while the node stays, its role (a worker
+        // made a manager is promoted here, a manager made a worker demoted); when it leaves the
+        // stack, it is drained, demoted and removed before its own join step leaves.
         // No machine in its triggers: a rebuilt node keeps its membership (verify tidies the rest).
         joiners.forEach(
-            ({ m }, i) =>
+            ({ m, role }, i) =>
                 new command.remote.Command(
                     `${name}-member-${m.host.name}`,
                     first.host.commandArgs({
@@ -155,7 +156,7 @@ export class Swarm extends pulumi.ComponentResource {
                         // Records on the manager which step stands for the node, so a renamed
                         // host's old membership step does not drain the node that stays.
                         create: m.host.facts.apply((f) =>
-                            renderScript("swarm-node-claim", { NODE: f.hostname }, ["retry-lib"], owner(`${name}-member-${m.host.name}`, "claim", `swarm-member-${f.hostname}`)),
+                            renderScript("swarm-node-claim", { NODE: f.hostname, ROLE: role }, ["retry-lib"], owner(`${name}-member-${m.host.name}`, "claim", `swarm-member-${f.hostname}`)),
                         ),
                         delete: m.host.facts.apply((f) =>
                             renderScript(

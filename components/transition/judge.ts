@@ -14,6 +14,8 @@ export interface ClusterShape {
     /** Swarm managers and workers, node name → address. */
     swarmManagers: Record<string, string>;
     swarmWorkers: Record<string, string>;
+    /** The first swarm manager (it made the swarm and publishes its join tokens); absent in shapes applied before it was kept. */
+    firstSwarmManager?: string;
     /** Every host, name → address. */
     hosts: Record<string, string>;
 }
@@ -95,19 +97,17 @@ export function judgeTransition(applied: ClusterShape | undefined, next: Cluster
             });
         }
     }
-    const roleSwitches = [
-        { from: applied.swarmWorkers, to: next.swarmManagers, move: "swarm-agent → swarm-manager", verb: "promote a running swarm worker", then: "it is drained and leaves the swarm", role: "swarm-manager" },
-        { from: applied.swarmManagers, to: next.swarmWorkers, move: "swarm-manager → swarm-agent", verb: "demote a running swarm manager", then: "it is demoted and leaves the swarm; another manager must stay", role: "swarm-agent" },
-    ];
-    for (const sw of roleSwitches) {
-        for (const [name, address] of Object.entries(sw.from)) {
-            if (sw.to[name] === address) {
-                refusals.push({
-                    field: `hosts[${name}].roles`,
-                    reason: `${sw.move}: the stack does not ${sw.verb} (the role would be ignored). Drop ${name}'s swarm role in one up (${sw.then}), then give it ${sw.role} in the next.`,
-                });
-            }
-        }
+    // A worker made a manager, or a manager a worker, is promoted or demoted in place by the first
+    // manager; but the first manager must be one already: a worker cannot take the swarm over.
+    const first = next.firstSwarmManager;
+    if (first !== undefined && applied.swarmWorkers[first] !== undefined && applied.swarmWorkers[first] === next.swarmManagers[first]) {
+        const now = Object.keys(applied.swarmManagers)[0];
+        refusals.push({
+            field: `hosts[${first}].roles`,
+            reason:
+                `${first} would be the first swarm manager (the first host with swarm-manager), but it is a swarm worker now, and a worker cannot take the swarm over. ` +
+                `Give ${first} swarm-manager after ${applied.firstSwarmManager ?? now ?? "the first manager"} in one up (it is promoted), then list it first or take the old first manager out in the next.`,
+        });
     }
     const from = minor(applied.consulVersion);
     const to = minor(next.consulVersion);

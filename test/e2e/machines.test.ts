@@ -241,6 +241,34 @@ describe("machines replaced, rebuilt, renamed and gone on the tutorial's three l
         await upChangesNothing(stack);
     });
 
+    it("a swarm worker made a manager beside the first one is promoted, and made a worker again demoted: docker node ls shows each role, every node Ready, each next up a no-op", async () => {
+        const withRoles = (roles: string[]) => HOSTS.map((h) => (h.name === "consul01" ? { ...h, roles } : h));
+        /** hostname → "status manager-status", as the first manager lists them. */
+        const roles = () =>
+            Object.fromEntries(
+                onHost("consulsvr", "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'")
+                    .trim()
+                    .split("\n")
+                    .map((l) => l.trim().split(" "))
+                    .map(([n, ...rest]) => [n, rest.join(" ")]),
+            );
+        await stack.setAllConfig({ ...baseConfig(), "consul-swarm:hosts": { value: JSON.stringify(withRoles(["consul-server", "swarm-manager"])) } });
+        let upLog = "";
+        await explained("up promoting consul01", () => stack.up({ onOutput: (o) => (upLog += o) }));
+        assert.match(upLog, /swarm node consul01 is a manager now \(promote\)/);
+        let seen = roles();
+        assert.match(seen.consul01, /^Ready (Reachable|Leader)$/, JSON.stringify(seen));
+        assert.deepEqual(Object.values(seen).sort(), ["Ready", "Ready Leader", "Ready Reachable"], JSON.stringify(seen));
+        await upChangesNothing(stack);
+        await stack.setAllConfig(baseConfig());
+        upLog = "";
+        await explained("up demoting consul01", () => stack.up({ onOutput: (o) => (upLog += o) }));
+        assert.match(upLog, /swarm node consul01 is a worker now \(demote\)/);
+        seen = roles();
+        assert.deepEqual(seen, { consul01: "Ready", consul02: "Ready", consulsvr: "Ready Leader" }, JSON.stringify(seen));
+        await upChangesNothing(stack);
+    });
+
     it("a server's machine gone for good: npm run host-gone takes its steps out of the state without dialing it; an up without it leaves 2 healthy voters, every key, no stale member or swarm node; the next up changes nothing (the file's last test: the cluster stays at two servers)", async () => {
         execFileSync("docker", ["rm", "-f", container("consul02")]);
         const gone = execFileSync("bash", [path.join(repo, "scripts", "host-gone.sh"), STACK, "consul02"], { encoding: "utf8" });

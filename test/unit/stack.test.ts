@@ -238,6 +238,7 @@ describe("the tutorial's three hosts", () => {
             servers: { consulsvr: "10.0.0.1", consul01: "10.0.0.2", consul02: "10.0.0.3" },
             swarmManagers: { consulsvr: "10.0.0.1" },
             swarmWorkers: { consul01: "10.0.0.2", consul02: "10.0.0.3" },
+            firstSwarmManager: "consulsvr",
             hosts: { consulsvr: "10.0.0.1", consul01: "10.0.0.2", consul02: "10.0.0.3" },
         });
     });

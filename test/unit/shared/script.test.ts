@@ -44,7 +44,7 @@ describe("step ownership on a host", () => {
     it("a delete acts only while its step still owns the part: not after a renamed host's new step claimed it, not on a new machine", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-owner-"));
         fs.mkdirSync(`${dir}/bin`);
-        fs.writeFileSync(`${dir}/bin/docker`, `#!/bin/sh\necho "$*" >> ${dir}/docker-calls\n[ "$1 $2" != "node ls" ] || echo "id1 consul01 Ready"\n`, { mode: 0o755 });
+        fs.writeFileSync(`${dir}/bin/docker`, `#!/bin/sh\necho "$*" >> ${dir}/docker-calls\ncase "$*" in "node ls"*) echo "id1 consul01 Ready" ;; *Spec.Role*) echo worker ;; esac\n`, { mode: 0o755 });
         const onHost = (script: string) => {
             fs.rmSync(`${dir}/docker-calls`, { force: true });
             const out = execFileSync("sh", ["-c", script.replace(/^OWNERS=.*$/m, `OWNERS=${dir}/owners`)], {
@@ -53,7 +53,7 @@ describe("step ownership on a host", () => {
             });
             return { out, left: fs.existsSync(`${dir}/docker-calls`) };
         };
-        const claim = (id: string) => onHost(renderScript("swarm-node-claim", { NODE: "consul01" }, ["retry-lib"], { part: "swarm", id, action: "claim" }));
+        const claim = (id: string) => onHost(renderScript("swarm-node-claim", { NODE: "consul01", ROLE: "worker" }, ["retry-lib"], { part: "swarm", id, action: "claim" }));
         const leave = (id: string) => onHost(renderScript("swarm-leave", {}, [], { part: "swarm", id, action: "check" }));
         let r = leave("Swarm/swarm-join-consul01");
         assert.equal(r.left, false, "a new machine (no record): the old step's delete does nothing");

@@ -45,15 +45,19 @@ describe("the transition judge", () => {
         assert.deepEqual(fields({ servers: { a: "10.0.0.1", b: "10.0.0.2", c: "10.0.0.3" } }), [], "renamed servers on the same machines");
     });
 
-    it("refuses a host re-addressed in place, and a swarm role switched, each with its two-step path", () => {
+    it("refuses a host re-addressed in place with its two-step path; lets a swarm role switch through, but not a worker made the first manager", () => {
         const moved = { hosts: { ...applied.hosts, consul02: "10.0.0.9" }, servers: { ...applied.servers, consul02: "10.0.0.9" }, swarmWorkers: { ...applied.swarmWorkers, consul02: "10.0.0.9" } };
         assert.deepEqual(fields(moved), ["hosts[consul02].address"]);
         assert.match(reason(moved), /^10\.0\.0\.3 → 10\.0\.0\.9: .*Take consul02 out of hosts in one up, then add it back with address 10\.0\.0\.9 in the next/);
-        const promoted = { swarmManagers: { ...applied.swarmManagers, consul01: "10.0.0.2" }, swarmWorkers: { consul02: "10.0.0.3" } };
-        assert.deepEqual(fields(promoted), ["hosts[consul01].roles"]);
-        assert.match(reason(promoted), /swarm-agent → swarm-manager: the stack does not promote a running swarm worker/);
-        const demoted = { swarmManagers: {}, swarmWorkers: { ...applied.swarmWorkers, consulsvr: "10.0.0.1" } };
-        assert.deepEqual(fields(demoted), ["hosts[consulsvr].roles"]);
+        const promoted = { swarmManagers: { ...applied.swarmManagers, consul01: "10.0.0.2" }, swarmWorkers: { consul02: "10.0.0.3" }, firstSwarmManager: "consulsvr" };
+        assert.deepEqual(fields(promoted), [], "a worker promoted beside the first manager");
+        const demoted = { swarmManagers: { consulsvr: "10.0.0.1" }, swarmWorkers: applied.swarmWorkers, firstSwarmManager: "consulsvr" };
+        assert.deepEqual(fields(demoted, { ...applied, ...promoted }), [], "a manager demoted while the first one stays");
+        const takeover = { swarmManagers: { consul01: "10.0.0.2" }, swarmWorkers: { consul02: "10.0.0.3", consulsvr: "10.0.0.1" }, firstSwarmManager: "consul01" };
+        assert.deepEqual(fields(takeover), ["hosts[consul01].roles"]);
+        assert.match(reason(takeover), /consul01 would be the first swarm manager .* it is a swarm worker now.* Give consul01 swarm-manager after consulsvr in one up \(it is promoted\), then list it first/);
+        const handover = { swarmManagers: { consul01: "10.0.0.2" }, swarmWorkers: { consul02: "10.0.0.3" }, firstSwarmManager: "consul01" };
+        assert.deepEqual(fields(handover, { ...applied, ...promoted }), [], "a manager that is one already takes over");
         assert.deepEqual(fields({ swarmWorkers: { consul01: "10.0.0.2" } }), [], "leaving the swarm is allowed");
     });
 
