@@ -175,10 +175,15 @@ export class ConsulSwarm extends pulumi.ComponentResource {
             : undefined;
         const acl = aclToken && agentToken ? { managementToken: aclToken, agentToken } : undefined;
         const hasSwarm = args.hosts.some((h) => h.roles.includes("swarm-manager"));
-        // The swarm hosts' token: read and write the swarm's KV prefix, nothing else.
+        // The swarm managers' token: read and write the swarm's KV prefix, nothing else. The
+        // workers': read the worker join token and the manager's address, take restart turns.
         const swarmToken =
             args.consul.acl && hasSwarm
                 ? pulumi.secret(new random.RandomBytes("consul-swarm-token", { length: 16 }, child).hex.apply(uuidFromHex))
+                : undefined;
+        const swarmWorkerToken =
+            args.consul.acl && hasSwarm
+                ? pulumi.secret(new random.RandomBytes("consul-swarm-worker-token", { length: 16 }, child).hex.apply(uuidFromHex))
                 : undefined;
         const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
         const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
@@ -266,7 +271,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
             servers,
             clients,
             agentToken,
-            swarmToken: swarmToken === undefined ? undefined : { token: swarmToken, kvPrefix: SWARM_KV_PREFIX },
+            swarmToken: swarmToken === undefined || swarmWorkerToken === undefined ? undefined : { token: swarmToken, workerToken: swarmWorkerToken, kvPrefix: SWARM_KV_PREFIX },
             dns: args.consul.dns,
             departed: transition.departed,
             federation:
@@ -293,7 +298,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                 acl: swarmToken !== undefined,
                 atOnce: args.docker.workerRestartsAtOnce,
             })),
-            consulStdin: swarmConsulStdin(swarmToken, consulCa?.caCert),
+            consulStdin: swarmConsulStdin(swarmWorkerToken, consulCa?.caCert),
         };
         const daemons = new Map<string, DockerDaemon>();
         let previousManager: DockerDaemon | undefined;
@@ -327,6 +332,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                       consulReady: [cluster.kvReady],
                       kvPrefix: SWARM_KV_PREFIX,
                       consulToken: swarmToken,
+                      consulWorkerToken: swarmWorkerToken,
                       consulCaCert: consulCa?.caCert,
                   }, child)
                 : undefined;

@@ -11,6 +11,7 @@ import {
     ConsulMember,
     parseClusterStatus,
     swarmPolicyRules,
+    swarmWorkerPolicyRules,
 } from "./render";
 import { renderScript } from "../shared/script";
 import { PrimaryDatacenter, WanFederation } from "./wanFederation";
@@ -22,8 +23,11 @@ export interface ConsulClusterArgs {
     verifyTimeoutSeconds?: number;
     /** With ACLs on: the agents' token, created here with its policy (a secret; on stdin only). */
     agentToken?: pulumi.Input<string>;
-    /** With ACLs and a swarm: the swarm hosts' token, limited to their KV prefix (a secret; on stdin only). */
-    swarmToken?: { token: pulumi.Input<string>; kvPrefix: string };
+    /**
+     * With ACLs and a swarm: the swarm managers' token, limited to their KV prefix, and the
+     * workers', limited to what joining as a worker reads (secrets; on stdin only).
+     */
+    swarmToken?: { token: pulumi.Input<string>; workerToken: pulumi.Input<string>; kvPrefix: string };
     /** Consul's DNS is served: with ACLs the anonymous token may read node and service names. */
     dns?: boolean;
     /**
@@ -160,13 +164,15 @@ export class ConsulCluster extends pulumi.ComponentResource {
                                   RULES: CONSUL_AGENT_POLICY_RULES,
                                   SWARM_POLICY: args.swarmToken ? policy("consul-swarm-swarm") : "",
                                   SWARM_RULES: args.swarmToken ? swarmPolicyRules(args.swarmToken.kvPrefix) : "",
+                                  SWARM_WORKER_POLICY: args.swarmToken ? policy("consul-swarm-swarm-worker") : "",
+                                  SWARM_WORKER_RULES: args.swarmToken ? swarmWorkerPolicyRules(args.swarmToken.kvPrefix) : "",
                                   TOKEN_FILE: CONSUL_TOKEN_FILE,
                                   WAIT_SECONDS: wait,
                               },
                               ["retry-lib", "consul-acl-lib"],
                           )),
                           stdin: pulumi.secret(
-                              pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n${federation ? pulumi.interpolate`${federation.replicationToken}\n` : ""}`,
+                              pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n${federation?.replicationToken ?? ""}\n${args.swarmToken?.workerToken ?? ""}\n`,
                           ),
                           triggers: membership,
                       }),
@@ -186,7 +192,7 @@ export class ConsulCluster extends pulumi.ComponentResource {
                                   "consul-acl-release",
                                   {
                                       ACL_DC: primaryDc,
-                                      POLICIES: ["consul-swarm-agent", ...(args.swarmToken ? ["consul-swarm-swarm"] : []), "consul-swarm-replication"].map(policy).join(" "),
+                                      POLICIES: ["consul-swarm-agent", ...(args.swarmToken ? ["consul-swarm-swarm", "consul-swarm-swarm-worker"] : []), "consul-swarm-replication"].map(policy).join(" "),
                                       TOKEN_FILE: CONSUL_TOKEN_FILE,
                                       WAIT_SECONDS: 30,
                                   },

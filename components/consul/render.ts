@@ -262,9 +262,22 @@ export const CONSUL_DNS_POLICY_RULES = 'node_prefix "" { policy = "read" }\nserv
  */
 export const CONSUL_REPLICATION_POLICY_RULES = 'acl = "write"\noperator = "write"\nservice_prefix "" { policy = "read" intentions = "read" }\n';
 
-/** The swarm hosts' ACL policy: their own KV prefix, nothing else. */
+/** The swarm managers' ACL policy: their own KV prefix, nothing else (they publish the join tokens). */
 export function swarmPolicyRules(kvPrefix: string): string {
     return `key_prefix "${kvPrefix}/" { policy = "write" }\n`;
+}
+
+/**
+ * The swarm workers' ACL policy: what joining as a worker reads (the worker join token, the
+ * manager's address) and the restart turns they take; never the manager join token, with which a
+ * worker host could make itself a manager.
+ */
+export function swarmWorkerPolicyRules(kvPrefix: string): string {
+    return (
+        `key "${kvPrefix}/worker-token" { policy = "read" }\n` +
+        `key "${kvPrefix}/manager-addr" { policy = "read" }\n` +
+        `key_prefix "${kvPrefix}/restart-turns/" { policy = "write" }\n`
+    );
 }
 
 export function consulServiceRemoveScript(ownerId = "consul-service"): string {

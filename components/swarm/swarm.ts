@@ -21,8 +21,10 @@ export interface SwarmArgs {
     consulReady: pulumi.Input<pulumi.Resource>[];
     /** Consul KV prefix for the manager address and the join tokens. */
     kvPrefix?: string;
-    /** With Consul ACLs on: a token that may read and write that prefix only (a secret; on stdin only). */
+    /** With Consul ACLs on: the managers' token, which may read and write that prefix only (a secret; on stdin only). */
     consulToken?: pulumi.Input<string>;
+    /** With Consul ACLs on: the workers' token, which may read the worker join token and the manager's address only. */
+    consulWorkerToken?: pulumi.Input<string>;
     /** With Consul TLS: the CA that consulHttpAddr's certificate chains to (reaches hosts on stdin). */
     consulCaCert?: pulumi.Input<string>;
     verifyTimeoutSeconds?: number;
@@ -64,6 +66,7 @@ export class Swarm extends pulumi.ComponentResource {
         const leave = (step: string) => renderScript("swarm-leave", {}, [], owner(step, "check"));
         const kvVars = { ACL: args.consulToken !== undefined ? "yes" : "no", KV_PREFIX: kvPrefix };
         const stdin = swarmConsulStdin(args.consulToken, args.consulCaCert);
+        const workerStdin = swarmConsulStdin(args.consulWorkerToken ?? args.consulToken, args.consulCaCert);
 
         // A node that left the swarm (or was moved to another): refresh sees it, up joins it again.
         // A node a manager took out (docker node rm) still says active itself: a joiner asks the
@@ -137,7 +140,7 @@ export class Swarm extends pulumi.ComponentResource {
                                 ),
                             ),
                         delete: leave(`${name}-join-${m.host.name}`),
-                        stdin,
+                        stdin: role === "manager" ? stdin : workerStdin,
                         triggers: [m.host.machine],
                     }),
                     m.host.commandOptions(this, [this.init, m.daemon.restarted]),

@@ -469,19 +469,32 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         assert.deepEqual(changed(again), {}, `the host back as it was: ${JSON.stringify(again.summary.resourceChanges)}`);
     });
 
-    it("the swarm hosts' own token writes the swarm's KV prefix and nothing else", async () => {
+    it("the swarm hosts' tokens: the managers' writes the swarm's KV prefix and nothing else; the workers' reads the worker join token, never the manager's", async () => {
         const tokens = await json<{ AccessorID: string; Policies?: { Name: string }[] }[]>(`${seed}/v1/acl/tokens`);
-        const swarm = tokens.filter((t) => (t.Policies ?? []).some((p) => p.Name === "consul-swarm-swarm"));
-        assert.equal(swarm.length, 1, "one swarm token");
-        assert.deepEqual(swarm[0].Policies!.map((p) => p.Name), ["consul-swarm-swarm"]);
-        const secret = (await json<{ SecretID: string }>(`${seed}/v1/acl/token/${swarm[0].AccessorID}`)).SecretID;
-        assert.notEqual(secret, token, "not the management token");
-        const as = { headers: { "X-Consul-Token": secret } };
-        assert.equal((await http(`${seed}/v1/kv/consul-swarm/swarm/manager-addr?raw`, as)).status, 200, "reads the swarm prefix");
-        assert.equal((await http(`${seed}/v1/kv/consul-swarm/swarm/e2e-probe`, { method: "PUT", body: "x", ...as })).status, 200, "writes the swarm prefix");
-        assert.equal((await http(`${seed}/v1/kv/e2e/outside`, { method: "PUT", body: "x", ...as })).status, 403, "cannot write outside it");
-        assert.equal((await http(`${seed}/v1/kv/e2e/check?raw`, as)).status, 403, "cannot read outside it");
-        assert.equal((await http(`${seed}/v1/acl/tokens`, as)).status, 403, "no ACL management");
+        const secretOf = async (policy: string) => {
+            const found = tokens.filter((t) => (t.Policies ?? []).some((p) => p.Name === policy));
+            assert.equal(found.length, 1, `one token with ${policy}`);
+            assert.deepEqual(found[0].Policies!.map((p) => p.Name), [policy]);
+            const secret = (await json<{ SecretID: string }>(`${seed}/v1/acl/token/${found[0].AccessorID}`)).SecretID;
+            assert.notEqual(secret, token, "not the management token");
+            return { headers: { "X-Consul-Token": secret } };
+        };
+        const kv = (key: string, as: RequestInit, body?: string) =>
+            http(`${seed}/v1/kv/${key}${body === undefined ? "?raw" : ""}`, body === undefined ? as : { method: "PUT", body, ...as }).then((r) => r.status);
+        const managers = await secretOf("consul-swarm-swarm");
+        assert.equal(await kv("consul-swarm/swarm/manager-token", managers), 200, "the managers' reads the manager join token");
+        assert.equal(await kv("consul-swarm/swarm/e2e-probe", managers, "x"), 200, "writes the swarm prefix");
+        assert.equal(await kv("e2e/outside", managers, "x"), 403, "cannot write outside it");
+        assert.equal(await kv("e2e/check", managers), 403, "cannot read outside it");
+        assert.equal((await http(`${seed}/v1/acl/tokens`, managers)).status, 403, "no ACL management");
+        const workers = await secretOf("consul-swarm-swarm-worker");
+        assert.equal(await kv("consul-swarm/swarm/worker-token", workers), 200, "the workers' reads the worker join token");
+        assert.equal(await kv("consul-swarm/swarm/manager-addr", workers), 200, "and the manager's address");
+        assert.equal(await kv("consul-swarm/swarm/manager-token", workers), 403, "never the manager join token");
+        assert.equal(await kv("consul-swarm/swarm/restart-turns/e2e-probe", workers, "x"), 200, "takes restart turns");
+        assert.equal(await kv("consul-swarm/swarm/worker-token", workers, "x"), 403, "cannot replace the join token");
+        assert.equal(await kv("e2e/check", workers), 403, "cannot read outside the swarm prefix");
+        assert.equal((await http(`${seed}/v1/kv/consul-swarm/swarm/restart-turns/e2e-probe`, { method: "DELETE", ...workers })).status, 200);
     });
 
     it("a second up changes nothing and preview --expect-no-changes passes", async () => {

@@ -86,7 +86,7 @@ describe("the tutorial's three hosts", () => {
         assert.equal(count("consul-swarm:consul:ConsulCluster"), 1);
         assert.equal(count("consul-swarm:swarm:Swarm"), 1);
         assert.equal(count("consul-swarm:lab:LabHosts"), 0, "real hosts get no lab");
-        assert.equal(count("random:index/randomBytes:RandomBytes"), 4, "one gossip key, one management, one agent and one swarm token per stack");
+        assert.equal(count("random:index/randomBytes:RandomBytes"), 5, "one gossip key, one management, one agent, one swarm managers' and one swarm workers' token per stack");
         assert.equal(count("command:remote:CopyToRemote"), 0, "a URL install copies nothing");
     });
 
@@ -96,10 +96,21 @@ describe("the tutorial's three hosts", () => {
         assert.match(String(init.create), /KV_PREFIX='consul-swarm\/swarm'/);
         const acl = need("consul-acl-agent").inputs;
         assert.match(String(acl.create), /SWARM_RULES='key_prefix "consul-swarm\/swarm\/" \{ policy = "write" \}/);
-        for (const step of ["swarm-init-consulsvr", "swarm-join-consul01"]) {
+        assert.match(
+            String(acl.create),
+            /SWARM_WORKER_RULES='key "consul-swarm\/swarm\/worker-token" \{ policy = "read" \}\nkey "consul-swarm\/swarm\/manager-addr" \{ policy = "read" \}\nkey_prefix "consul-swarm\/swarm\/restart-turns\/" \{ policy = "write" \}\n'/,
+        );
+        for (const step of ["swarm-init-consulsvr", "swarm-join-consul01", "consul01-docker-restart"]) {
             assert.ok(plain(need(step).inputs.stdin).length > 0);
             assert.ok(!plain(need(step).inputs.stdin).includes(String(g.values.aclToken)), `${step}: no management token on stdin`);
         }
+        // The ACL step's stdin: agents', managers', (replication), workers' tokens, a line each.
+        const [, managers, , workers] = plain(acl.stdin).split("\n");
+        assert.ok(managers && workers && managers !== workers);
+        const firstLine = (step: string) => plain(need(step).inputs.stdin).split("\n")[0];
+        assert.equal(firstLine("swarm-init-consulsvr"), managers, "the first manager gets the managers' token");
+        assert.equal(firstLine("swarm-join-consul01"), workers, "a worker joins with the workers' token, which cannot read the manager join token");
+        assert.equal(firstLine("consul01-docker-restart"), workers, "a worker takes restart turns with it too");
     });
 
     it("parents every command under its component", () => {
@@ -340,7 +351,7 @@ describe("a secondary datacenter (WAN federation with another stack's cluster)",
         assert.match(script, /SWARM_POLICY='consul-swarm-swarm-dc2'/);
         assert.match(script, /REPLICATION_POLICY='consul-swarm-replication-dc2'/);
         assert.ok(isSecretValue(acl.inputs.stdin));
-        assert.equal(plain(acl.inputs.stdin).split("\n").filter((l) => l !== "").length, 3, "agent, swarm and replication tokens on stdin");
+        assert.equal(plain(acl.inputs.stdin).split("\n").filter((l) => l !== "").length, 4, "agent, swarm managers', replication and swarm workers' tokens on stdin");
         assert.match(String(need("consul-verify").inputs.create), /ACL_REPLICATION='yes'/);
     });
 
@@ -348,7 +359,7 @@ describe("a secondary datacenter (WAN federation with another stack's cluster)",
         const release = need("consul-acl-release");
         assert.equal(release.inputs.create, undefined, "nothing to do on create");
         assert.equal(release.inputs.triggers, undefined, "never replaced (a replacement would delete the tokens in use)");
-        assert.match(String(release.inputs.delete), /POLICIES='consul-swarm-agent-dc2 consul-swarm-swarm-dc2 consul-swarm-replication-dc2'/);
+        assert.match(String(release.inputs.delete), /POLICIES='consul-swarm-agent-dc2 consul-swarm-swarm-dc2 consul-swarm-swarm-worker-dc2 consul-swarm-replication-dc2'/);
         assert.match(String(release.inputs.delete), /ACL_DC='dc1'/);
         assert.ok(release.deps.includes("consul-acl-agent"));
         assert.ok(need("swarm-init-consulsvr").deps.includes("consul-acl-release"), "the swarm goes first on destroy");

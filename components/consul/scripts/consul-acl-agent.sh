@@ -1,7 +1,8 @@
 # On the seed server, with the management token from its root-only file: the stack's policies and
-# tokens. Token secrets arrive on stdin, one a line (agents', then the swarm hosts' when there is
-# a swarm, then the ACL replication token in a secondary datacenter), and go only into request
-# bodies and 0600 curl config files, never a command line.
+# tokens. Token secrets arrive on stdin, one a line (agents', the swarm managers' when there is a
+# swarm, the ACL replication token in a secondary datacenter, the swarm workers'; a line is empty
+# when there is no such token), and go only into request bodies and 0600 curl config files, never
+# a command line.
 # ACL_DC: in a secondary datacenter, the primary, where ACLs are authoritative: every policy and
 # token is written and read there (this datacenter's copy lags by its replication).
 ACL_DC=${ACL_DC:-}
@@ -42,8 +43,12 @@ ensure_token() {
 ensure_policy "$POLICY" "consul-swarm agents: register their node, read services" "$RULES"
 ensure_token 1 "$POLICY" "consul-swarm agents${ACL_DC:+ of $DATACENTER}"
 if [ -n "$SWARM_POLICY" ]; then
-  ensure_policy "$SWARM_POLICY" "consul-swarm swarm hosts: the swarm's KV prefix only" "$SWARM_RULES"
+  ensure_policy "$SWARM_POLICY" "consul-swarm swarm managers: the swarm's KV prefix only" "$SWARM_RULES"
   ensure_token 2 "$SWARM_POLICY" "consul-swarm swarm hosts${ACL_DC:+ of $DATACENTER}"
+fi
+if [ -n "${SWARM_WORKER_POLICY:-}" ]; then
+  ensure_policy "$SWARM_WORKER_POLICY" "consul-swarm swarm workers: the worker join token and the manager's address, their restart turns" "$SWARM_WORKER_RULES"
+  ensure_token 4 "$SWARM_WORKER_POLICY" "consul-swarm swarm workers${ACL_DC:+ of $DATACENTER}"
 fi
 if [ -n "${REPLICATION_POLICY:-}" ]; then
   ensure_policy "$REPLICATION_POLICY" "consul-swarm: ACL replication into $DATACENTER" "$REPLICATION_RULES"
