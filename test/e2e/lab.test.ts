@@ -1124,7 +1124,7 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         }
         assert.doesNotMatch(onHost("consulsvr", "docker node ls --format '{{.Hostname}}'"), /swarm0[67]/, "no node entry left");
     });
-    it("a Docker change restarts the workers' dockerd one at a time, each back in the swarm before the next; a turn a dead worker left is taken over; the revert too", async () => {
+    it("docker.tls off and on again restarts the workers' dockerd one at a time, each back in the swarm before the next, the swarm intact; a turn a dead worker left is taken over", async () => {
         const workers = HOSTS.filter((h) => h.roles.includes("swarm-agent"));
         const turns = "consul-swarm/swarm/restart-turns";
         /** When each worker's dockerd went down and came back (µs of the kernel's monotonic clock, which the lab hosts share). */
@@ -1159,15 +1159,24 @@ describe("the tutorial's cluster on three lab hosts", { timeout: 45 * 60 * 1000 
         };
         // A turn a worker took and never gave back (its host died mid-restart).
         assert.equal((await http(`${seed}/v1/kv/${turns}/0`, { method: "PUT", body: "gone-worker", ...withToken() })).status, 200);
-        const upLog = await change("the Docker API moved to 2378", { tcpPort: 2378 });
+        const upLog = await change("docker.tls off: the tutorial's plain API on 2375", { tls: false });
         assert.match(upLog, /has restart turn 0 \(taken over from gone-worker, unchanged for 2\d s\)/, "the dead worker's turn was taken over");
+        for (const h of HOSTS) {
+            const os = execFileSync("docker", ["-H", `tcp://${h.address}:2375`, "version", "--format", "{{.Server.Os}}"], { encoding: "utf8" }).trim();
+            assert.equal(os, "linux", `${h.name}: plain TCP on 2375`);
+            assert.equal(onHost(h.name, "test -e /etc/docker/tls && echo left || echo gone").trim(), "gone", `${h.name}: no key or certificate of the stack left`);
+        }
+        await change("docker.tls on again: 2376 with client certificates", undefined);
+        // A new CA: TLS turned off took the old one away.
+        outputs = await stack.outputs();
         const certs = dockerCertPath(outputs);
         try {
-            assert.equal(dockerTls(certs, `${HOSTS[1].address}:2378`, "version", "--format", "{{.Server.Os}}").trim(), "linux", "the API on its new port");
+            for (const h of HOSTS) {
+                assert.equal(dockerTls(certs, h.address, "version", "--format", "{{.Server.Os}}").trim(), "linux", `${h.name}: TLS on 2376 again`);
+            }
         } finally {
             fs.rmSync(certs, { recursive: true, force: true });
         }
-        await change("the Docker API back on 2376", undefined);
         await upChangesNothing(stack);
     });
 });

@@ -7,7 +7,5 @@ trap 'rm -rf "$tmp"' EXIT
 docker_ensure_installed
 docker_config_daemon_json
 docker_stamp_dropin
-if [ "$TLS" = yes ]; then
-  docker_tls_files
-fi
+docker_tls_material
 docker_apply

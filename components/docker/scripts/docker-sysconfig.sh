@@ -14,7 +14,5 @@ else
   docker_config_daemon_json
 fi
 docker_stamp_dropin
-if [ "$TLS" = yes ]; then
-  docker_tls_files
-fi
+docker_tls_material
 docker_apply

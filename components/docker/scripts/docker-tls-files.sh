@@ -1,4 +1,4 @@
-# Shared by the DockerDaemon scripts when TLS is on: the CA, the server certificate and its key
+# Shared by the DockerDaemon scripts. With TLS on, the CA, the server certificate and its key
 # arrive on stdin (never on a command line) and land in /etc/docker/tls, the key 0600.
 docker_tls_files() {
   mkdir -p "$TLS_DIR" "$tmp/tls"
@@ -17,4 +17,14 @@ docker_tls_files() {
       install -m "$mode" "$tmp/tls/$f" "$TLS_DIR/$f"
     fi
   done
+}
+
+# TLS on: the material from stdin. Off (docker.tls turned off on a running stack): the stack's key
+# and certificates go, so no stale key stays behind and no script takes the API for a TLS one.
+docker_tls_material() {
+  if [ "$TLS" = yes ]; then
+    docker_tls_files
+  else
+    rm -rf "$TLS_DIR"
+  fi
 }
