@@ -447,6 +447,32 @@ export function swarmManagersOdd(name = "swarm-managers-odd", enforcementLevel: 
     };
 }
 
+/**
+ * With Consul ACLs off, the swarm's join tokens are readable by whoever reaches an agent: said in
+ * every stack, dev ones too (advisory; consul-acl is the rule that refuses it outside dev).
+ */
+export function swarmJoinTokensReadable(name = "swarm-join-tokens-readable", enforcementLevel: EnforcementLevel = "advisory"): StackValidationPolicy {
+    return {
+        name,
+        description:
+            "A swarm's nodes find its join tokens in Consul KV: with Consul ACLs off, whoever reaches an agent's HTTP API can read them, and the manager token joins any machine to the swarm as a manager.",
+        enforcementLevel,
+        validateStack: (args, report) => {
+            const open = consulAgents(args.resources).filter((a) => (a.p as Record<string, unknown>).acl === false);
+            if (open.length === 0) {
+                return;
+            }
+            for (const s of swarms(args.resources)) {
+                report(
+                    `Swarm ${s.r.name}'s join tokens, the manager's too, are in Consul KV (consul-swarm/swarm/), and Consul runs without ACLs on ${list(open.map((a) => a.label))}: ` +
+                        "whoever reaches port 8500 of an agent can read them and join the swarm as a manager. Remove consul.acl: false from the stack config.",
+                    s.r.urn,
+                );
+            }
+        },
+    };
+}
+
 // ---- secrets ----------------------------------------------------------------------------------
 
 /** Resource types whose listed outputs are secrets (besides any resource's additionalSecretOutputs). */
@@ -691,6 +717,7 @@ export function allPolicies(): Policy[] {
         uniqueNodes(),
         swarmAgentsHaveManager(),
         swarmManagersOdd(),
+        swarmJoinTokensReadable(),
         consulFederation(),
         noPlaintextSecrets(),
     ];

@@ -15,6 +15,7 @@ import {
     consulTls,
     noPlaintextSecrets,
     swarmAgentsHaveManager,
+    swarmJoinTokensReadable,
     swarmManagersOdd,
     uniqueNodes,
 } from "../rules";
@@ -289,6 +290,20 @@ describe("swarm-managers-odd", () => {
         const s = tutorialStack();
         s.get("swarm").props = { managers: ["consulsvr", "consul01"], agents: ["consul02"] };
         assertViolation(await runStackPolicy(policy, s), [/Swarm swarm has 2 managers \(consulsvr and consul01\), which tolerate 0 failure\(s\)/, /odd number of hosts \(1, 3 or 5\)/]);
+    });
+});
+
+describe("swarm-join-tokens-readable", () => {
+    const policy = swarmJoinTokensReadable();
+    it("passes when every agent has ACLs", async () => {
+        assertPasses(await runStackPolicy(policy, tutorialStack()));
+    });
+    it("says the join tokens are readable when an agent runs without ACLs, in a dev stack too", async () => {
+        const s = tutorialStack();
+        s.get("consul01-consul").props.acl = false;
+        const o = await runStackPolicy(policy, s);
+        assertViolation(o, [/Swarm swarm's join tokens, the manager's too, are in Consul KV \(consul-swarm\/swarm\/\), and Consul runs without ACLs on consul01: whoever reaches port 8500/, /Remove consul\.acl: false/]);
+        assert.equal(policy.enforcementLevel, "advisory");
     });
 });
 

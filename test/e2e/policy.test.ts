@@ -253,8 +253,12 @@ describe("the policy pack on the stack's own program", { timeout: 15 * 60 * 1000
         const messages = o.events.map((e) => e.message).join("\n");
         assert.match(messages, /runs without ACLs\. Remove consul\.acl: false/);
         assert.match(messages, /runs without TLS\. Remove consul\.tls: false/);
+        assert.ok(
+            o.events.some((e) => e.policy === "swarm-join-tokens-readable" && e.level === "advisory" && /whoever reaches port 8500 of an agent can read them and join the swarm as a manager/.test(e.message)),
+            `the join tokens said to be readable: ${show(o)}`,
+        );
         // The same stack with the tutorial's policy config: the three are advisories, the preview passes.
-        assertPasses(await preview(stack, policyConfig("tutorial.json")), ["docker-api-tls", "consul-acl", "consul-tls"]);
+        assertPasses(await preview(stack, policyConfig("tutorial.json")), ["docker-api-tls", "consul-acl", "consul-tls", "swarm-join-tokens-readable"]);
     });
 
     it("fails consul-server-quorum with two Consul servers", async () => {
