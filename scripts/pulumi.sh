@@ -18,7 +18,15 @@ case " $* " in
   *" up "*|*" update "*|*" destroy "*) consul_swarm_recover "$stack" ;;
   *) consul_swarm_repair_attrs "$stack" ;;
 esac
+# `stack ls` reads every stack's checkpoint, and another stack's CLI may be writing its own at
+# that moment (the e2e files run side by side on one backend): a stack it missed then is found by
+# `stack init` to exist already, which is no error.
 if [ -n "$stack" ] && [ -f "Pulumi.$stack.yaml" ] && ! pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; then
-  pulumi stack init "$stack" --no-select >/dev/null 2>&1 || pulumi stack init "$stack" >/dev/null
+  if ! init_out=$(pulumi stack init "$stack" --no-select 2>&1); then
+    case "$init_out" in
+      *"already exists"*) ;;
+      *) printf '%s\n' "$init_out" >&2; exit 1 ;;
+    esac
+  fi
 fi
 exec pulumi "$@"

@@ -26,27 +26,43 @@ const config = (logLevel: string) => ({
 const log = (m: string) => process.stderr.write(`[e2e] ${m}\n`);
 
 /** `npm run pulumi -- ARGS` as a user runs it; resolves with its exit code and output. */
-function pulumiCli(args: string[], kill?: { afterMs: number; signal: "SIGKILL" | "SIGINT" }): Promise<{ code: number | null; out: string }> {
+function pulumiCli(args: string[], kill?: { afterMs: number; signal: "SIGKILL" | "SIGINT"; when?: () => boolean }): Promise<{ code: number | null; out: string }> {
     return new Promise((resolve) => {
         const child = spawn("bash", ["scripts/pulumi.sh", ...args], { cwd: repo, detached: true, stdio: ["ignore", "pipe", "pipe"] });
         let out = "";
         child.stdout.on("data", (d) => (out += d));
         child.stderr.on("data", (d) => (out += d));
         let timer: NodeJS.Timeout | undefined;
-        if (kill) {
+        let watch: NodeJS.Timeout | undefined;
+        const killNow = () => {
+            try {
+                // SIGKILL: the CLI, its language host and its plugins die at once, as when a
+                // machine or a CI job goes away. SIGINT: the CLI alone, as a user's Ctrl-C.
+                process.kill(kill!.signal === "SIGKILL" ? -child.pid! : child.pid!, kill!.signal);
+            } catch {
+                // already gone
+            }
+        };
+        if (kill?.when) {
+            // From afterMs on, killed at the first moment `when` holds (polled every 200 ms).
+            const check = kill.when;
             timer = setTimeout(() => {
-                try {
-                    // SIGKILL: the CLI, its language host and its plugins die at once, as when a
-                    // machine or a CI job goes away. SIGINT: the CLI alone, as a user's Ctrl-C.
-                    process.kill(kill.signal === "SIGKILL" ? -child.pid! : child.pid!, kill.signal);
-                } catch {
-                    // already gone
-                }
+                watch = setInterval(() => {
+                    if (check()) {
+                        clearInterval(watch);
+                        killNow();
+                    }
+                }, 200);
             }, kill.afterMs);
+        } else if (kill) {
+            timer = setTimeout(killNow, kill.afterMs);
         }
         child.on("exit", (code) => {
             if (timer) {
                 clearTimeout(timer);
+            }
+            if (watch) {
+                clearInterval(watch);
             }
             if (kill?.signal === "SIGKILL") {
                 try {
@@ -142,17 +158,27 @@ describe("an interrupted up is repaired by the next one", { timeout: 40 * 60 * 1
         });
     }
 
-    it("a rolling change to log level DEBUG killed by SIGKILL after 7 s, then the previous config (WARN) applied: it converges on WARN, every key kept", async () => {
+    it("a rolling change to log level DEBUG killed by SIGKILL once the first server has it on disk, then the previous config (WARN) applied: it converges on WARN, every key kept", async () => {
         // 64 keys written first (one transaction, the most Consul takes), counted after the revert.
         const token = "$(cat /var/lib/consul-swarm/consul/token)";
         const ops = JSON.stringify(Array.from({ length: 64 }, (_, i) => ({ KV: { Verb: "set", Key: `e2e/revert/${i}`, Value: "dg==" } })));
         onHost("consul01", `curl -sf -X PUT -H "X-Consul-Token: ${token}" --data-binary '${ops}' http://127.0.0.1:8500/v1/txn >/dev/null`);
         await stack.setAllConfig(config("DEBUG"));
-        const killed = await pulumiCli(["up", "--yes", "--skip-preview", "--stack", STACK], { afterMs: 7_000, signal: "SIGKILL" });
-        const onDebug = HOSTS.filter((h) => JSON.parse(onHost(h.name, "cat /etc/consul.d/consul.json")).log_level === "DEBUG").map((h) => h.name);
+        const debugOn = () =>
+            HOSTS.filter((h) => {
+                try {
+                    return JSON.parse(onHost(h.name, "cat /etc/consul.d/consul.json")).log_level === "DEBUG";
+                } catch {
+                    return false; // the file is being written
+                }
+            }).map((h) => h.name);
+        // Half-applied for sure: killed at the first moment a server's config says DEBUG.
+        const killed = await pulumiCli(["up", "--yes", "--skip-preview", "--stack", STACK], { afterMs: 1_000, signal: "SIGKILL", when: () => debugOn().length > 0 });
+        const onDebug = debugOn();
+        assert.ok(onDebug.length > 0 && onDebug.length < HOSTS.length, `killed half-way: DEBUG on disk on ${onDebug.join(" ") || "none"}`);
         await stack.setAllConfig(config("WARN"));
         const revert = await up();
-        results.push(`rolling change to DEBUG, SIGKILL at 7 s (exit ${killed.code}, DEBUG on disk on: ${onDebug.join(" ") || "none"}), then WARN again: up exit ${revert.code}, restarts in it: ${[...revert.out.matchAll(/restarting consul on (\w+)/g)].map((m) => m[1]).join(" ") || "none"}`);
+        results.push(`rolling change to DEBUG, SIGKILL once a server had it (exit ${killed.code}, DEBUG on disk on: ${onDebug.join(" ") || "none"}), then WARN again: up exit ${revert.code}, restarts in it: ${[...revert.out.matchAll(/restarting consul on (\w+)/g)].map((m) => m[1]).join(" ") || "none"}`);
         assert.equal(revert.code, 0, `the revert's up failed:\n${revert.out.slice(-4000)}`);
         assertConverged("WARN");
         const keys = JSON.parse(onHost("consulsvr", `curl -sf -H "X-Consul-Token: ${token}" 'http://127.0.0.1:8500/v1/kv/e2e/revert/?keys'`));
