@@ -31,7 +31,7 @@ function baseConfig() {
 }
 
 let token = "";
-const { withToken, json, onHost, consulCli, haltPollers, kvReader } = labTools(NETWORK, () => token);
+const { withToken, http, json, onHost, consulCli, haltPollers, kvReader } = labTools(NETWORK, () => token);
 
 describe("machines replaced, rebuilt, renamed and gone on the tutorial's three lab hosts", { timeout: 30 * 60 * 1000 }, () => {
     let stack: Stack;
@@ -266,6 +266,62 @@ describe("machines replaced, rebuilt, renamed and gone on the tutorial's three l
         assert.match(upLog, /swarm node consul01 is a worker now \(demote\)/);
         seen = roles();
         assert.deepEqual(seen, { consul01: "Ready", consul02: "Ready", consulsvr: "Ready Leader" }, JSON.stringify(seen));
+        await upChangesNothing(stack);
+    });
+
+    it("docker.tls off and on again restarts the workers' dockerd one at a time, each back in the swarm before the next, the swarm intact; a turn a dead worker left is taken over", async () => {
+        const workers = HOSTS.filter((h) => h.roles.includes("swarm-agent"));
+        const turns = "consul-swarm/swarm/restart-turns";
+        /** When each worker's dockerd went down and came back (µs of the kernel's monotonic clock, which the lab hosts share). */
+        const restarts = () =>
+            workers.map((w) => {
+                const p = Object.fromEntries(
+                    onHost(w.name, "systemctl show docker -p ActiveExitTimestampMonotonic -p ActiveEnterTimestampMonotonic")
+                        .trim()
+                        .split("\n")
+                        .map((l) => l.split("=")),
+                );
+                return { host: w.name, down: Number(p.ActiveExitTimestampMonotonic), up: Number(p.ActiveEnterTimestampMonotonic) };
+            });
+        const change = async (what: string, docker: object | undefined) => {
+            const before = restarts();
+            if (docker) {
+                await stack.setConfig("consul-swarm:docker", { value: JSON.stringify(docker) });
+            } else {
+                await stack.removeConfig("consul-swarm:docker");
+            }
+            let upLog = "";
+            await explained(what, () => stack.up({ onOutput: (o) => (upLog += o) }));
+            const after = restarts();
+            after.forEach((r, i) => assert.ok(r.down > before[i].up, `${r.host}'s dockerd restarted`));
+            const [first, second] = [...after].sort((a, b) => a.down - b.down);
+            log(`${what}: ${first.host} down ${((first.up - first.down) / 1e6).toFixed(1)} s, ${second.host} went ${((second.down - first.up) / 1e6).toFixed(1)} s after ${first.host} was back`);
+            assert.ok(second.down > first.up, `${second.host}'s dockerd went down while ${first.host}'s was: ${JSON.stringify(after)}`);
+            const nodes = onHost("consulsvr", "docker node ls --format '{{.Hostname}}={{.Status}}'").trim().split("\n").sort();
+            assert.deepEqual(nodes, HOSTS.map((h) => `${h.name}=Ready`).sort(), "every node Ready");
+            assert.equal((await http(`${seed}/v1/kv/${turns}/?keys`, withToken())).status, 404, "every turn given back");
+            return upLog;
+        };
+        // A turn a worker took and never gave back (its host died mid-restart).
+        assert.equal((await http(`${seed}/v1/kv/${turns}/0`, { method: "PUT", body: "gone-worker", ...withToken() })).status, 200);
+        const upLog = await change("docker.tls off: the tutorial's plain API on 2375", { tls: false });
+        assert.match(upLog, /has restart turn 0 \(taken over from gone-worker, unchanged for 2\d s\)/, "the dead worker's turn was taken over");
+        for (const h of HOSTS) {
+            const os = execFileSync("docker", ["-H", `tcp://${h.address}:2375`, "version", "--format", "{{.Server.Os}}"], { encoding: "utf8" }).trim();
+            assert.equal(os, "linux", `${h.name}: plain TCP on 2375`);
+            assert.equal(onHost(h.name, "test -e /etc/docker/tls && echo left || echo gone").trim(), "gone", `${h.name}: no key or certificate of the stack left`);
+        }
+        await change("docker.tls on again: 2376 with client certificates", undefined);
+        // A new CA: TLS turned off took the old one away.
+        outputs = await stack.outputs();
+        const certs = dockerCertPath(outputs);
+        try {
+            for (const h of HOSTS) {
+                assert.equal(dockerTls(certs, h.address, "version", "--format", "{{.Server.Os}}").trim(), "linux", `${h.name}: TLS on 2376 again`);
+            }
+        } finally {
+            fs.rmSync(certs, { recursive: true, force: true });
+        }
         await upChangesNothing(stack);
     });
 
