@@ -318,7 +318,7 @@ describe("the policy pack on hand-wired components (test/e2e/fixtures/policy/pro
     ];
 
     it("passes the fault-free wiring (with the tutorial's policy config)", async () => {
-        assertPasses(await preview(await fixtureStack("none"), policyConfig("tutorial.json")), ["docker-api-tls", "consul-acl", "consul-tls"]);
+        assertPasses(await preview(await fixtureStack("none"), policyConfig("tutorial.json")), ["docker-api-tls", "consul-acl", "consul-tls", "swarm-join-tokens-readable"]);
     });
 
     for (const [fault, policy, patterns] of cases) {
