@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { changed, discardLab, dockerCertPath, dockerTls, eventually, explained, log, upChangesNothing } from "./lib";
+import { changed, discardLab, dockerCertPath, dockerTls, eventually, explained, log, upAfterRebuild, upChangesNothing } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const STACK = "e2e-ha";
@@ -210,7 +210,7 @@ describe("a highly available swarm: three managers on three lab hosts", { timeou
         });
         const refresh = await stack.refresh();
         log(`refresh after removing ${leader.name}: ${JSON.stringify(refresh.summary.resourceChanges)}`);
-        const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
+        const up = await upAfterRebuild(`up bringing ${leader.name} back`, () => stack.up({ onOutput: (o) => process.stderr.write(o) }));
         log(`up bringing ${leader.name} back: ${JSON.stringify(up.summary.resourceChanges)}`);
         for (const h of HOSTS) {
             const seen = nodes(h);
