@@ -399,8 +399,9 @@ export function consulSwarmArgs(
 export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" | "consul">): pulumi.Output<ClusterShape> {
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
     const byName = (hosts: ConsulSwarmHost[]) => pulumi.all(Object.fromEntries(hosts.map((h) => [h.name, h.address])));
+    const managers = withRole("swarm-manager");
     return pulumi
-        .all([byName(args.hosts), byName(withRole("consul-server")), byName(withRole("swarm-manager")), byName(withRole("swarm-agent"))])
+        .all([byName(args.hosts), byName(withRole("consul-server")), byName(managers), byName(withRole("swarm-agent"))])
         .apply(([hosts, servers, swarmManagers, swarmWorkers]) => ({
             datacenter: args.datacenter,
             consulTls: args.consul.tls,
@@ -409,7 +410,7 @@ export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" 
             servers,
             swarmManagers,
             swarmWorkers,
-            ...(withRole("swarm-manager").length > 0 ? { firstSwarmManager: withRole("swarm-manager")[0].name } : {}),
+            ...(managers.length > 0 ? { firstSwarmManager: managers[0].name } : {}),
             hosts,
         }));
 }

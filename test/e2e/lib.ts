@@ -154,10 +154,15 @@ export async function explained<T>(what: string, op: () => Promise<T>): Promise<
     try {
         return await op();
     } catch (e) {
-        const text = e instanceof Error ? e.message : String(e);
-        const lines = text.split("\n").filter((l) => /error|fail|consul-swarm:/i.test(l));
-        throw new Error(`${what} failed:\n${lines.slice(-20).join("\n")}`);
+        throw failure(what, e);
     }
+}
+
+/** A failed operation's error, told by its error lines only (see explained). */
+function failure(what: string, e: unknown): Error {
+    const text = e instanceof Error ? e.message : String(e);
+    const lines = text.split("\n").filter((l) => /error|fail|consul-swarm:/i.test(l));
+    return new Error(`${what} failed:\n${lines.slice(-20).join("\n")}`);
 }
 
 /** 1,000 keys under `prefix`, written through `address`, 50 a transaction (Consul allows 64 operations). */
@@ -215,7 +220,7 @@ export async function upAfterRebuild<T>(what: string, up: () => Promise<T>): Pro
     } catch (e) {
         const text = e instanceof Error ? e.message : String(e);
         if (!/connection to \S+:22 lost while running/.test(text)) {
-            return explained(what, () => Promise.reject(e));
+            throw failure(what, e);
         }
         log(`${what}: the up lost its SSH connection to the rebuilt machine while it booted; running up again`);
         return explained(`${what} (the second up)`, up);
