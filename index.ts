@@ -18,6 +18,7 @@ const result = validateConfig({
     ssh: config.getObject("ssh"),
     lab: config.getObject("lab"),
     federation: config.getObject("federation"),
+    certificates: config.getObject("certificates"),
     hasPrivateKey: sshPrivateKey !== undefined,
 });
 for (const w of result.warnings) {
@@ -55,5 +56,7 @@ export const swarmNodes = cluster.swarmNodes ?? null;
 export const gossipKey = cluster.gossipKey;
 export const aclBootstrapToken = cluster.aclBootstrapToken ?? null;
 export const dockerTls = cluster.dockerTls ?? null;
+export const certificateExpiry = cluster.certificateExpiry;
+export const certificateRenewal = cluster.certificateRenewal;
 export const consulUpgradeSnapshot = cluster.consulUpgradeSnapshot.apply((f) => f ?? null);
 export const labSshPrivateKey = lab ? pulumi.secret(lab.privateKey) : null;

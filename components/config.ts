@@ -5,6 +5,8 @@
 // touch a host. Every problem is collected and reported at once, each naming the field and the fix.
 import * as pulumi from "@pulumi/pulumi";
 import * as net from "net";
+import { bool, int, isObject, Problems, section, str, unknownKeys } from "./shared/fields";
+import { CertificateSettings, parseCertificates } from "./tls/settings";
 
 export const ROLES = ["consul-server", "consul-client", "swarm-manager", "swarm-agent"] as const;
 export type Role = (typeof ROLES)[number];
@@ -105,6 +107,7 @@ export interface StackSettings {
     /** Present only in the dev stack: the stack creates its own hosts on this machine. */
     lab?: LabSettings;
     federation?: FederationSettings;
+    certificates: CertificateSettings;
 }
 
 /** What the caller read from Pulumi config, untyped (config is user input). */
@@ -117,6 +120,7 @@ export interface RawConfig {
     ssh?: unknown;
     lab?: unknown;
     federation?: unknown;
+    certificates?: unknown;
     /** Whether `sshPrivateKey` is set (its value is a secret and never reaches this module). */
     hasPrivateKey: boolean;
 }
@@ -199,10 +203,6 @@ export function isIpOrHostname(address: string): boolean {
     return HOSTNAME_RE.test(address);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function ipv4ToInt(ip: string): number {
     return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
@@ -238,73 +238,6 @@ export function cidrGateway(cidr: string): string {
     }
     const g = c.base + 1;
     return [24, 16, 8, 0].map((s) => (g >>> s) & 255).join(".");
-}
-
-class Problems {
-    readonly errors: string[] = [];
-    readonly warnings: string[] = [];
-    error(field: string, problem: string, fix: string): void {
-        this.errors.push(`${field}: ${problem}; ${fix}`);
-    }
-    warn(field: string, problem: string, fix: string): void {
-        this.warnings.push(`${field}: ${problem}; ${fix}`);
-    }
-}
-
-function str(p: Problems, field: string, v: unknown, def: string): string {
-    if (v === undefined || v === null) {
-        return def;
-    }
-    if (typeof v !== "string" || v === "") {
-        p.error(field, `expected a non-empty string, got ${JSON.stringify(v)}`, `set it to a string such as "${def}"`);
-        return def;
-    }
-    return v;
-}
-
-function int(p: Problems, field: string, v: unknown, def: number, min: number, max: number): number {
-    if (v === undefined || v === null) {
-        return def;
-    }
-    const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
-        p.error(field, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`, `set it to e.g. ${def}`);
-        return def;
-    }
-    return n;
-}
-
-function bool(p: Problems, field: string, v: unknown, def: boolean): boolean {
-    if (v === undefined || v === null) {
-        return def;
-    }
-    if (typeof v === "boolean") {
-        return v;
-    }
-    if (v === "true" || v === "false") {
-        return v === "true";
-    }
-    p.error(field, `expected true or false, got ${JSON.stringify(v)}`, `set it to true or false`);
-    return def;
-}
-
-function section(p: Problems, field: string, v: unknown): Record<string, unknown> {
-    if (v === undefined || v === null) {
-        return {};
-    }
-    if (!isObject(v)) {
-        p.error(field, `expected a map of settings, got ${JSON.stringify(v)}`, `write it as a YAML map`);
-        return {};
-    }
-    return v;
-}
-
-function unknownKeys(p: Problems, field: string, v: Record<string, unknown>, known: string[]): void {
-    for (const k of Object.keys(v)) {
-        if (!known.includes(k)) {
-            p.error(`${field}.${k}`, `unknown setting`, `use one of ${known.join(", ")}`);
-        }
-    }
 }
 
 function parseSsh(p: Problems, field: string, v: unknown, def: SshSettings): SshSettings {
@@ -632,11 +565,13 @@ export function validateConfig(raw: RawConfig): ValidationResult {
         federation = { primaryStack };
     }
 
+    const certificates = parseCertificates(p, raw.certificates);
+
     if (p.errors.length > 0) {
         return { errors: p.errors, warnings: p.warnings };
     }
     return {
-        settings: { datacenter, consul, docker, swarm: { flavor: "mode" }, hosts, ssh, lab, ...(federation ? { federation } : {}) },
+        settings: { datacenter, consul, docker, swarm: { flavor: "mode" }, hosts, ssh, lab, ...(federation ? { federation } : {}), certificates },
         errors: [],
         warnings: p.warnings,
     };

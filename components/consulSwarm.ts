@@ -14,6 +14,7 @@ import { SWARM_KV_PREFIX } from "./swarm/render";
 import { Swarm, swarmConsulStdin } from "./swarm/swarm";
 import { ClusterTransition } from "./transition/clusterTransition";
 import { ClusterShape } from "./transition/judge";
+import { CertificateSettings } from "./tls/settings";
 
 /** One host of the cluster: where to reach it and what it does. */
 export interface ConsulSwarmHost {
@@ -55,6 +56,8 @@ export interface ConsulSwarmArgs {
     /** Consul's settings, its install source resolved (see resolveInstall). */
     consul: Omit<ConsulSettings, "install"> & { install: ResolvedInstall };
     docker: DockerSettings;
+    /** The certificates' lifetime and renewal, and the hosts' clock bound (defaults: see components/tls/settings.ts). */
+    certificates?: CertificateSettings;
     /**
      * Where snapshots taken before a rollout are kept on the machine running Pulumi (a relative
      * path is the program's directory's); `snapshots/<stack>` unless set.
@@ -96,6 +99,10 @@ export class ConsulSwarm extends pulumi.ComponentResource {
     readonly aclBootstrapToken?: pulumi.Output<string>;
     /** What a Docker client needs for DOCKER_TLS_VERIFY=1 (DOCKER_CERT_PATH's ca.pem, cert.pem, key.pem). */
     readonly dockerTls?: pulumi.Output<{ caCert: string; clientCert: string; clientKey: string }>;
+    /** When each certificate the stack made stops being valid (ISO 8601): "consul:ca", "consul:agent-<host>", "docker:server-<host>", … */
+    readonly certificateExpiry: pulumi.Output<Record<string, string>>;
+    /** When an `up` renews each certificate (ISO 8601), by the same names. */
+    readonly certificateRenewal: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ConsulSwarmArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ConsulSwarm.type, name, { datacenter: args.datacenter, hosts: args.hosts.map((h) => h.name) }, opts);
@@ -116,16 +123,19 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                         waitSeconds: h.ssh?.waitSeconds,
                         privateKey: args.sshPrivateKey,
                         machineId: h.machineId,
+                        maxClockSkewSeconds: args.certificates?.maxClockSkewSeconds,
                     },
                     { ...child, dependsOn: [...(h.dependsOn ?? []), transition] },
                 ),
             ]),
         );
+        const lifetime = { leafValiditySeconds: args.certificates?.validitySeconds, renewWhenLeft: args.certificates?.renewWhenLeft };
         const dockerHostSpecs = args.hosts.filter((h) => h.roles.includes("swarm-manager") || h.roles.includes("swarm-agent"));
         const dockerTls =
             args.docker.tls && dockerHostSpecs.length > 0
                 ? new CertificateAuthority("docker-tls", {
                       after: [transition],
+                      ...lifetime,
                       commonName: "consul-swarm Docker CA",
                       leaves: {
                           client: { commonName: "consul-swarm client", extendedKeyUsage: "clientAuth", subjectAltName: "" },
@@ -191,6 +201,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         const consulCa = args.consul.tls
             ? new CertificateAuthority("consul-tls", {
                   after: [transition],
+                  ...lifetime,
                   commonName: "consul-swarm Consul CA",
                   // A secondary issues from the primary's CA: each side's servers then verify the
                   // other's server.<dc>.consul certificates with the CA they already have.
@@ -357,6 +368,12 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         this.dockerTls = dockerTls
             ? pulumi.secret({ caCert: dockerTls.caCert, clientCert: dockerTls.leaves.client.cert, clientKey: dockerTls.leaves.client.key })
             : undefined;
+        const byCa = (pick: (ca: CertificateAuthority) => pulumi.Output<Record<string, string>>) =>
+            pulumi
+                .all({ consul: consulCa ? pick(consulCa) : {}, docker: dockerTls ? pick(dockerTls) : {} })
+                .apply((cas) => Object.fromEntries(Object.entries(cas).flatMap(([ca, certs]) => Object.entries(certs).map(([id, at]) => [`${ca}:${id}`, at]))));
+        this.certificateExpiry = byCa((ca) => ca.expiries);
+        this.certificateRenewal = byCa((ca) => ca.renewals);
         this.registerOutputs({
             consulHttpAddr: this.consulHttpAddr,
             consulLeader: this.consulLeader,
@@ -385,6 +402,7 @@ export function consulSwarmArgs(
         sshPrivateKey: key,
         consul: { ...settings.consul, install },
         docker: settings.docker,
+        certificates: settings.certificates,
         hosts: settings.hosts.map((h) => ({
             ...h,
             // A lab host replaced by hand (or by a new image) is a new machine: set it up again.

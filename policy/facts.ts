@@ -13,6 +13,7 @@ export const TYPES = {
     wanFederation: "consul-swarm:consul:WanFederation",
     swarm: "consul-swarm:swarm:Swarm",
     labHosts: "consul-swarm:lab:LabHosts",
+    certificateAuthority: "consul-swarm:tls:CertificateAuthority",
     randomBytes: "random:index/randomBytes:RandomBytes",
     randomPassword: "random:index/randomPassword:RandomPassword",
     remoteCommand: "command:remote:Command",
@@ -21,6 +22,8 @@ export const TYPES = {
     stack: "pulumi:pulumi:Stack",
     /** The stack's drift checks: dynamic resources that read a host over SSH. */
     driftCheck: "pulumi-nodejs:dynamic/consul-swarm:DriftCheck",
+    /** Each host's clock check: reads the host's clock over SSH at every preview. */
+    hostClock: "pulumi-nodejs:dynamic/consul-swarm:HostClock",
     /** The provider of dynamic resources: the engine hands it the whole stack config as its inputs. */
     dynamicProvider: "pulumi:providers:pulumi-nodejs",
 } as const;
@@ -35,6 +38,7 @@ export const FACT_KEYS: Record<string, readonly string[]> = {
     [TYPES.wanFederation]: ["datacenter", "primaryDatacenter", "version", "primaryVersion", "tls"],
     [TYPES.swarm]: ["managers", "agents"],
     [TYPES.labHosts]: ["subnet", "hosts"],
+    [TYPES.certificateAuthority]: ["commonName", "leaves"],
 };
 
 export interface HostFacts {
@@ -87,6 +91,14 @@ export interface WanFederationFacts {
 export interface SwarmFacts {
     managers: string[];
     agents: string[];
+}
+
+export interface CertificateAuthorityFacts {
+    commonName: string;
+    /** The ids of the certificates it issues. */
+    leaves: string[];
+    /** Among its outputs only: "ca" and each leaf's id → when it stops being valid (ISO 8601). */
+    expiries?: Record<string, string>;
 }
 
 export interface LabHostsFacts {

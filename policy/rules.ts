@@ -473,6 +473,79 @@ export function swarmJoinTokensReadable(name = "swarm-join-tokens-readable", enf
     };
 }
 
+// ---- certificates -----------------------------------------------------------------------------
+
+/** Each certificate of each CA with a known expiry: "<CA name>: <id>" and when it ends. */
+function certificateExpiries(resources: PolicyResource[]): { label: string; urn: string; endsMs: number; ends: string }[] {
+    const out: { label: string; urn: string; endsMs: number; ends: string }[] = [];
+    for (const r of ofType(resources, TYPES.certificateAuthority)) {
+        const expiries = propsOf(r).expiries;
+        if (expiries === null || typeof expiries !== "object" || isUnknown(expiries)) {
+            continue; // judged at `pulumi up`, once its certificates are made
+        }
+        for (const [id, ends] of Object.entries(expiries as Record<string, unknown>)) {
+            const endsMs = typeof ends === "string" ? Date.parse(ends) : NaN;
+            if (!Number.isNaN(endsMs)) {
+                out.push({ label: `${r.name}: ${id}`, urn: r.urn, endsMs, ends: String(ends) });
+            }
+        }
+    }
+    return out;
+}
+
+export interface CertificateExpiryConfig {
+    /** Warn this many days before a certificate ends. */
+    warnDays?: number;
+}
+
+/** A certificate that ends within warnDays (30): said in the preview, before it is too late. */
+export function certificateExpiring(name = "certificate-expiring", enforcementLevel: EnforcementLevel = "advisory", now: () => number = Date.now): StackValidationPolicy {
+    return {
+        name,
+        description:
+            "A certificate the stack made that ends within warnDays (30 by default) is named in the preview with its end: the stack renews its agents' and daemons' certificates at an up once they are due (certificates.renewWhenLeft), a CA is not renewed by itself.",
+        enforcementLevel,
+        configSchema: { properties: { warnDays: { type: "number", minimum: 0, description: "Days before a certificate ends from which it is named." } } },
+        validateStack: (args, report) => {
+            const warnDays = args.getConfig<CertificateExpiryConfig>().warnDays ?? 30;
+            const t = now();
+            for (const c of certificateExpiries(args.resources)) {
+                const left = c.endsMs - t;
+                if (left > 0 && left <= warnDays * 86400_000) {
+                    const inWords = left >= 86400_000 ? `${Math.floor(left / 86400_000)} day(s)` : `${Math.max(1, Math.round(left / 60_000))} minute(s)`;
+                    report(
+                        `Certificate ${c.label} ends at ${c.ends}, in ${inWords}. A leaf is renewed by an up once due (see the stack's certificateRenewal output); ` +
+                            "run `pulumi up` before then. A CA ending soon needs a CA rotation (see the README).",
+                        c.urn,
+                    );
+                }
+            }
+        },
+    };
+}
+
+/** A certificate that has ended: every TLS connection that presents it fails. */
+export function certificateExpired(name = "certificate-expired", enforcementLevel: EnforcementLevel = "mandatory", now: () => number = Date.now): StackValidationPolicy {
+    return {
+        name,
+        description:
+            "No certificate the stack made may have ended: an agent or daemon presenting it can no longer talk TLS to the others, so the preview fails until an up renews it.",
+        enforcementLevel,
+        validateStack: (args, report) => {
+            const t = now();
+            for (const c of certificateExpiries(args.resources)) {
+                if (c.endsMs <= t) {
+                    report(
+                        `Certificate ${c.label} ended at ${c.ends}: whatever presents it fails TLS. An up renews an agent's or daemon's certificate that is due; ` +
+                            "if this one is not renewed by the preview (a CA), rotate it (see the README).",
+                        c.urn,
+                    );
+                }
+            }
+        },
+    };
+}
+
 // ---- secrets ----------------------------------------------------------------------------------
 
 /** Resource types whose listed outputs are secrets (besides any resource's additionalSecretOutputs). */
@@ -494,6 +567,7 @@ export const DEFAULT_SECRET_CHANNELS: Record<string, string[]> = {
     [TYPES.stack]: ["*"],
     // Reads its host over SSH like a command: the connection is a secret input and output.
     [TYPES.driftCheck]: ["connection"],
+    [TYPES.hostClock]: ["connection"],
     // Its inputs are the stack's config, secret settings included, which the engine keeps
     // encrypted in state as it does for the stack itself.
     [TYPES.dynamicProvider]: ["*"],
@@ -718,6 +792,8 @@ export function allPolicies(): Policy[] {
         swarmAgentsHaveManager(),
         swarmManagersOdd(),
         swarmJoinTokensReadable(),
+        certificateExpiring(),
+        certificateExpired(),
         consulFederation(),
         noPlaintextSecrets(),
     ];

@@ -1,7 +1,10 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_SSH_WAIT_SECONDS } from "../config";
+import { DEFAULT_MAX_CLOCK_SKEW_SECONDS } from "../tls/settings";
 import { HostFacts, parseHostFacts } from "./render";
+import { HostClock } from "./hostClock";
+import { SshTarget } from "../shared/sshRun";
 import { asRootScript, renderScript } from "../shared/script";
 
 export interface HostArgs {
@@ -22,6 +25,8 @@ export interface HostArgs {
      * changes, the machine is a new one and every step on it runs again. Default: the address.
      */
     machineId?: pulumi.Input<string>;
+    /** How far the host's clock may be off from the machine running Pulumi, in seconds (default 120). */
+    maxClockSkewSeconds?: pulumi.Input<number>;
 }
 
 /** Bounds each dial: a host that drops packets costs this much per try. */
@@ -61,8 +66,11 @@ export class Host extends pulumi.ComponentResource {
     /** The user when known while the program runs: root's scripts go as they are. */
     private readonly plainUser?: string;
     readonly facts: pulumi.Output<HostFacts>;
-    /** The command that read the facts: later steps on this host depend on it, so they wait for SSH. */
-    readonly ready: command.remote.Command;
+    /**
+     * The host read and its clock checked: later steps on this host depend on it, so they wait for
+     * SSH and never run on a host whose certificate checks would fail.
+     */
+    readonly ready: pulumi.Resource;
 
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
         // What a policy pack sees of a host (never the key).
@@ -87,7 +95,7 @@ export class Host extends pulumi.ComponentResource {
                 }),
             ),
         );
-        this.ready = new command.remote.Command(
+        const factsStep = new command.remote.Command(
             `${name}-facts`,
             this.commandArgs({
                 // Standard sshd refuses environment variables (AcceptEnv): pass nothing that way.
@@ -100,7 +108,12 @@ export class Host extends pulumi.ComponentResource {
             // container, say) must gate the first SSH dial itself.
             { parent: this, dependsOn: opts?.dependsOn },
         );
-        this.facts = this.ready.stdout.apply(parseHostFacts);
+        this.facts = factsStep.stdout.apply(parseHostFacts);
+        this.ready = new HostClock(
+            `${name}-clock`,
+            { host: name, connection: this.connection.apply(({ host, port, user, privateKey }) => ({ host, port, user, privateKey }) as SshTarget), machine: this.machine, maxSkewSeconds: args.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS },
+            { parent: this, dependsOn: [factsStep] },
+        );
         this.registerOutputs({ ...facts, facts: this.facts });
     }
 

@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { runOverSsh, SshTarget } from "./sshRun";
 
 /**
  * What a drift check keeps in state. `read` (run by `pulumi refresh`) only sees these outputs, so
@@ -19,7 +20,6 @@ interface DriftState {
 
 /** Tries to reach a host that is still booting or busy; the last error is what the user sees. */
 const SSH_ATTEMPTS = 3;
-const SSH_READY_TIMEOUT_MS = 10_000;
 const PROBE_TIMEOUT_MS = 60_000;
 
 /**
@@ -27,61 +27,12 @@ const PROBE_TIMEOUT_MS = 60_000;
  * refresh of a stack with one host down still completes and says which host it could not check.
  */
 async function probe(state: DriftState): Promise<string[]> {
-    // Loaded here, not at the top: the engine's provider process runs this function's serialized
-    // text, which must name its modules itself.
-    const { Client } = require("ssh2") as typeof import("ssh2");
-    const conn = state.connection as { host: string; port?: number; user?: string; privateKey?: string };
-    const runOnce = () =>
-        new Promise<string>((resolve, reject) => {
-            const client = new Client();
-            const timer = setTimeout(() => {
-                client.end();
-                reject(new Error(`the drift probe did not finish within ${PROBE_TIMEOUT_MS / 1000} s`));
-            }, PROBE_TIMEOUT_MS);
-            const fail = (err: Error) => {
-                clearTimeout(timer);
-                client.end();
-                reject(err);
-            };
-            client
-                .on("ready", () => {
-                    // The script goes on stdin: nothing of it shows on a command line or in a log.
-                    // A user other than root reads the host's state through sudo, as the steps do.
-                    client.exec((conn.user ?? "root") === "root" ? "sh -s" : "sudo -n sh -s", (err, stream) => {
-                        if (err) {
-                            fail(err);
-                            return;
-                        }
-                        let out = "";
-                        let errOut = "";
-                        stream.on("data", (d: Buffer) => (out += d.toString()));
-                        stream.stderr.on("data", (d: Buffer) => (errOut += d.toString()));
-                        stream.on("close", (code: number | null) => {
-                            clearTimeout(timer);
-                            client.end();
-                            if (code === 0) {
-                                resolve(out);
-                            } else {
-                                reject(new Error(`the drift probe exited with ${code}: ${errOut.trim().split("\n").slice(-3).join(" / ")}`));
-                            }
-                        });
-                        stream.end(state.script);
-                    });
-                })
-                .on("error", fail)
-                .connect({
-                    host: conn.host,
-                    port: conn.port ?? 22,
-                    username: conn.user ?? "root",
-                    privateKey: conn.privateKey,
-                    readyTimeout: SSH_READY_TIMEOUT_MS,
-                });
-        });
+    const conn = state.connection as SshTarget;
     let last: unknown;
     for (let attempt = 1; attempt <= SSH_ATTEMPTS; attempt++) {
         try {
-            const out = await runOnce();
-            return out
+            const { stdout } = await runOverSsh(conn, state.script, { asRoot: true, timeoutMs: PROBE_TIMEOUT_MS });
+            return stdout
                 .split("\n")
                 .map((l) => l.trim())
                 .filter((l) => l !== "");

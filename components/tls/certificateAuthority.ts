@@ -1,6 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
 import { renderScript } from "../shared/script";
+import { CertificateRenewal } from "./certificateRenewal";
 
 /** One certificate the CA issues. */
 export interface LeafSpec {
@@ -16,10 +18,17 @@ export interface CertificateAuthorityArgs {
     commonName: string;
     /** The certificates to issue, by id (the id names the child resource). */
     leaves: Record<string, LeafSpec>;
-    /** Certificate lifetime in days. */
+    /** The CA's own lifetime in days (a CA is renewed only when fewer than 30 are left). */
     days?: number;
-    /** A re-run issues anew only what has fewer days than this left to live. */
-    renewDays?: number;
+    /** How long an issued certificate lives, in seconds (default 365 days). */
+    leafValiditySeconds?: pulumi.Input<number>;
+    /** An `up` renews a certificate once less than this fraction of its life is left (default 1/3). */
+    renewWhenLeft?: pulumi.Input<number>;
+    /**
+     * How far back an issued certificate's validity starts, in seconds (default 300): a host whose
+     * clock is that much behind still takes it (the hosts' clocks are checked against this bound).
+     */
+    backdateSeconds?: number;
     /**
      * Issue from this CA instead of making one (a secret pair: another datacenter's CA, so the
      * two trust each other's certificates).
@@ -33,6 +42,16 @@ export interface TlsPair {
     cert: pulumi.Output<string>;
     /** Secret. */
     key: pulumi.Output<string>;
+}
+
+/** 365 days: renewed by the stack, so a year is long enough and short enough. */
+export const DEFAULT_LEAF_VALIDITY_SECONDS = 365 * 86400;
+export const DEFAULT_RENEW_WHEN_LEFT = 1 / 3;
+export const DEFAULT_BACKDATE_SECONDS = 300;
+
+/** When a PEM certificate stops being valid, as ISO 8601. */
+export function notAfter(pem: string): string {
+    return new Date(new crypto.X509Certificate(pem).validTo).toISOString();
 }
 
 /** Splits what tls-ca.sh / tls-cert.sh print: a certificate, then its key. */
@@ -59,13 +78,21 @@ export class CertificateAuthority extends pulumi.ComponentResource {
     /** The CA's key (a secret): what another datacenter needs to issue certificates this one trusts. */
     readonly caKey: pulumi.Output<string>;
     readonly leaves: Record<string, TlsPair>;
+    /** When each certificate stops being valid (ISO 8601), "ca" and the leaves' ids: public. */
+    readonly expiries: pulumi.Output<Record<string, string>>;
+    /** When an `up` renews each leaf (ISO 8601). */
+    readonly renewals: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: CertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
         // The Docker CA was first written as consul-swarm:docker:DockerTls: same children, no replacement.
         const aliased = pulumi.mergeOptions(opts, { aliases: [{ type: "consul-swarm:docker:DockerTls" }] });
-        super(CertificateAuthority.type, name, { commonName: args.commonName, leaves: Object.keys(args.leaves) }, aliased);
+        // What a policy pack reads of a CA (its outputs add each certificate's expiry).
+        const facts = { commonName: args.commonName, leaves: Object.keys(args.leaves) };
+        super(CertificateAuthority.type, name, facts, aliased);
         const days = args.days ?? 3650;
-        const renewDays = args.renewDays ?? 30;
+        const renewDays = 30;
+        const validitySeconds = pulumi.output(args.leafValiditySeconds ?? DEFAULT_LEAF_VALIDITY_SECONDS);
+        const renewWhenLeft = pulumi.output(args.renewWhenLeft ?? DEFAULT_RENEW_WHEN_LEFT);
         const secretOutput: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["stdout"], dependsOn: args.after ?? [] };
         // A CA and its certificates are made once. The command provider re-runs a step whose
         // inputs change (an edited script included): the scripts then print the previous pair
@@ -87,21 +114,46 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         this.caCert = pulumi.unsecret(caPair.apply((p) => p.cert));
         this.caKey = pulumi.secret(caPair.apply((p) => p.key));
         const caBundle = pulumi.secret(caPair.apply((p) => p.cert + p.key));
+        const renewal = new CertificateRenewal(
+            `${name}-renewal`,
+            { leaves: Object.keys(args.leaves), validitySeconds, renewWhenLeft },
+            { parent: this, dependsOn: args.after ?? [] },
+        );
         this.leaves = {};
         for (const [id, leaf] of Object.entries(args.leaves)) {
-            const certScript = pulumi
-                .output(leaf.subjectAltName)
-                .apply((san) =>
-                    renderScript("tls-cert", { CN: leaf.commonName, DAYS: days, EKU: leaf.extendedKeyUsage, RENEW_DAYS: renewDays, SAN: san }),
-                );
+            const certScript = pulumi.all([leaf.subjectAltName, validitySeconds, renewWhenLeft]).apply(([san, valid, left]) =>
+                renderScript("tls-cert", {
+                    BACKDATE_SECONDS: args.backdateSeconds ?? DEFAULT_BACKDATE_SECONDS,
+                    CN: leaf.commonName,
+                    EKU: leaf.extendedKeyUsage,
+                    RENEW_SECONDS: Math.floor(valid * left),
+                    SAN: san,
+                    VALID_SECONDS: valid,
+                }),
+            );
             const cert = new command.local.Command(
                 `${name}-${id}`,
-                { create: certScript, addPreviousOutputInEnv: true, stdin: caBundle, logging: "none" },
-                { ...secretOutput, dependsOn: [...(args.after ?? []), ...caMade] },
+                {
+                    create: certScript,
+                    addPreviousOutputInEnv: true,
+                    stdin: caBundle,
+                    logging: "none",
+                    // A renewal is a new round: the step is made again and issues a new certificate.
+                    // Round 0 sets no trigger, so a stack made before renewals existed keeps its step.
+                    // (An output that resolves to undefined leaves the property out, as if not given.)
+                    triggers: renewal.rounds.apply((rounds) => (rounds[id] ? [rounds[id]] : undefined)) as pulumi.Output<number[]>,
+                },
+                { ...secretOutput, dependsOn: [...(args.after ?? []), ...caMade, renewal] },
             );
             const pair = pulumi.secret(cert.stdout).apply(splitPemPair);
             this.leaves[id] = { cert: pulumi.unsecret(pair.apply((p) => p.cert)), key: pulumi.secret(pair.apply((p) => p.key)) };
         }
-        this.registerOutputs({ caCert: this.caCert });
+        this.expiries = pulumi
+            .all([this.caCert, ...Object.values(this.leaves).map((l) => l.cert)])
+            .apply(([ca, ...leaves]) =>
+                Object.fromEntries([["ca", ca], ...Object.keys(this.leaves).map((id, i) => [id, leaves[i]])].map(([id, pem]) => [id, notAfter(pem)])),
+            );
+        this.renewals = renewal.dueAt;
+        this.registerOutputs({ ...facts, caCert: this.caCert, expiries: this.expiries, renewals: this.renewals });
     }
 }

@@ -20,9 +20,9 @@ describe("the policy pack", () => {
         }
     });
 
-    it("is mandatory except for the dev-stack server count and the readable join tokens", () => {
+    it("is mandatory except for the dev-stack server count, the readable join tokens and a certificate ending soon", () => {
         const advisory = policies.filter((p) => p.enforcementLevel !== "mandatory").map((p) => p.name);
-        assert.deepEqual(advisory, ["consul-server-quorum-dev", "swarm-join-tokens-readable"]);
+        assert.deepEqual(advisory, ["consul-server-quorum-dev", "swarm-join-tokens-readable", "certificate-expiring"]);
     });
 
     for (const file of fs.readdirSync(path.join(root, "config")).filter((f) => f.endsWith(".json"))) {

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TYPES } from "../facts";
 import {
+    certificateExpired,
+    certificateExpiring,
     consulBootstrap,
     consulFederation,
     consulServerQuorum,
@@ -304,6 +306,35 @@ describe("swarm-join-tokens-readable", () => {
         const o = await runStackPolicy(policy, s);
         assertViolation(o, [/Swarm swarm's join tokens, the manager's too, are in Consul KV \(consul-swarm\/swarm\/\), and Consul runs without ACLs on consul01: whoever reaches port 8500/, /Remove consul\.acl: false/]);
         assert.equal(policy.enforcementLevel, "advisory");
+    });
+});
+
+describe("certificate-expiring and certificate-expired", () => {
+    const NOW = Date.parse("2026-12-08T00:00:00Z");
+    const DAY = 86400_000;
+    const withCa = (expiries: unknown) =>
+        tutorialStack().add(TYPES.certificateAuthority, "consul-tls", { commonName: "consul-swarm Consul CA", leaves: ["agent-consulsvr"], expiries });
+    const at = (ms: number) => new Date(ms).toISOString();
+    it("pass a stack whose certificates all have more than 30 days, and one whose expiries are not known yet", async () => {
+        const far = withCa({ ca: at(NOW + 3000 * DAY), "agent-consulsvr": at(NOW + 300 * DAY) });
+        assertPasses(await runStackPolicy(certificateExpiring(undefined, undefined, () => NOW), far));
+        assertPasses(await runStackPolicy(certificateExpired(undefined, undefined, () => NOW), far));
+        assertPasses(await runStackPolicy(certificateExpired(undefined, undefined, () => NOW), withCa(UNKNOWN_VALUE)));
+        assertPasses(await runStackPolicy(certificateExpiring(undefined, undefined, () => NOW), tutorialStack()));
+    });
+    it("name a certificate ending within 30 days (advisory), with its end and what to do", async () => {
+        const o = await runStackPolicy(certificateExpiring(undefined, undefined, () => NOW), withCa({ ca: at(NOW + 3000 * DAY), "agent-consulsvr": at(NOW + 12 * DAY) }));
+        assertViolation(o, [/^Certificate consul-tls: agent-consulsvr ends at 2026-12-20T00:00:00.000Z, in 12 day\(s\)\. A leaf is renewed by an up once due/]);
+        const minutes = await runStackPolicy(certificateExpiring(undefined, undefined, () => NOW), withCa({ "agent-consulsvr": at(NOW + 20 * 60_000) }));
+        assertViolation(minutes, [/in 20 minute\(s\)/]);
+        const tuned = await runStackPolicy(certificateExpiring(undefined, undefined, () => NOW), withCa({ "agent-consulsvr": at(NOW + 12 * DAY) }), { warnDays: 7 });
+        assertPasses(tuned);
+        assert.equal(certificateExpiring().enforcementLevel, "advisory");
+    });
+    it("fail a preview once a certificate has ended (mandatory), and only that one", async () => {
+        const o = await runStackPolicy(certificateExpired(undefined, undefined, () => NOW), withCa({ ca: at(NOW + 3000 * DAY), "agent-consulsvr": at(NOW - 60_000) }));
+        assertViolation(o, [/^Certificate consul-tls: agent-consulsvr ended at 2026-12-07T23:59:00.000Z: whatever presents it fails TLS/]);
+        assert.equal(certificateExpired().enforcementLevel, "mandatory");
     });
 });
 

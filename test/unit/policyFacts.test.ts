@@ -9,7 +9,7 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { FACT_KEYS, TYPES } from "../../policy/facts";
 import { RawConfig, resolveInstall, validateConfig } from "../../components/config";
-import { recordingMocks, Registration, SECRET_SIG, settled } from "./recordingMocks";
+import { MOCK_PEM, recordingMocks, Registration, SECRET_SIG, settled } from "./recordingMocks";
 
 let registered: Registration[] = [];
 
@@ -64,7 +64,7 @@ describe("the facts the policy pack reads", () => {
                 primary: { datacenter: "dc1", servers: { a: "10.9.0.1" }, version: "1.14.11" },
                 gossipKey: pulumi.secret("G"),
                 managementToken: pulumi.secret("M"),
-                consulCa: pulumi.secret({ cert: "C", key: "K" }),
+                consulCa: pulumi.secret({ cert: MOCK_PEM.cert, key: "K" }),
             },
         );
         // Outputs are registered last, after every child: wait for them as well.
@@ -79,9 +79,10 @@ describe("the facts the policy pack reads", () => {
         const { Swarm } = await import("../../components/swarm/swarm");
         const { LabHosts } = await import("../../components/lab/labHosts");
         const { WanFederation } = await import("../../components/consul/wanFederation");
+        const { CertificateAuthority } = await import("../../components/tls/certificateAuthority");
         assert.deepEqual(
-            [Host.type, DockerDaemon.type, ConsulServer.type, ConsulClient.type, ConsulCluster.type, WanFederation.type, Swarm.type, LabHosts.type],
-            [TYPES.host, TYPES.dockerDaemon, TYPES.consulServer, TYPES.consulClient, TYPES.consulCluster, TYPES.wanFederation, TYPES.swarm, TYPES.labHosts],
+            [Host.type, DockerDaemon.type, ConsulServer.type, ConsulClient.type, ConsulCluster.type, WanFederation.type, Swarm.type, LabHosts.type, CertificateAuthority.type],
+            [TYPES.host, TYPES.dockerDaemon, TYPES.consulServer, TYPES.consulClient, TYPES.consulCluster, TYPES.wanFederation, TYPES.swarm, TYPES.labHosts, TYPES.certificateAuthority],
         );
     });
 

@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { execFileSync } from "child_process";
 
 export interface Registration {
     type: string;
@@ -30,6 +31,21 @@ function nameOfUrn(urn: string): string {
 }
 
 /** What a resource "returns" in the mocks: the outputs the real providers would give. */
+/**
+ * A real certificate and key (self-signed, a day long), made once: what the mock TLS steps print,
+ * so the stack reads their expiry as it does a real one.
+ */
+export const MOCK_PEM = (() => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cs-mock-pem-"));
+    try {
+        execFileSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", path.join(dir, "k")]);
+        execFileSync("openssl", ["req", "-x509", "-new", "-key", path.join(dir, "k"), "-subj", "/CN=mock", "-days", "1", "-out", path.join(dir, "c")]);
+        return { cert: fs.readFileSync(path.join(dir, "c"), "utf8"), key: fs.readFileSync(path.join(dir, "k"), "utf8") };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+})();
+
 export function providerState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
     if (type === "command:remote:Command" && name.endsWith("-facts")) {
         const host = name.replace(/-facts$/, "");
@@ -50,8 +66,11 @@ export function providerState(type: string, name: string, inputs: Record<string,
         return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
     if (type === "command:local:Command" && /^(docker|consul)-tls-/.test(name)) {
-        const pem = (kind: string) => `-----BEGIN ${kind}-----\n${name}\n-----END ${kind}-----\n`;
-        return { ...inputs, stdout: pem("CERTIFICATE") + pem("EC PRIVATE KEY") };
+        return { ...inputs, stdout: MOCK_PEM.cert + MOCK_PEM.key };
+    }
+    if (/-renewal$/.test(name) && Array.isArray(inputs.leaves)) {
+        const due = new Date(Date.now() + inputs.validitySeconds * 1000 * (1 - inputs.renewWhenLeft)).toISOString();
+        return { ...inputs, rounds: Object.fromEntries(inputs.leaves.map((id: string) => [id, 0])), dueAt: Object.fromEntries(inputs.leaves.map((id: string) => [id, due])) };
     }
     if (type === "command:local:Command") {
         return { ...inputs, stdout: "progress\nconsul-swarm-lab:0123456789ab\n" };

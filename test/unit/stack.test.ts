@@ -2,13 +2,14 @@
 // between them, and what is secret. The mocks record every registration as the engine would
 // receive it (type, name, parent, dependencies, inputs with their secret markers).
 import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { validateConfig, resolveInstall, RawConfig } from "../../components/config";
-import { isSecretValue, MOCK_RELEASE, recordingMocks, Registration, settled } from "./recordingMocks";
+import { isSecretValue, MOCK_PEM, MOCK_RELEASE, recordingMocks, Registration, settled } from "./recordingMocks";
 
 let registrations: Registration[] = [];
 
@@ -46,6 +47,9 @@ async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}, federation?: i
         consulCaCert: outputs.consulCaCert ? await promiseOf(outputs.consulCaCert) : undefined,
         consulHttpsAddr: outputs.consulHttpsAddr ? await promiseOf(outputs.consulHttpsAddr) : undefined,
         aclTokenSecret: outputs.aclBootstrapToken ? await pulumi.isSecret(outputs.aclBootstrapToken) : undefined,
+        certificateExpiry: await promiseOf(outputs.certificateExpiry),
+        certificateExpirySecret: await pulumi.isSecret(outputs.certificateExpiry),
+        certificateRenewal: await promiseOf(outputs.certificateRenewal),
     };
     await settled(registrations);
     const regs = registrations.slice(start);
@@ -125,15 +129,17 @@ describe("the tutorial's three hosts", () => {
         for (const h of ["consulsvr", "consul01", "consul02"]) {
             // The transition is judged before the first SSH dial to any host.
             assertEdge(`${h}-facts`, "cluster-transition");
-            assertEdge(`${h}-docker-config`, `${h}-facts`);
-            assertEdge(`${h}-consul-install`, `${h}-facts`);
+            // Its clock is read right after its facts, before any step that needs certificates to work.
+            assertEdge(`${h}-clock`, `${h}-facts`);
+            assertEdge(`${h}-docker-config`, `${h}-clock`);
+            assertEdge(`${h}-consul-install`, `${h}-clock`);
             assertEdge(`${h}-consul-service`, `${h}-consul-install`);
             assertEdge(`${h}-consul-deferred-restart`, `${h}-consul-service`);
             assertEdge("consul-join", `${h}-consul-deferred-restart`);
         }
         // The quorum guard runs before the membership changes: the join (and so every later step) waits for it.
         assertEdge("consul-join", "consul-quorum-guard");
-        assertEdge("consul-quorum-guard", "consulsvr-facts");
+        assertEdge("consul-quorum-guard", "consulsvr-clock");
         assertEdge("consul-acl-agent", "consul-join");
         assertEdge("consul-verify", "consul-acl-agent");
         // The swarm needs a leader and its token, not every server voting: it forms while verify waits.
@@ -225,6 +231,25 @@ describe("the tutorial's three hosts", () => {
         assert.equal(g.values.consulHttpsAddr, "https://10.0.0.1:8501");
     });
 
+    it("says when each certificate expires and is renewed; a certificate's step is made again only for a new round", () => {
+        const expiry = new Date(new crypto.X509Certificate(MOCK_PEM.cert).validTo).toISOString();
+        const names = ["consul:ca", "consul:agent-consulsvr", "consul:agent-consul01", "consul:agent-consul02", "docker:ca", "docker:client"];
+        for (const n of names) {
+            assert.equal(g.values.certificateExpiry[n], expiry, n);
+        }
+        assert.equal(g.values.certificateExpirySecret, false, "expiry dates are public");
+        assert.ok(!("consul:ca" in g.values.certificateRenewal), "a CA is not on the leaves' schedule");
+        assert.match(String(g.values.certificateRenewal["consul:agent-consul01"]), /^\d{4}-\d\d-\d\dT/);
+        const renewal = need("consul-tls-renewal");
+        assert.deepEqual(renewal.inputs.leaves, ["agent-consulsvr", "agent-consul01", "agent-consul02"]);
+        assert.equal(renewal.inputs.validitySeconds, 365 * 86400);
+        const leaf = need("consul-tls-agent-consul01");
+        assert.ok(leaf.deps.includes("consul-tls-renewal"));
+        assert.equal(leaf.inputs.triggers, undefined, "round 0: no trigger, as a certificate made before renewals existed");
+        assert.match(String(leaf.inputs.create), /VALID_SECONDS='31536000'/);
+        assert.match(String(leaf.inputs.create), /RENEW_SECONDS='10512000'/);
+    });
+
     it("turns ACLs on with the stack's own token, a secret that reaches hosts on stdin only", () => {
         assert.ok(g.values.aclTokenSecret, "aclBootstrapToken is a secret output");
         assert.match(String(g.values.aclToken), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -305,7 +330,7 @@ describe("a secondary datacenter (WAN federation with another stack's cluster)",
         primary: { datacenter: "dc1", servers: { one: "10.9.0.1", two: "10.9.0.2", three: "10.9.0.3" }, version: "1.14.11" },
         gossipKey: pulumi.secret("PRIMARY-GOSSIP-KEY"),
         managementToken: pulumi.secret("PRIMARY-MANAGEMENT-TOKEN"),
-        consulCa: pulumi.secret({ cert: "PRIMARY-CA-CERT\n", key: "PRIMARY-CA-KEY\n" }),
+        consulCa: pulumi.secret({ cert: MOCK_PEM.cert, key: "PRIMARY-CA-KEY\n" }),
     };
     let g: Awaited<ReturnType<typeof build>>;
     before(async () => {
@@ -327,7 +352,7 @@ describe("a secondary datacenter (WAN federation with another stack's cluster)",
         // Its certificates are issued by the primary's CA (on stdin, a secret).
         const leaf = need("consul-tls-agent-consul01");
         assert.ok(isSecretValue(leaf.inputs.stdin));
-        assert.equal(plain(leaf.inputs.stdin), "PRIMARY-CA-CERT\nPRIMARY-CA-KEY\n");
+        assert.equal(plain(leaf.inputs.stdin), `${MOCK_PEM.cert}PRIMARY-CA-KEY\n`);
         assert.match(String(leaf.inputs.create), /CN='server.dc2.consul'/);
     });
 

@@ -1,8 +1,10 @@
 # Runs on the machine running Pulumi: a key and a certificate signed by the CA that arrives on
 # stdin (certificate then key), printed as certificate then key. When this step runs again, the
 # previous pair (PULUMI_COMMAND_STDOUT) is printed again if it is still what is asked for: signed
-# by this CA, the same subject, names and usage, with at least RENEW_DAYS to live. So a re-run
+# by this CA, the same subject, names and usage, with more than RENEW_SECONDS to live. So a re-run
 # or an edited script changes nothing, and a new CA or a new address issues a new certificate.
+# A renewal is not decided here: the step runs again only when its inputs change, and the
+# CertificateRenewal resource beside it is what changes them once a certificate is due.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 umask 077
@@ -23,7 +25,7 @@ tls_keep_previous() {
   printf '%s\n' "$PULUMI_COMMAND_STDOUT" > "$tmp/prev"
   grep -q -- '-----BEGIN EC PRIVATE KEY-----' "$tmp/prev" || return 1
   openssl verify -CAfile "$tmp/ca.pem" "$tmp/prev" >/dev/null 2>&1 || return 1
-  openssl x509 -in "$tmp/prev" -noout -checkend $((RENEW_DAYS * 86400)) >/dev/null 2>&1 || return 1
+  openssl x509 -in "$tmp/prev" -noout -checkend "$RENEW_SECONDS" >/dev/null 2>&1 || return 1
   # The wanted description, from a throw-away certificate made for the same request.
   openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/probe.key"
   openssl req -new -x509 -key "$tmp/probe.key" -subj "/CN=$CN" -days 1 -extensions v3 \
@@ -33,8 +35,21 @@ tls_keep_previous() {
 }
 { printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$tmp/ext"; } > "$tmp/probe.cnf"
 tls_keep_previous && exit 0
+# GNU date, then BSD date: a time in seconds as openssl ca writes a validity bound.
+utc_at() {
+  date -u -d "@$1" +%Y%m%d%H%M%SZ 2>/dev/null || date -u -r "$1" +%Y%m%d%H%M%SZ
+}
+now=$(date -u +%s)
+# Valid from BACKDATE_SECONDS ago: a host whose clock is behind by up to the stack's skew bound
+# still takes a certificate issued a moment ago.
+start=$(utc_at $((now - BACKDATE_SECONDS)))
+end=$(utc_at $((now + VALID_SECONDS)))
+: > "$tmp/index.txt"
+openssl rand -hex 16 > "$tmp/serial"
+printf '[ca]\ndefault_ca=issuer\n[issuer]\ndatabase=%s\nserial=%s\nnew_certs_dir=%s\ncertificate=%s\nprivate_key=%s\ndefault_md=sha256\npolicy=any\nunique_subject=no\n[any]\ncommonName=supplied\n' \
+  "$tmp/index.txt" "$tmp/serial" "$tmp" "$tmp/ca.pem" "$tmp/ca.key" > "$tmp/ca.cnf"
 openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/key.pem"
 openssl req -new -key "$tmp/key.pem" -subj "/CN=$CN" -out "$tmp/req.csr"
-openssl x509 -req -in "$tmp/req.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
-  -days "$DAYS" -sha256 -extfile "$tmp/ext" -out "$tmp/cert.pem" 2>/dev/null
+openssl ca -batch -config "$tmp/ca.cnf" -in "$tmp/req.csr" -out "$tmp/cert.pem" -notext \
+  -startdate "$start" -enddate "$end" -extfile "$tmp/ext" 2>"$tmp/ca.log" || { cat "$tmp/ca.log" >&2; exit 1; }
 cat "$tmp/cert.pem" "$tmp/key.pem"

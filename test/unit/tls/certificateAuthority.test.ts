@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as tls from "node:tls";
 import { describe, it } from "node:test";
-import { splitPemPair } from "../../../components/tls/certificateAuthority";
+import { notAfter, splitPemPair } from "../../../components/tls/certificateAuthority";
 import { renderScript } from "../../../components/shared/script";
 
 /** Runs a script the way the command provider does, with the previous output in the environment when given. */
@@ -18,8 +18,9 @@ const run = (script: string, input?: string, previous?: string) => {
     return execFileSync("sh", ["-c", script], { input, env, encoding: "utf8" }).trimEnd();
 };
 const caScript = (cn: string, days = 30) => renderScript("tls-ca", { CN: cn, DAYS: days, RENEW_DAYS: 7 });
-const certScript = (cn: string, eku: string, san: string, days = 30) =>
-    renderScript("tls-cert", { CN: cn, DAYS: days, EKU: eku, RENEW_DAYS: 7, SAN: san });
+const DAY = 86400;
+const certScript = (cn: string, eku: string, san: string, validSeconds = 30 * DAY, renewSeconds = 7 * DAY) =>
+    renderScript("tls-cert", { BACKDATE_SECONDS: 300, CN: cn, EKU: eku, RENEW_SECONDS: renewSeconds, SAN: san, VALID_SECONDS: validSeconds });
 
 describe("Docker TLS material", () => {
     const ca = splitPemPair(run(caScript("test CA")));
@@ -82,6 +83,21 @@ describe("Docker TLS material", () => {
             const caCert = new crypto.X509Certificate(splitPemPair(input).cert);
             assert.ok(new crypto.X509Certificate(splitPemPair(again).cert).verify(caCert.publicKey), `${why}: signed by the CA given`);
         }
+    });
+
+    it("a certificate lives the validity asked for, to the second, from five minutes back", () => {
+        const before = Date.now();
+        const out = run(certScript("client", "clientAuth", "", 20 * 60, 15 * 60), ca.cert + ca.key);
+        assert.match(out, /^-----BEGIN CERTIFICATE-----/, "nothing but the pair is printed");
+        const x = new crypto.X509Certificate(splitPemPair(out).cert);
+        const from = Date.parse(x.validFrom);
+        const to = Date.parse(x.validTo);
+        assert.ok(Math.abs(from - (before - 300_000)) < 5000, `valid from five minutes back: ${x.validFrom}`);
+        assert.ok(Math.abs(to - (before + 20 * 60_000)) < 5000, `valid for 20 minutes: ${x.validTo}`);
+        // With more than RENEW_SECONDS left it is kept; asked to keep more than it has left, it is renewed.
+        assert.equal(run(certScript("client", "clientAuth", "", 20 * 60, 15 * 60), ca.cert + ca.key, out), out);
+        assert.notEqual(run(certScript("client", "clientAuth", "", 20 * 60, 25 * 60), ca.cert + ca.key, out), out);
+        assert.equal(notAfter(splitPemPair(out).cert), new Date(to).toISOString());
     });
 
     it("splits output whose last newline was trimmed", () => {
