@@ -31,9 +31,12 @@ const settings = result.settings;
 const install = resolveInstall(settings.consul.install, process.env, fs.existsSync, settings.consul.version);
 
 const lab = labFor(settings);
+// The stack's own outputs from its last up, read at preview as at up: which certificates are due.
+const applied = new pulumi.StackReference("applied-outputs", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
 const cluster = new ConsulSwarm("consul-swarm", {
     ...consulSwarmArgs(settings, install, sshPrivateKey, lab),
     federation: settings.federation ? federationFrom(settings.federation.primaryStack) : undefined,
+    appliedCertificates: applied.getOutput("certificateRenewal"),
     // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
     snapshotDir: path.resolve(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack()),
 });

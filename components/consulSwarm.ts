@@ -15,6 +15,7 @@ import { Swarm, swarmConsulStdin } from "./swarm/swarm";
 import { ClusterTransition } from "./transition/clusterTransition";
 import { ClusterShape } from "./transition/judge";
 import { CertificateSettings } from "./tls/settings";
+import { LeafRenewal } from "./tls/renewal";
 
 /** One host of the cluster: where to reach it and what it does. */
 export interface ConsulSwarmHost {
@@ -59,6 +60,11 @@ export interface ConsulSwarmArgs {
     /** The certificates' lifetime and renewal, and the hosts' clock bound (defaults: see components/tls/settings.ts). */
     certificates?: CertificateSettings;
     /**
+     * The stack's certificateRenewal output from its last `up` (a StackReference to the stack
+     * itself): what tells a program run which certificates are due. None: none is renewed.
+     */
+    appliedCertificates?: pulumi.Input<Record<string, LeafRenewal> | undefined>;
+    /**
      * Where snapshots taken before a rollout are kept on the machine running Pulumi (a relative
      * path is the program's directory's); `snapshots/<stack>` unless set.
      */
@@ -101,8 +107,8 @@ export class ConsulSwarm extends pulumi.ComponentResource {
     readonly dockerTls?: pulumi.Output<{ caCert: string; clientCert: string; clientKey: string }>;
     /** When each certificate the stack made stops being valid (ISO 8601): "consul:ca", "consul:agent-<host>", "docker:server-<host>", … */
     readonly certificateExpiry: pulumi.Output<Record<string, string>>;
-    /** When an `up` renews each certificate (ISO 8601), by the same names. */
-    readonly certificateRenewal: pulumi.Output<Record<string, string>>;
+    /** When an `up` renews each leaf certificate, and how many times it was, by the same names. */
+    readonly certificateRenewal: pulumi.Output<Record<string, LeafRenewal>>;
 
     constructor(name: string, args: ConsulSwarmArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ConsulSwarm.type, name, { datacenter: args.datacenter, hosts: args.hosts.map((h) => h.name) }, opts);
@@ -129,13 +135,19 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                 ),
             ]),
         );
-        const lifetime = { leafValiditySeconds: args.certificates?.validitySeconds, renewWhenLeft: args.certificates?.renewWhenLeft };
+        const lifetime = (ca: string) => ({
+            leafValiditySeconds: args.certificates?.validitySeconds,
+            renewWhenLeft: args.certificates?.renewWhenLeft,
+            applied: pulumi.output(args.appliedCertificates).apply((all) =>
+                Object.fromEntries(Object.entries(all ?? {}).flatMap(([k, v]) => (k.startsWith(`${ca}:`) ? [[k.slice(ca.length + 1), v]] : []))),
+            ),
+        });
         const dockerHostSpecs = args.hosts.filter((h) => h.roles.includes("swarm-manager") || h.roles.includes("swarm-agent"));
         const dockerTls =
             args.docker.tls && dockerHostSpecs.length > 0
                 ? new CertificateAuthority("docker-tls", {
                       after: [transition],
-                      ...lifetime,
+                      ...lifetime("docker"),
                       commonName: "consul-swarm Docker CA",
                       leaves: {
                           client: { commonName: "consul-swarm client", extendedKeyUsage: "clientAuth", subjectAltName: "" },
@@ -201,7 +213,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         const consulCa = args.consul.tls
             ? new CertificateAuthority("consul-tls", {
                   after: [transition],
-                  ...lifetime,
+                  ...lifetime("consul"),
                   commonName: "consul-swarm Consul CA",
                   // A secondary issues from the primary's CA: each side's servers then verify the
                   // other's server.<dc>.consul certificates with the CA they already have.
@@ -368,9 +380,9 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         this.dockerTls = dockerTls
             ? pulumi.secret({ caCert: dockerTls.caCert, clientCert: dockerTls.leaves.client.cert, clientKey: dockerTls.leaves.client.key })
             : undefined;
-        const byCa = (pick: (ca: CertificateAuthority) => pulumi.Output<Record<string, string>>) =>
+        const byCa = <T>(pick: (ca: CertificateAuthority) => pulumi.Output<Record<string, T>>) =>
             pulumi
-                .all({ consul: consulCa ? pick(consulCa) : {}, docker: dockerTls ? pick(dockerTls) : {} })
+                .all({ consul: consulCa ? pick(consulCa) : ({} as Record<string, T>), docker: dockerTls ? pick(dockerTls) : ({} as Record<string, T>) })
                 .apply((cas) => Object.fromEntries(Object.entries(cas).flatMap(([ca, certs]) => Object.entries(certs).map(([id, at]) => [`${ca}:${id}`, at]))));
         this.certificateExpiry = byCa((ca) => ca.expiries);
         this.certificateRenewal = byCa((ca) => ca.renewals);

@@ -20,6 +20,8 @@ export const TYPES = {
     localCommand: "command:local:Command",
     copyToRemote: "command:remote:CopyToRemote",
     stack: "pulumi:pulumi:Stack",
+    /** Another stack's outputs, or the stack's own from its last up: secret ones stay encrypted in state. */
+    stackReference: "pulumi:pulumi:StackReference",
     /** The stack's drift checks: dynamic resources that read a host over SSH. */
     driftCheck: "pulumi-nodejs:dynamic/consul-swarm:DriftCheck",
     /** Each host's clock check: reads the host's clock over SSH at every preview. */

@@ -565,6 +565,8 @@ export const DEFAULT_SECRET_CHANNELS: Record<string, string[]> = {
     [TYPES.localCommand]: ["stdin"],
     [TYPES.copyToRemote]: ["connection"],
     [TYPES.stack]: ["*"],
+    // The outputs of a stack, read back: the engine keeps the secret ones encrypted, as the stack does.
+    [TYPES.stackReference]: ["outputs"],
     // Reads its host over SSH like a command: the connection is a secret input and output.
     [TYPES.driftCheck]: ["connection"],
     [TYPES.hostClock]: ["connection"],

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import { renderScript } from "../shared/script";
-import { CertificateRenewal } from "./certificateRenewal";
+import { dueOf, LeafRenewal, renewalRound } from "./renewal";
 
 /** One certificate the CA issues. */
 export interface LeafSpec {
@@ -29,6 +29,11 @@ export interface CertificateAuthorityArgs {
      * clock is that much behind still takes it (the hosts' clocks are checked against this bound).
      */
     backdateSeconds?: number;
+    /**
+     * What the stack's last `up` recorded of each leaf (this CA's `renewals`, read back from the
+     * stack's outputs): a leaf past its due time is issued anew. None: no leaf is renewed.
+     */
+    applied?: pulumi.Input<Record<string, LeafRenewal> | undefined>;
     /**
      * Issue from this CA instead of making one (a secret pair: another datacenter's CA, so the
      * two trust each other's certificates).
@@ -80,8 +85,8 @@ export class CertificateAuthority extends pulumi.ComponentResource {
     readonly leaves: Record<string, TlsPair>;
     /** When each certificate stops being valid (ISO 8601), "ca" and the leaves' ids: public. */
     readonly expiries: pulumi.Output<Record<string, string>>;
-    /** When an `up` renews each leaf (ISO 8601). */
-    readonly renewals: pulumi.Output<Record<string, string>>;
+    /** When an `up` renews each leaf, and its round: what the next `up` takes as `applied`. */
+    readonly renewals: pulumi.Output<Record<string, LeafRenewal>>;
 
     constructor(name: string, args: CertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
         // The Docker CA was first written as consul-swarm:docker:DockerTls: same children, no replacement.
@@ -114,11 +119,10 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         this.caCert = pulumi.unsecret(caPair.apply((p) => p.cert));
         this.caKey = pulumi.secret(caPair.apply((p) => p.key));
         const caBundle = pulumi.secret(caPair.apply((p) => p.cert + p.key));
-        const renewal = new CertificateRenewal(
-            `${name}-renewal`,
-            { leaves: Object.keys(args.leaves), validitySeconds, renewWhenLeft },
-            { parent: this, dependsOn: args.after ?? [] },
-        );
+        // Read once per program run: a preview and the up after it judge by their own time.
+        const now = Date.now();
+        const applied = pulumi.output(args.applied).apply((a) => a ?? {});
+        const rounds: Record<string, pulumi.Output<number>> = {};
         this.leaves = {};
         for (const [id, leaf] of Object.entries(args.leaves)) {
             const certScript = pulumi.all([leaf.subjectAltName, validitySeconds, renewWhenLeft]).apply(([san, valid, left]) =>
@@ -131,6 +135,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
                     VALID_SECONDS: valid,
                 }),
             );
+            rounds[id] = applied.apply((a) => renewalRound(a[id], now));
             const cert = new command.local.Command(
                 `${name}-${id}`,
                 {
@@ -141,9 +146,9 @@ export class CertificateAuthority extends pulumi.ComponentResource {
                     // A renewal is a new round: the step is made again and issues a new certificate.
                     // Round 0 sets no trigger, so a stack made before renewals existed keeps its step.
                     // (An output that resolves to undefined leaves the property out, as if not given.)
-                    triggers: renewal.rounds.apply((rounds) => (rounds[id] ? [rounds[id]] : undefined)) as pulumi.Output<number[]>,
+                    triggers: rounds[id].apply((round) => (round > 0 ? [round] : undefined)) as pulumi.Output<number[]>,
                 },
-                { ...secretOutput, dependsOn: [...(args.after ?? []), ...caMade, renewal] },
+                { ...secretOutput, dependsOn: [...(args.after ?? []), ...caMade] },
             );
             const pair = pulumi.secret(cert.stdout).apply(splitPemPair);
             this.leaves[id] = { cert: pulumi.unsecret(pair.apply((p) => p.cert)), key: pulumi.secret(pair.apply((p) => p.key)) };
@@ -153,7 +158,9 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             .apply(([ca, ...leaves]) =>
                 Object.fromEntries([["ca", ca], ...Object.keys(this.leaves).map((id, i) => [id, leaves[i]])].map(([id, pem]) => [id, notAfter(pem)])),
             );
-        this.renewals = renewal.dueAt;
+        this.renewals = pulumi
+            .all([renewWhenLeft, pulumi.all(rounds), pulumi.all(Object.fromEntries(Object.entries(this.leaves).map(([id, l]) => [id, l.cert])))])
+            .apply(([left, r, certs]) => Object.fromEntries(Object.entries(certs).map(([id, pem]) => [id, { due: dueOf(pem, left), round: r[id] }])));
         this.registerOutputs({ ...facts, caCert: this.caCert, expiries: this.expiries, renewals: this.renewals });
     }
 }

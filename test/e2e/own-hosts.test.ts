@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EngineEvent, LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { writeZip } from "../lib/zip";
-import { changed, eventually, log } from "./lib";
+import { changed, dockerCertPath, dockerTls, eventually, labTools, log, upChangesNothing } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const NETWORK = "consul-swarm-e2e-own";
@@ -111,6 +111,9 @@ describe("a user's own stack: prepared hosts, a sudo user, the key as a secret, 
             "consul-swarm:ssh": { value: JSON.stringify({ user: "ops" }) },
             "consul-swarm:sshPrivateKey": { value: String(hosts.outputs.privateKey.value), secret: true },
             "consul-swarm:consul": { value: JSON.stringify({ version: VERSION, install: { url, sha256: sha256(zip) } }) },
+            // Certificates that live 20 minutes and are due 5 minutes after they are issued: the
+            // renewal case below waits for that, while the cases before it run.
+            "consul-swarm:certificates": { value: JSON.stringify({ validity: "20m", renewWhenLeft: 0.75 }) },
         });
     });
 
@@ -216,6 +219,117 @@ describe("a user's own stack: prepared hosts, a sudo user, the key as a secret, 
         for (const h of HOSTS) {
             assert.match(onHost(h.name, "cat /etc/consul.d/consul.json"), /"log_level": ?"DEBUG"/);
         }
+    });
+
+    it("a host whose clock is 2 hours off is refused at preview and up, naming the host and the skew; nothing runs on any host", async () => {
+        // A stand-in `date` two hours ahead (the lab hosts share this machine's clock: it is never changed).
+        const standIn = "/usr/local/bin/date";
+        onHost("consul01", `printf '%s\\n' '#!/bin/sh' 'exec /bin/date -d "@$(( $(/bin/date +%s) + 7200 ))" "$@"' > ${standIn} && chmod 755 ${standIn}`);
+        try {
+            assert.match(onHost("consul01", "su ops -c 'date -u +%s'"), /^\d+$/m);
+            const pidsBefore = HOSTS.map((h) => onHost(h.name, "systemctl show -p MainPID --value consul").trim());
+            const refused = /host consul01: its clock is 7\d{3} s ahead of this machine's \(the bound is 120 s, certificates\.maxClockSkew\)/;
+            const preview = await stack!.preview({ color: "never" }).then(
+                () => "passed",
+                (e: Error) => e.message,
+            );
+            assert.match(preview, refused, "the preview fails, naming the host and the skew");
+            const steps: string[] = [];
+            const up = await stack!
+                .up({
+                    color: "never",
+                    onEvent: (e) => {
+                        const op = e.resOutputsEvent?.metadata.op;
+                        if (op && op !== "same" && op !== "read") {
+                            steps.push(`${op} ${e.resOutputsEvent!.metadata.urn.split("::").pop()}`);
+                        }
+                    },
+                })
+                .then(
+                    () => "passed",
+                    (e: Error) => e.message,
+                );
+            assert.match(up, refused, "the up fails the same way");
+            assert.deepEqual(steps, [], "no step ran on any host");
+            assert.deepEqual(HOSTS.map((h) => onHost(h.name, "systemctl show -p MainPID --value consul").trim()), pidsBefore, "no agent restarted");
+        } finally {
+            onHost("consul01", `rm -f ${standIn}`);
+        }
+        const after = await stack!.preview({ color: "never" });
+        assert.deepEqual(Object.entries(after.changeSummary).filter(([op]) => op !== "same"), [], "with the clock back, nothing to do");
+    });
+
+    it("an up renews the certificates once due, each agent and daemon restarted once at most, every key readable, the swarm intact", async () => {
+        const tools = labTools(NETWORK, () => token);
+        const due = Object.values(outputs.certificateRenewal.value as Record<string, string>).map((t) => Date.parse(t));
+        const expiryBefore = outputs.certificateExpiry.value as Record<string, string>;
+        assert.ok(Object.keys(expiryBefore).includes("consul:agent-consul01") && Object.keys(expiryBefore).includes("docker:server-consul01"), JSON.stringify(expiryBefore));
+        for (const [id, ends] of Object.entries(expiryBefore)) {
+            if (id !== "consul:ca" && id !== "docker:ca") {
+                const life = Date.parse(ends) - Date.now();
+                assert.ok(life > 0 && life <= 20 * 60_000, `${id} lives 20 minutes: ends ${ends}`);
+            }
+        }
+        const wait = Math.max(...due) - Date.now() + 2000;
+        log(`own hosts: waiting ${Math.round(wait / 1000)} s for the certificates to be due`);
+        await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+        // The pack names certificates ending within 30 days (advisory): these end in minutes.
+        const advice: string[] = [];
+        await stack!.preview({
+            policyPacks: [path.join(repo, "policy")],
+            color: "never",
+            onEvent: (e) => e.policyEvent && advice.push(`${e.policyEvent.policyName}: ${e.policyEvent.message}`),
+        });
+        assert.ok(advice.some((a) => /^certificate-expiring: Certificate consul-tls: agent-consul01 ends at .*, in \d+ minute\(s\)/.test(a)), advice.join(" | "));
+        const serial = (host: string, file: string) => onHost(host, `openssl x509 -noout -serial -in ${file}`).trim();
+        const before = Object.fromEntries(HOSTS.map((h) => [h.name, { consul: serial(h.name, "/etc/consul.d/tls/cert.pem"), docker: serial(h.name, "/etc/docker/tls/cert.pem") }]));
+        const pids: Record<string, Set<string>> = {};
+        let watching = true;
+        const watcher = (async () => {
+            while (watching) {
+                for (const h of HOSTS) {
+                    for (const unit of ["consul", "docker"]) {
+                        const pid = onHost(h.name, `systemctl show -p MainPID --value ${unit}`).trim();
+                        if (pid !== "0") {
+                            (pids[`${h.name} ${unit}`] ??= new Set()).add(pid);
+                        }
+                    }
+                }
+                await new Promise((r) => setTimeout(r, 500));
+            }
+        })();
+        const stopReader = tools.kvReader(HOSTS, "own/7", "v7");
+        let up;
+        try {
+            up = await stack!.up({ onOutput: (o) => process.stderr.write(o) });
+        } finally {
+            watching = false;
+            await watcher;
+        }
+        const read = await stopReader();
+        log(`own hosts, renewal: ${JSON.stringify(changed(up))}; reads ${read.reads}, failure windows ${JSON.stringify(read.windows)} ms`);
+        assert.ok(read.recovered, "reads work after the renewal");
+        assert.ok(read.windows.every((w) => w < 2000), `every failure window under 2 s: ${JSON.stringify(read.windows)}`);
+        for (const h of HOSTS) {
+            assert.notEqual(serial(h.name, "/etc/consul.d/tls/cert.pem"), before[h.name].consul, `${h.name}: a new Consul certificate`);
+            assert.notEqual(serial(h.name, "/etc/docker/tls/cert.pem"), before[h.name].docker, `${h.name}: a new Docker certificate`);
+        }
+        for (const [unit, seen] of Object.entries(pids)) {
+            assert.ok(seen.size <= 2, `${unit} restarted once at most: pids ${[...seen].join(", ")}`);
+        }
+        outputs = up.outputs;
+        const expiryAfter = outputs.certificateExpiry.value as Record<string, string>;
+        assert.equal(expiryAfter["consul:ca"], expiryBefore["consul:ca"], "the CA is the same");
+        assert.ok(Date.parse(expiryAfter["consul:agent-consul01"]) > Date.parse(expiryBefore["consul:agent-consul01"]), "the new certificate ends later");
+        const keys = (await tools.json<string[]>(`http://${HOSTS[0].address}:8500/v1/kv/own/?keys`)).length;
+        assert.equal(keys, 100, "every key is still there");
+        const members = onHost("consulsvr", "CONSUL_HTTP_TOKEN_FILE=/var/lib/consul-swarm/consul/token consul members");
+        assert.equal(members.split("\n").filter((l) => / alive +server /.test(l)).length, 3, members);
+        // Docker clients with the renewed client certificate reach every daemon; the swarm kept its nodes.
+        const certs = dockerCertPath(outputs);
+        const nodes = dockerTls(certs, HOSTS[0].address, "node", "ls", "--format", "{{.Hostname}} {{.Status}}").trim().split("\n").sort();
+        assert.deepEqual(nodes, HOSTS.map((h) => `${h.name} Ready`).sort());
+        await upChangesNothing(stack!, "the up after the renewal changes nothing");
     });
 
     it("destroy leaves each host as it was before the stack: no user, directory, unit, file or package of its own", async () => {

@@ -27,13 +27,18 @@ function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
 }
 
 /** Builds the stack for a raw config and waits until every registration has reached the mocks. */
-async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}, federation?: import("../../components/consulSwarm").ConsulSwarmFederation) {
+async function build(
+    raw: RawConfig,
+    env: NodeJS.ProcessEnv = {},
+    federation?: import("../../components/consulSwarm").ConsulSwarmFederation,
+    extra: Partial<import("../../components/consulSwarm").ConsulSwarmArgs> = {},
+) {
     const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
     const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync, res.settings!.consul.version);
     const start = registrations.length;
-    const outputs = new ConsulSwarm("test", { ...consulSwarmArgs(res.settings!, install, pulumi.secret("PRIVATE-KEY"), labFor(res.settings!)), federation });
+    const outputs = new ConsulSwarm("test", { ...consulSwarmArgs(res.settings!, install, pulumi.secret("PRIVATE-KEY"), labFor(res.settings!)), federation, ...extra });
     const values = {
         leader: await promiseOf(outputs.consulLeader),
         members: await promiseOf(outputs.consulMembers),
@@ -231,20 +236,20 @@ describe("the tutorial's three hosts", () => {
         assert.equal(g.values.consulHttpsAddr, "https://10.0.0.1:8501");
     });
 
-    it("says when each certificate expires and is renewed; a certificate's step is made again only for a new round", () => {
-        const expiry = new Date(new crypto.X509Certificate(MOCK_PEM.cert).validTo).toISOString();
+    it("says when each certificate expires and is due; with nothing recorded, no certificate is renewed", () => {
+        const x = new crypto.X509Certificate(MOCK_PEM.cert);
+        const expiry = new Date(x.validTo).toISOString();
         const names = ["consul:ca", "consul:agent-consulsvr", "consul:agent-consul01", "consul:agent-consul02", "docker:ca", "docker:client"];
         for (const n of names) {
             assert.equal(g.values.certificateExpiry[n], expiry, n);
         }
         assert.equal(g.values.certificateExpirySecret, false, "expiry dates are public");
-        assert.ok(!("consul:ca" in g.values.certificateRenewal), "a CA is not on the leaves' schedule");
-        assert.match(String(g.values.certificateRenewal["consul:agent-consul01"]), /^\d{4}-\d\d-\d\dT/);
-        const renewal = need("consul-tls-renewal");
-        assert.deepEqual(renewal.inputs.leaves, ["agent-consulsvr", "agent-consul01", "agent-consul02"]);
-        assert.equal(renewal.inputs.validitySeconds, 365 * 86400);
+        assert.ok(!("consul:ca" in g.values.certificateRenewal), "a CA is not renewed by the stack");
+        // Due once a third of the life is left.
+        const from = Date.parse(x.validFrom);
+        const to = Date.parse(x.validTo);
+        assert.deepEqual(g.values.certificateRenewal["consul:agent-consul01"], { due: new Date(to - (to - from) / 3).toISOString(), round: 0 });
         const leaf = need("consul-tls-agent-consul01");
-        assert.ok(leaf.deps.includes("consul-tls-renewal"));
         assert.equal(leaf.inputs.triggers, undefined, "round 0: no trigger, as a certificate made before renewals existed");
         assert.match(String(leaf.inputs.create), /VALID_SECONDS='31536000'/);
         assert.match(String(leaf.inputs.create), /RENEW_SECONDS='10512000'/);
@@ -322,6 +327,33 @@ describe("the tutorial's three hosts", () => {
         });
         assert.equal(g.values.swarmManager, "tcp://10.0.0.1:2376");
         assert.equal(g.values.swarmNodes?.length, 2);
+    });
+});
+
+describe("certificates due by what the last up recorded", () => {
+    let g: Awaited<ReturnType<typeof build>>;
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const future = new Date(Date.now() + 3600_000).toISOString();
+    before(async () => {
+        g = await build(tutorial, {}, undefined, {
+            appliedCertificates: {
+                "consul:agent-consul01": { due: past, round: 2 },
+                "consul:agent-consul02": { due: future, round: 1 },
+                "docker:client": { due: past, round: 0 },
+                "docker:server-consulsvr": { due: future, round: 0 },
+            },
+        });
+    });
+    it("issues anew exactly the certificates past their due time (a new round as the trigger), keeping the others' steps as they were", () => {
+        const triggers = (name: string) => g.byName.get(name)?.inputs.triggers;
+        assert.deepEqual(triggers("consul-tls-agent-consul01"), [3], "due: the next round");
+        assert.deepEqual(triggers("consul-tls-agent-consul02"), [1], "not due: the round it has");
+        assert.equal(triggers("consul-tls-agent-consulsvr"), undefined, "nothing recorded: round 0");
+        assert.deepEqual(triggers("docker-tls-client"), [1]);
+        assert.equal(triggers("docker-tls-server-consulsvr"), undefined);
+        assert.equal(triggers("consul-tls-ca"), undefined, "a CA is not renewed this way");
+        assert.equal(g.values.certificateRenewal["consul:agent-consul01"].round, 3);
+        assert.equal(g.values.certificateRenewal["docker:server-consul01"].round, 0);
     });
 });
 

@@ -1,0 +1,31 @@
+// When the stack renews a certificate. Decided by the program at every `preview` and `up` from
+// what the stack's last `up` recorded (its certificateRenewal output) and the time: known at
+// preview, so a pull request shows exactly which certificates an `up` would renew, and nothing else.
+import * as crypto from "crypto";
+
+/** What the stack records of a certificate: from when it is due, and how many times it was renewed. */
+export interface LeafRenewal {
+    /** ISO 8601: from then on, an `up` renews it. */
+    due: string;
+    /** Renewals so far: the certificate's step takes it as its trigger, so a new round issues anew. */
+    round: number;
+}
+
+/**
+ * The round of a certificate at an `up` at `nowMs`: the recorded one, or the next once the recorded
+ * due time has passed. A certificate with no record (new, or made before renewals existed) is at 0.
+ */
+export function renewalRound(applied: LeafRenewal | undefined, nowMs: number): number {
+    if (applied === undefined || typeof applied.round !== "number" || typeof applied.due !== "string") {
+        return 0;
+    }
+    return Date.parse(applied.due) <= nowMs ? applied.round + 1 : applied.round;
+}
+
+/** The time from which a certificate is due: once less than `renewWhenLeft` of its life is left. */
+export function dueOf(certPem: string, renewWhenLeft: number): string {
+    const x = new crypto.X509Certificate(certPem);
+    const from = Date.parse(x.validFrom);
+    const to = Date.parse(x.validTo);
+    return new Date(to - (to - from) * renewWhenLeft).toISOString();
+}
