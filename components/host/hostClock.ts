@@ -35,7 +35,7 @@ export function clockRefusal(host: string, reading: ClockReading, maxSkewSeconds
     return (
         `host ${host}: its clock is ${off} s ${way} this machine's (the bound is ${maxSkewSeconds} s, certificates.maxClockSkew): ` +
         `every TLS check on it or of its certificates would be off by that much; ` +
-        `set its time (e.g. \`timedatectl set-ntp true\`, or chrony/ntpd) and run again; nothing was changed on any host`
+        `set its time (e.g. \`timedatectl set-ntp true\`, or chrony/ntpd) and run again; refused before any step ran on it`
     );
 }
 
@@ -76,7 +76,8 @@ async function mustBeOnTime(inputs: ClockInputs): Promise<void> {
 const clockProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<ClockInputs> | undefined, news: ClockInputs) {
         const applied = olds?.connection !== undefined;
-        const known = !JSON.stringify(news).includes(UNKNOWN);
+        // (Not the whole of `news`: it holds this provider's own serialized text, this constant included.)
+        const known = !JSON.stringify([news.connection, news.machine, news.maxSkewSeconds]).includes(UNKNOWN);
         if (!applied || !known) {
             return { inputs: news };
         }
@@ -88,7 +89,9 @@ const clockProvider: pulumi.dynamic.ResourceProvider = {
             return { inputs: news };
         }
         const refusal = clockRefusal(news.host, reading, news.maxSkewSeconds);
-        return refusal === undefined ? { inputs: news } : { inputs: news, failures: [{ property: "connection", reason: refusal }] };
+        // Named on `host`: the engine prints the property's value beside the reason, and the
+        // connection's value holds the SSH key.
+        return refusal === undefined ? { inputs: news } : { inputs: news, failures: [{ property: "host", reason: refusal }] };
     },
     async create(inputs: ClockInputs) {
         await mustBeOnTime(inputs);

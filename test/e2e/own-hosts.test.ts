@@ -234,6 +234,7 @@ describe("a user's own stack: prepared hosts, a sudo user, the key as a secret, 
                 (e: Error) => e.message,
             );
             assert.match(preview, refused, "the preview fails, naming the host and the skew");
+            assert.doesNotMatch(preview, /PRIVATE KEY/, "the refusal shows no part of the connection");
             const steps: string[] = [];
             const up = await stack!
                 .up({
