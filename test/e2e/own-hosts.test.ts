@@ -6,7 +6,8 @@
 // keys kept, and is destroyed; each host is then as it was before the stack.
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
@@ -28,6 +29,7 @@ const HOSTS = [
 ];
 const VERSION = "1.14.11";
 const ZIP_NAME = `consul_${VERSION}_linux_amd64.zip`;
+const execFileAsync = promisify(execFile);
 const container = (host: string) => `${NETWORK}-${host}`;
 const onHost = (host: string, script: string) => execFileSync("docker", ["exec", container(host), "sh", "-c", script], { encoding: "utf8" });
 const sha256 = (b: Buffer) => crypto.createHash("sha256").update(b).digest("hex");
@@ -289,12 +291,12 @@ describe("a user's own stack: prepared hosts, a sudo user, the key as a secret, 
         const watcher = (async () => {
             while (watching) {
                 for (const h of HOSTS) {
-                    for (const unit of ["consul", "docker"]) {
-                        const pid = onHost(h.name, `systemctl show -p MainPID --value ${unit}`).trim();
-                        if (pid !== "0") {
-                            (pids[`${h.name} ${unit}`] ??= new Set()).add(pid);
-                        }
-                    }
+                    // Asynchronously: the reader and the up's output go on meanwhile.
+                    const { stdout } = await execFileAsync("docker", ["exec", container(h.name), "systemctl", "show", "-p", "MainPID", "--value", "consul", "docker"]);
+                    stdout
+                        .trim()
+                        .split(/\n+/)
+                        .forEach((pid, i) => pid !== "0" && (pids[`${h.name} ${["consul", "docker"][i]}`] ??= new Set()).add(pid));
                 }
                 await new Promise((r) => setTimeout(r, 500));
             }
