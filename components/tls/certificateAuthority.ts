@@ -159,8 +159,10 @@ export class CertificateAuthority extends pulumi.ComponentResource {
                 Object.fromEntries([["ca", ca], ...Object.keys(this.leaves).map((id, i) => [id, leaves[i]])].map(([id, pem]) => [id, notAfter(pem)])),
             );
         this.renewals = pulumi
-            .all([renewWhenLeft, pulumi.all(rounds), pulumi.all(Object.fromEntries(Object.entries(this.leaves).map(([id, l]) => [id, l.cert])))])
-            .apply(([left, r, certs]) => Object.fromEntries(Object.entries(certs).map(([id, pem]) => [id, { due: dueOf(pem, left), round: r[id] }])));
+            .all([validitySeconds, renewWhenLeft, pulumi.all(rounds), pulumi.all(Object.fromEntries(Object.entries(this.leaves).map(([id, l]) => [id, l.cert])))])
+            .apply(([valid, left, r, certs]) =>
+                Object.fromEntries(Object.entries(certs).map(([id, pem]) => [id, { due: dueOf(pem, Math.floor(valid * left)), round: r[id] }])),
+            );
         this.registerOutputs({ ...facts, caCert: this.caCert, expiries: this.expiries, renewals: this.renewals });
     }
 }

@@ -22,10 +22,11 @@ export function renewalRound(applied: LeafRenewal | undefined, nowMs: number): n
     return Date.parse(applied.due) <= nowMs ? applied.round + 1 : applied.round;
 }
 
-/** The time from which a certificate is due: once less than `renewWhenLeft` of its life is left. */
-export function dueOf(certPem: string, renewWhenLeft: number): string {
-    const x = new crypto.X509Certificate(certPem);
-    const from = Date.parse(x.validFrom);
-    const to = Date.parse(x.validTo);
-    return new Date(to - (to - from) * renewWhenLeft).toISOString();
+/**
+ * The time from which a certificate is due: once it has no more than `renewSeconds` (the
+ * validity asked for times renewWhenLeft) to live. Counted back from its end, not from its start,
+ * which is backdated (see tls-cert.sh): the same test tls-cert.sh makes with `-checkend`.
+ */
+export function dueOf(certPem: string, renewSeconds: number): string {
+    return new Date(Date.parse(new crypto.X509Certificate(certPem).validTo) - renewSeconds * 1000).toISOString();
 }

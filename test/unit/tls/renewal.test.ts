@@ -1,7 +1,9 @@
 // When a certificate is due, and the certificates config: pure functions of their inputs.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renewalRound } from "../../../components/tls/renewal";
+import { execFileSync } from "node:child_process";
+import { dueOf, renewalRound } from "../../../components/tls/renewal";
+import { renderScript } from "../../../components/shared/script";
 import { parseCertificates, parseDuration } from "../../../components/tls/settings";
 import { Problems } from "../../../components/shared/fields";
 
@@ -12,6 +14,13 @@ describe("certificate renewal rounds", () => {
         const applied = { due: "2026-12-08T00:05:00.000Z", round: 2 };
         assert.equal(renewalRound(applied, T0), 2);
         assert.equal(renewalRound(applied, T0 + 5 * 60_000), 3);
+    });
+    it("a certificate is due once it has no more than the renewal share of the validity asked for left, its backdated start aside", () => {
+        const ca = execFileSync("sh", ["-c", renderScript("tls-ca", { CN: "t", DAYS: 30, RENEW_DAYS: 7 })], { encoding: "utf8" });
+        const issued = Date.now();
+        const pem = execFileSync("sh", ["-c", renderScript("tls-cert", { BACKDATE_SECONDS: 300, CN: "c", EKU: "clientAuth", RENEW_SECONDS: 900, SAN: "", VALID_SECONDS: 1200 })], { input: ca, encoding: "utf8" });
+        const due = Date.parse(dueOf(pem, 900));
+        assert.ok(Math.abs(due - (issued + 300_000)) < 3000, `20 minutes, renewed with 15 left: due 5 minutes after issue, got ${new Date(due).toISOString()}`);
     });
     it("start at 0 with nothing recorded (a new certificate, or one made before renewals existed) or a record it cannot read", () => {
         assert.equal(renewalRound(undefined, T0), 0);
