@@ -515,7 +515,7 @@ export function certificateExpiring(name = "certificate-expiring", enforcementLe
                     const inWords = left >= 86400_000 ? `${Math.floor(left / 86400_000)} day(s)` : `${Math.max(1, Math.round(left / 60_000))} minute(s)`;
                     report(
                         `Certificate ${c.label} ends at ${c.ends}, in ${inWords}. A leaf is renewed by an up once due (see the stack's certificateRenewal output); ` +
-                            "run `pulumi up` before then. A CA ending soon needs a CA rotation (see the README).",
+                            "run `pulumi up` before then. A CA (ca) is not renewed by the stack: see docs/security.md, Certificates.",
                         c.urn,
                     );
                 }
@@ -537,7 +537,7 @@ export function certificateExpired(name = "certificate-expired", enforcementLeve
                 if (c.endsMs <= t) {
                     report(
                         `Certificate ${c.label} ended at ${c.ends}: whatever presents it fails TLS. An up renews an agent's or daemon's certificate that is due; ` +
-                            "if this one is not renewed by the preview (a CA), rotate it (see the README).",
+                            "a CA (ca) is not renewed by the stack: see docs/security.md, Certificates.",
                         c.urn,
                     );
                 }

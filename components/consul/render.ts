@@ -47,7 +47,7 @@ export const CONSUL_CONFIG_DIR = "/etc/consul.d";
 
 /**
  * HashiCorp's production recommendations, each overridable through `consul.options` (merged key by
- * key over these). Why each one is here is in the README's "Production defaults".
+ * key over these). Why each one is here is in docs/security.md, "Production defaults".
  */
 export function consulProductionDefaults(server: boolean): Record<string, unknown> {
     return {
