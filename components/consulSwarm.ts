@@ -370,13 +370,15 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         this.consulUpgradeSnapshot = upgradeSnapshot.file;
         this.consulDatacenters = cluster.datacenters;
         this.consulPrimaryDatacenter = primaryDatacenter;
-        this.consulCaKey = consulCa?.caKey;
+        // A secondary exports neither of the primary's: its own consumers never need them, and
+        // every export is one more place the primary's trust can be read from.
+        this.consulCaKey = federation ? undefined : consulCa?.caKey;
         this.consulMembers = cluster.members;
         this.dockerHosts = Object.fromEntries([...daemons].map(([n, d]) => [n, d.dockerHost]));
         this.swarmManager = swarm?.managerDockerHost;
         this.swarmNodes = swarm?.nodes;
         this.gossipKey = pulumi.secret(gossipKey);
-        this.aclBootstrapToken = aclToken;
+        this.aclBootstrapToken = federation ? undefined : aclToken;
         this.dockerTls = dockerTls
             ? pulumi.secret({ caCert: dockerTls.caCert, clientCert: dockerTls.leaves.client.cert, clientKey: dockerTls.leaves.client.key })
             : undefined;

@@ -113,7 +113,10 @@ describe("two datacenters: dc2 joins dc1 over the WAN through dc1's stack output
         assert.equal(dc2Outputs.consulPrimaryDatacenter.value, "dc1");
         assert.equal(dc2Outputs.datacenter.value, "dc2");
         // The shared secrets stay secrets in dc2's outputs.
-        for (const k of ["gossipKey", "aclBootstrapToken", "consulCaKey"]) {
+        // dc1's management token and CA key are not exported again by dc2.
+        assert.equal(dc2Outputs.aclBootstrapToken?.value ?? null, null);
+        assert.equal(dc2Outputs.consulCaKey?.value ?? null, null);
+        for (const k of ["gossipKey"]) {
             assert.equal(dc2Outputs[k].secret, true, `${k} is a secret`);
         }
         // dc2's agent certificate comes from dc1's CA, and says so.

@@ -378,8 +378,9 @@ describe("a secondary datacenter (WAN federation with another stack's cluster)",
             assert.equal(g.byName.get(mine), undefined, `${mine} is the primary's`);
         }
         assert.ok(need("consul-replication-token"));
-        assert.equal(g.values.aclToken, "PRIMARY-MANAGEMENT-TOKEN");
-        assert.ok(g.values.aclTokenSecret && g.values.gossipKeySecret);
+        assert.equal(g.values.aclToken, undefined, "the primary's management token is not exported again");
+        assert.equal(g.outputs.consulCaKey, undefined, "nor its CA's key");
+        assert.ok(g.values.gossipKeySecret);
         // Its certificates are issued by the primary's CA (on stdin, a secret).
         const leaf = need("consul-tls-agent-consul01");
         assert.ok(isSecretValue(leaf.inputs.stdin));
