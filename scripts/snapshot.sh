@@ -21,7 +21,9 @@ cd "$CONSUL_SWARM_REPO"
 consul_swarm_outputs "$stack"
 field() { consul_swarm_output "$1"; }
 ca=$(field consulCaCert)
+# A secondary datacenter exports no management token: its primary's, given as CONSUL_HTTP_TOKEN.
 token=$(field aclBootstrapToken)
+token=${token:-${CONSUL_HTTP_TOKEN:-}}
 servers=$(field consulServers | node -e 'process.stdout.write(Object.values(JSON.parse(require("fs").readFileSync(0,"utf8"))).join(" "))')
 [ -n "$servers" ] || { echo "consul-swarm: stack $stack has no consulServers output: has it been up?" >&2; exit 3; }
 addrs=
