@@ -1,5 +1,6 @@
 // Reading one setting of the stack's config: each reader records a problem that names the field
 // and the fix, and returns the default so the rest of the config is still checked.
+import * as pulumi from "@pulumi/pulumi";
 
 export function isObject(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -70,5 +71,19 @@ export function unknownKeys(p: Problems, field: string, v: Record<string, unknow
         if (!known.includes(k)) {
             p.error(`${field}.${k}`, `unknown setting`, `use one of ${known.join(", ")}`);
         }
+    }
+}
+
+/**
+ * Every problem of a stack's config at once. A RunError, so Pulumi prints the message alone (no
+ * program stack trace) and stops before any resource is registered.
+ */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly problems: string[]) {
+        super(
+            `consul-swarm: the stack config has ${problems.length} problem(s); nothing was changed on any host:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
     }
 }
