@@ -1,21 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { CertificateAuthority } from "./tls/certificateAuthority";
-import { ConsulSettings, ResolvedInstall, managerRestartOrder, DockerSettings, Role, rollingOrder, StackSettings } from "./config";
-import { binarySha256, ConsulClient, ConsulServer } from "./consul/consulAgent";
+import { ConsulSettings, ResolvedInstall, DockerSettings, Role, StackSettings } from "./config";
 import { ConsulCluster } from "./consul/consulCluster";
-import { UpgradeSnapshot } from "./consul/consulSnapshot";
 import { PrimaryDatacenter } from "./consul/wanFederation";
-import { DockerDaemon } from "./docker/dockerDaemon";
-import { Host } from "./host/host";
 import { LabHosts } from "./lab/labHosts";
-import { CONSUL_HTTPS_PORT, uuidFromHex } from "./consul/render";
-import { SWARM_KV_PREFIX } from "./swarm/render";
-import { Swarm, swarmConsulStdin } from "./swarm/swarm";
+import { Swarm } from "./swarm/swarm";
 import { ClusterTransition } from "./transition/clusterTransition";
 import { ClusterShape } from "./transition/judge";
 import { CertificateSettings } from "./tls/settings";
 import { LeafRenewal } from "./tls/renewal";
+import { createConsul } from "./layers/consul";
+import { createHosts } from "./layers/hosts";
+import { createSwarm } from "./layers/swarm";
+import { createTrust } from "./layers/trust";
 
 /** One host of the cluster: where to reach it and what it does. */
 export interface ConsulSwarmHost {
@@ -117,248 +114,13 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         const child = { parent: this, aliases: [{ parent: pulumi.rootStackResource }] };
         // The move from the applied cluster to this config, judged before any host is touched.
         const transition = new ClusterTransition("cluster-transition", { shape: clusterShape(args) }, { parent: this });
-        const hosts = new Map(
-            args.hosts.map((h) => [
-                h.name,
-                new Host(
-                    h.name,
-                    {
-                        address: h.address,
-                        port: h.ssh?.port,
-                        user: h.ssh?.user,
-                        waitSeconds: h.ssh?.waitSeconds,
-                        privateKey: args.sshPrivateKey,
-                        machineId: h.machineId,
-                        maxClockSkewSeconds: args.certificates?.maxClockSkewSeconds,
-                    },
-                    { ...child, dependsOn: [...(h.dependsOn ?? []), transition] },
-                ),
-            ]),
-        );
-        const lifetime = (ca: string) => ({
-            leafValiditySeconds: args.certificates?.validitySeconds,
-            renewWhenLeft: args.certificates?.renewWhenLeft,
-            applied: pulumi.output(args.appliedCertificates).apply((all) =>
-                Object.fromEntries(Object.entries(all ?? {}).flatMap(([k, v]) => (k.startsWith(`${ca}:`) ? [[k.slice(ca.length + 1), v]] : []))),
-            ),
-        });
-        const dockerHostSpecs = args.hosts.filter((h) => h.roles.includes("swarm-manager") || h.roles.includes("swarm-agent"));
-        const dockerTls =
-            args.docker.tls && dockerHostSpecs.length > 0
-                ? new CertificateAuthority("docker-tls", {
-                      after: [transition],
-                      ...lifetime("docker"),
-                      commonName: "consul-swarm Docker CA",
-                      leaves: {
-                          client: { commonName: "consul-swarm client", extendedKeyUsage: "clientAuth", subjectAltName: "" },
-                          ...Object.fromEntries(
-                              dockerHostSpecs.map((h) => [
-                                  `server-${h.name}`,
-                                  // clientAuth too: the host checks its own API with its server certificate.
-                                  {
-                                      commonName: h.name,
-                                      extendedKeyUsage: "serverAuth,clientAuth",
-                                      subjectAltName: pulumi.interpolate`IP:${h.address},DNS:${h.name},IP:127.0.0.1,DNS:localhost`,
-                                  },
-                              ]),
-                          ),
-                      },
-                  }, child)
-                : undefined;
+        const hosts = createHosts(args, child, transition);
+        const trust = createTrust(args, child, transition);
+        const consul = createConsul(args, child, hosts, trust, transition);
+        const { daemons, swarm } = createSwarm(args, child, hosts, trust, consul);
+        const { consulCa, dockerTls, gossipKey, aclToken, primaryDatacenter } = trust;
+        const { servers, cluster, upgradeSnapshot, consulHttpAddr, consulHttpsAddr } = consul;
         const federation = args.federation;
-        // A secondary uses the primary's gossip key (the WAN pool has one keyring) and management
-        // token (ACLs are global, made in the primary); it makes neither.
-        const gossipKey = federation ? pulumi.secret(federation.gossipKey) : new random.RandomBytes("gossip-key", { length: 32 }, child).base64;
-        // The ACL management token: made once per stack, a secret end to end.
-        const aclToken = federation
-            ? pulumi.secret(federation.managementToken)
-            : args.consul.acl
-              ? pulumi.secret(new random.RandomBytes("consul-acl-token", { length: 16 }, child).hex.apply(uuidFromHex))
-              : undefined;
-        const replicationToken = federation
-            ? pulumi.secret(new random.RandomBytes("consul-replication-token", { length: 16 }, child).hex.apply(uuidFromHex))
-            : undefined;
-        const primaryDatacenter = federation
-            ? pulumi.output(federation.primary.datacenter).apply((dc) => {
-                  if (dc === datacenter) {
-                      throw new Error(
-                          `consul-swarm: federation.primaryStack runs datacenter "${dc}", and so would this stack: set consul-swarm:datacenter to a name of its own (e.g. "dc2")`,
-                      );
-                  }
-                  return dc;
-              })
-            : pulumi.output(datacenter);
-        const primaryServerAddresses = federation
-            ? pulumi.output(federation.primary.servers).apply((servers) => Object.values(servers))
-            : undefined;
-        // The agents' own token: least privilege (register their node, read services), never the management one.
-        const agentToken = args.consul.acl
-            ? pulumi.secret(new random.RandomBytes("consul-agent-token", { length: 16 }, child).hex.apply(uuidFromHex))
-            : undefined;
-        const acl = aclToken && agentToken ? { managementToken: aclToken, agentToken } : undefined;
-        const hasSwarm = args.hosts.some((h) => h.roles.includes("swarm-manager"));
-        // The swarm managers' token: read and write the swarm's KV prefix, nothing else. The
-        // workers': read the worker join token and the manager's address, take restart turns.
-        const swarmToken =
-            args.consul.acl && hasSwarm
-                ? pulumi.secret(new random.RandomBytes("consul-swarm-token", { length: 16 }, child).hex.apply(uuidFromHex))
-                : undefined;
-        const swarmWorkerToken =
-            args.consul.acl && hasSwarm
-                ? pulumi.secret(new random.RandomBytes("consul-swarm-worker-token", { length: 16 }, child).hex.apply(uuidFromHex))
-                : undefined;
-        const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
-        const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
-        // Servers carry server.<dc>.consul (verify_server_hostname checks it), clients client.<dc>.consul.
-        const consulCa = args.consul.tls
-            ? new CertificateAuthority("consul-tls", {
-                  after: [transition],
-                  ...lifetime("consul"),
-                  commonName: "consul-swarm Consul CA",
-                  // A secondary issues from the primary's CA: each side's servers then verify the
-                  // other's server.<dc>.consul certificates with the CA they already have.
-                  existing: federation?.consulCa,
-                  leaves: Object.fromEntries(
-                      consulAgents.map((h) => {
-                          const cn = `${h.roles.includes("consul-server") ? "server" : "client"}.${datacenter}.consul`;
-                          return [
-                              `agent-${h.name}`,
-                              { commonName: cn, extendedKeyUsage: "serverAuth,clientAuth", subjectAltName: pulumi.interpolate`DNS:${cn},DNS:localhost,IP:${h.address},IP:127.0.0.1` },
-                          ];
-                      }),
-                  ),
-              }, child)
-            : undefined;
-        const agentArgs = (h: ConsulSwarmHost) => ({
-            host: hosts.get(h.name)!,
-            datacenter,
-            install: args.consul.install,
-            version: args.consul.version,
-            gossipKey,
-            acl,
-            tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`] } : undefined,
-            ui: args.consul.ui,
-            dns: args.consul.dns,
-            dnsForwarding: args.consul.dnsForwarding,
-            logLevel: args.consul.logLevel,
-            options: args.consul.options,
-            servers: withRole("consul-server")
-                .filter((o) => o.name !== h.name)
-                .map((o) => o.address),
-            federation:
-                replicationToken && primaryServerAddresses
-                    ? { primaryDatacenter, replicationToken, primaryServers: primaryServerAddresses }
-                    : undefined,
-        });
-
-        // Before a new release restarts any server, the cluster's state is saved here.
-        const upgradeSnapshot = new UpgradeSnapshot("consul-snapshot", {
-            servers: withRole("consul-server").map((h) =>
-                consulCa ? pulumi.interpolate`https://${h.address}:${CONSUL_HTTPS_PORT}` : pulumi.interpolate`http://${h.address}:8500`,
-            ),
-            managementToken: aclToken,
-            caCert: consulCa?.caCert,
-            version: args.consul.version,
-            binarySha256: binarySha256(args.consul.install),
-            dir: args.snapshotDir ?? `snapshots/${pulumi.getStack()}`,
-            after: [transition],
-        }, child);
-
-        // Servers are chained so that a change restarts them one at a time, the bootstrap server
-        // last; whichever leads the cluster then goes after all of them (its deferred restart),
-        // as does a healthy server of a degraded cluster; deferred restarts are chained too.
-        const servers: ConsulServer[] = [];
-        let lastServerMade!: (service: pulumi.Resource) => void;
-        const lastServer = new Promise<pulumi.Resource>((resolve) => (lastServerMade = resolve));
-        for (const h of rollingOrder(args.hosts)) {
-            const previous = servers[servers.length - 1];
-            servers.push(
-                new ConsulServer(`${h.name}-consul`, {
-                    ...agentArgs(h),
-                    bootstrap: args.consul.bootstrapMode === "tutorial" ? h.bootstrap : undefined,
-                    bootstrapExpect: args.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
-                    restartAfter: previous ? [previous.service] : [upgradeSnapshot.save],
-                    afterLastServer: lastServer,
-                    afterPreviousDeferred: previous?.ready,
-                }, child),
-            );
-        }
-        if (servers.length > 0) {
-            lastServerMade(servers[servers.length - 1].service);
-        }
-        const clients = withRole("consul-client").map(
-            (h) => new ConsulClient(`${h.name}-consul`, { ...agentArgs(h), restartAfter: servers.map((s) => s.ready) }, child),
-        );
-
-        const cluster = new ConsulCluster("consul", {
-            servers,
-            clients,
-            agentToken,
-            swarmToken: swarmToken === undefined || swarmWorkerToken === undefined ? undefined : { token: swarmToken, workerToken: swarmWorkerToken, kvPrefix: SWARM_KV_PREFIX },
-            dns: args.consul.dns,
-            departed: transition.departed,
-            federation:
-                federation && replicationToken
-                    ? {
-                          datacenter,
-                          version: args.consul.version,
-                          primary: { ...federation.primary, datacenter: primaryDatacenter },
-                          replicationToken,
-                      }
-                    : undefined,
-        }, child);
-        const consulHttpAddr = pulumi.interpolate`http://${cluster.seed.host.address}:8500`;
-        /** HTTPS API (verify the server with consulCaCert). */
-        const consulHttpsAddr = consulCa ? pulumi.interpolate`https://${cluster.seed.host.address}:${CONSUL_HTTPS_PORT}` : undefined;
-
-        // Managers' daemons restart one at a time, the first manager (where the swarm began) last,
-        // so the managers keep their quorum. Workers take turns from Consul KV instead of a chain:
-        // a worker that does not answer must not hold back every host after it.
-        const workerTurns = {
-            turns: pulumi.output(consulHttpsAddr ?? consulHttpAddr).apply((consul) => ({
-                consul,
-                kvPrefix: SWARM_KV_PREFIX,
-                acl: swarmToken !== undefined,
-                atOnce: args.docker.workerRestartsAtOnce,
-            })),
-            consulStdin: swarmConsulStdin(swarmWorkerToken, consulCa?.caCert),
-        };
-        const daemons = new Map<string, DockerDaemon>();
-        let previousManager: DockerDaemon | undefined;
-        const managersInTurn = managerRestartOrder(dockerHostSpecs);
-        for (const h of [...managersInTurn, ...dockerHostSpecs.filter((x) => !managersInTurn.includes(x))]) {
-            const manager = h.roles.includes("swarm-manager");
-            const daemon = new DockerDaemon(`${h.name}-docker`, {
-                host: hosts.get(h.name)!,
-                tcpPort: args.docker.tcpPort,
-                bindAddress: h.dockerBindAddress ?? args.docker.bindAddress,
-                tls: dockerTls ? { caCert: dockerTls.caCert, server: dockerTls.leaves[`server-${h.name}`] } : undefined,
-                restartAfter: manager && previousManager ? [previousManager.restarted] : [],
-                workerTurns: manager || !hasSwarm ? undefined : workerTurns,
-            }, child);
-            daemons.set(h.name, daemon);
-            if (manager) {
-                previousManager = daemon;
-            }
-        }
-
-        const swarmMember = (h: ConsulSwarmHost) => ({ host: hosts.get(h.name)!, daemon: daemons.get(h.name)! });
-        const swarm =
-            withRole("swarm-manager").length > 0
-                ? new Swarm("swarm", {
-                      managers: withRole("swarm-manager").map(swarmMember),
-                      agents: withRole("swarm-agent")
-                          .filter((h) => !h.roles.includes("swarm-manager"))
-                          .map(swarmMember),
-                      // Over HTTPS when Consul has TLS: the swarm hosts' token never crosses in clear.
-                      consulHttpAddr: consulHttpsAddr ?? consulHttpAddr,
-                      consulReady: [cluster.kvReady],
-                      kvPrefix: SWARM_KV_PREFIX,
-                      consulToken: swarmToken,
-                      consulWorkerToken: swarmWorkerToken,
-                      consulCaCert: consulCa?.caCert,
-                  }, child)
-                : undefined;
 
         this.datacenter = datacenter;
         this.consulServers = Object.fromEntries(servers.map((s) => [s.host.name, s.host.address]));
