@@ -129,6 +129,27 @@ fi
 rm -f "$CONFIG_DIR/consul.json.prev"
 joined_before=no
 consul_has_joined_before && joined_before=yes
+# A renewal changes the certificates alone: Consul reloads its TLS material on SIGHUP, so the
+# agent keeps running and no election is held. Proved by the certificate it then serves on 8501;
+# an agent that does not take it (or a host without openssl) is restarted as for any change.
+consul_only_certificates_newer() {
+  systemctl is-active --quiet consul || return 1
+  [ -e "$CONSUL_STARTED" ] && [ -e "$TLS_DIR/cert.pem" ] || return 1
+  newer=$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json ! -name bootstrap-expect.json -newer "$CONSUL_STARTED" 2>/dev/null)
+  [ -n "$newer" ] && [ -z "$(printf '%s\n' "$newer" | grep -v "^$TLS_DIR/")" ]
+}
+consul_serves_certificate() {
+  want=$(openssl x509 -noout -serial -in "$TLS_DIR/cert.pem" 2>/dev/null) || return 1
+  got=$(openssl s_client -connect 127.0.0.1:8501 </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null) || return 1
+  [ -n "$want" ] && [ "$want" = "$got" ]
+}
+if consul_only_certificates_newer && command -v openssl >/dev/null 2>&1; then
+  systemctl kill -s HUP consul
+  if retry_for 10 consul_serves_certificate; then
+    echo "consul-swarm: consul on $NODE took its new certificates by a reload (no restart)"
+    touch "$CONSUL_STARTED"
+  fi
+fi
 deferred=no
 # A running server of a cluster that cannot lose it now (see consul_may_leave): asked once.
 current=no
