@@ -85,7 +85,8 @@ const clockProvider: pulumi.dynamic.ResourceProvider = {
         try {
             reading = await readClock(news, 1, 5_000);
         } catch {
-            // Unreachable now (down, or being rebuilt): its steps say so; the clock is read again when they run.
+            // Unreachable now (down, or being rebuilt): its own steps fail on that if it stays so;
+            // the clock is read again at the next preview, and by `update` on a new machine.
             return { inputs: news };
         }
         const refusal = clockRefusal(news.host, reading, news.maxSkewSeconds);
