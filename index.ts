@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, resolveInstall, validateConfig } from "./components/config";
-import { ConsulSwarm, consulSwarmArgs, federationFrom, labFor } from "./components/consulSwarm";
+import { ConsulSwarm, consulSwarmArgs, federationFrom } from "./components/consulSwarm";
+import { labFor } from "./lab/hosts/labHosts";
 
 const config = new pulumi.Config("consul-swarm");
 const sshPrivateKey = config.getSecret("sshPrivateKey");

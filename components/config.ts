@@ -9,7 +9,7 @@ import { Problems, str } from "./shared/fields";
 import { ConsulSettings, FederationSettings, parseConsul, parseFederation } from "./consul/settings";
 import { DockerSettings, parseDocker } from "./docker/settings";
 import { DEFAULT_SSH_WAIT_SECONDS, HostSpec, parseHosts, parseSsh, SshSettings } from "./host/settings";
-import { LabSettings, parseLab } from "./lab/settings";
+import { LabSettings, parseLab } from "../lab/settings";
 import { parseSwarm, SwarmSettings } from "./swarm/settings";
 import { CertificateSettings, parseCertificates } from "./tls/settings";
 
@@ -18,7 +18,7 @@ export { ConfigError } from "./shared/fields";
 export { BootstrapMode, CONSUL_LOG_LEVELS, ConsulInstall, ConsulSettings, FederationSettings, ResolvedInstall, resolveInstall, rollingOrder } from "./consul/settings";
 export { DockerSettings } from "./docker/settings";
 export { DEFAULT_SSH_WAIT_SECONDS, HostSpec, isIpOrHostname, Role, ROLES, SshSettings } from "./host/settings";
-export { cidrContains, cidrGateway, LabSettings, parseCidr } from "./lab/settings";
+export { cidrContains, cidrGateway, LabSettings, parseCidr } from "../lab/settings";
 export { managerRestartOrder, SwarmSettings } from "./swarm/settings";
 
 export interface StackSettings {

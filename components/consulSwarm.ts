@@ -3,7 +3,6 @@ import { CertificateAuthority } from "./tls/certificateAuthority";
 import { ConsulSettings, ResolvedInstall, DockerSettings, Role, StackSettings } from "./config";
 import { ConsulCluster } from "./consul/consulCluster";
 import { PrimaryDatacenter } from "./consul/wanFederation";
-import { LabHosts } from "./lab/labHosts";
 import { Swarm } from "./swarm/swarm";
 import { ClusterTransition } from "./transition/clusterTransition";
 import { ClusterShape } from "./transition/judge";
@@ -160,14 +159,23 @@ export class ConsulSwarm extends pulumi.ComponentResource {
 }
 
 /**
- * The component's arguments for validated stack config: the lab's containers, when the stack runs
- * its own hosts, are each host's machine and what it waits for.
+ * Machines the program made for the hosts itself (the dev stack's lab, in lab/hosts): each host's
+ * machine, by host name, and the key that logs in on all of them.
+ */
+export interface OwnMachines {
+    privateKey: pulumi.Output<string>;
+    containers: Record<string, pulumi.Resource & { id: pulumi.Output<string> }>;
+}
+
+/**
+ * The component's arguments for validated stack config: the machines the program made, when it
+ * made its own hosts, are each host's machine and what it waits for.
  */
 export function consulSwarmArgs(
     settings: StackSettings,
     install: ResolvedInstall,
     sshPrivateKey: pulumi.Input<string> | undefined,
-    lab?: LabHosts,
+    lab?: OwnMachines,
 ): ConsulSwarmArgs {
     const key = lab ? lab.privateKey : sshPrivateKey;
     if (key === undefined) {
@@ -188,7 +196,6 @@ export function consulSwarmArgs(
     };
 }
 
-/** The stack's lab hosts, when its config asks for them. */
 /** The cluster the config asks for, as the transition judge compares it with the applied one. */
 export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" | "consul">): pulumi.Output<ClusterShape> {
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
@@ -207,10 +214,6 @@ export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" 
             ...(managers.length > 0 ? { firstSwarmManager: managers[0].name } : {}),
             hosts,
         }));
-}
-
-export function labFor(settings: StackSettings): LabHosts | undefined {
-    return settings.lab ? new LabHosts("lab", { hosts: settings.hosts, subnet: settings.lab.subnet, networkName: settings.lab.networkName, routeTo: settings.lab.routeTo }) : undefined;
 }
 
 /**

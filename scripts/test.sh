@@ -17,7 +17,7 @@ stage "types: tsc --noEmit (strict)"
 npx tsc --noEmit -p tsconfig.json
 
 stage "shell: sh -n / bash -n on every script"
-for f in components/*/scripts/*.sh; do sh -n "$f"; done
+for f in components/*/scripts/*.sh lab/hosts/scripts/*.sh; do sh -n "$f"; done
 for f in scripts/*.sh lab/image/build.sh lab/kernel-limits.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
 
 stage "workflows: actionlint on .github/workflows (built from the Go module proxy)"

@@ -1,7 +1,7 @@
 // The hosts' part of the stack's config: each host's name, address, roles and SSH settings.
 import * as net from "net";
 import { bool, int, isObject, Problems, section, str, unknownKeys } from "../shared/fields";
-import { cidrContains, LabSettings } from "../lab/settings";
+import { cidrContains, LabSettings } from "../../lab/settings";
 
 export const ROLES = ["consul-server", "consul-client", "swarm-manager", "swarm-agent"] as const;
 export type Role = (typeof ROLES)[number];

@@ -12,7 +12,11 @@ export function shq(value: string | number | boolean): string {
 const scriptCache = new Map<string, string>();
 
 /** The parts' folders, each with its remote scripts in scripts/: a script's name is unique across them. */
-export const SCRIPT_DIRS = ["shared", "host", "docker", "consul", "swarm", "tls", "lab"].map((part) => path.join(__dirname, "..", part, "scripts"));
+export const SCRIPT_DIRS = [
+    ...["shared", "host", "docker", "consul", "swarm", "tls"].map((part) => path.join(__dirname, "..", part, "scripts")),
+    // The dev stack's lab hosts (lab/hosts, outside the product), rendered the same way.
+    path.join(__dirname, "..", "..", "lab", "hosts", "scripts"),
+];
 
 /** The file of a remote script, found in its part's scripts/ folder. */
 export function scriptFile(name: string): string {

@@ -18,7 +18,8 @@ before(async () => {
 });
 
 async function build(raw: RawConfig, env: NodeJS.ProcessEnv = {}, federation?: import("../../components/consulSwarm").ConsulSwarmFederation) {
-    const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
+    const { ConsulSwarm, consulSwarmArgs } = await import("../../components/consulSwarm");
+    const { labFor } = await import("../../lab/hosts/labHosts");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
     const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync, res.settings!.consul.version);
@@ -77,7 +78,7 @@ describe("the facts the policy pack reads", () => {
         const { ConsulServer, ConsulClient } = await import("../../components/consul/consulAgent");
         const { ConsulCluster } = await import("../../components/consul/consulCluster");
         const { Swarm } = await import("../../components/swarm/swarm");
-        const { LabHosts } = await import("../../components/lab/labHosts");
+        const { LabHosts } = await import("../../lab/hosts/labHosts");
         const { WanFederation } = await import("../../components/consul/wanFederation");
         const { CertificateAuthority } = await import("../../components/tls/certificateAuthority");
         assert.deepEqual(

@@ -33,7 +33,8 @@ async function build(
     federation?: import("../../components/consulSwarm").ConsulSwarmFederation,
     extra: Partial<import("../../components/consulSwarm").ConsulSwarmArgs> = {},
 ) {
-    const { ConsulSwarm, consulSwarmArgs, labFor } = await import("../../components/consulSwarm");
+    const { ConsulSwarm, consulSwarmArgs } = await import("../../components/consulSwarm");
+    const { labFor } = await import("../../lab/hosts/labHosts");
     const res = validateConfig(raw);
     assert.deepEqual(res.errors, []);
     const install = resolveInstall(res.settings!.consul.install, env, fs.existsSync, res.settings!.consul.version);

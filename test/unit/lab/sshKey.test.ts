@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { describe, it } from "node:test";
-import { sshKeyPairFromSeed } from "../../../components/lab/sshKey";
+import { sshKeyPairFromSeed } from "../../../lab/hosts/sshKey";
 
 describe("sshKeyPairFromSeed", () => {
     const seed = Buffer.alloc(32, 7).toString("base64");

@@ -4,8 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as fs from "fs";
 import * as path from "path";
-import { cidrGateway } from "../config";
-import { renderScript, sha256 } from "../shared/script";
+import { StackSettings } from "../../components/config";
+import { cidrGateway } from "../settings";
+import { renderScript, sha256 } from "../../components/shared/script";
 import { sshKeyPairFromSeed } from "./sshKey";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -146,4 +147,9 @@ export class LabHosts extends pulumi.ComponentResource {
         }
         this.registerOutputs({ ...facts, image: this.image, publicKey: this.publicKey });
     }
+}
+
+/** The stack's lab hosts, when its config asks for them. */
+export function labFor(settings: StackSettings): LabHosts | undefined {
+    return settings.lab ? new LabHosts("lab", { hosts: settings.hosts, subnet: settings.lab.subnet, networkName: settings.lab.networkName, routeTo: settings.lab.routeTo }) : undefined;
 }

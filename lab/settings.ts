@@ -1,6 +1,6 @@
 // The lab's part of the stack's config (dev stacks only), and the IPv4 arithmetic it needs.
 import * as net from "net";
-import { Problems, section, str, unknownKeys } from "../shared/fields";
+import { Problems, section, str, unknownKeys } from "../components/shared/fields";
 
 export interface LabSettings {
     subnet: string;
