@@ -498,52 +498,64 @@ export interface CertificateExpiryConfig {
     warnDays?: number;
 }
 
-/** A certificate that ends within warnDays (30): said in the preview, before it is too late. */
-export function certificateExpiring(name = "certificate-expiring", enforcementLevel: EnforcementLevel = "advisory", now: () => number = Date.now): StackValidationPolicy {
+/**
+ * A rule over every certificate whose end is known: `problem` says what is wrong with one ending
+ * at `endsMs` when the time is `t` (with the rule's config), or nothing.
+ */
+function expiryRule(
+    name: string,
+    enforcementLevel: EnforcementLevel,
+    description: string,
+    problem: (endsMs: number, t: number, cfg: CertificateExpiryConfig) => string | undefined,
+    now: () => number,
+    configSchema?: StackValidationPolicy["configSchema"],
+): StackValidationPolicy {
     return {
         name,
-        description:
-            "A certificate the stack made that ends within warnDays (30 by default) is named in the preview with its end: the stack renews its agents' and daemons' certificates at an up once they are due (certificates.renewWhenLeft), a CA is not renewed by itself.",
+        description,
         enforcementLevel,
-        configSchema: { properties: { warnDays: { type: "number", minimum: 0, description: "Days before a certificate ends from which it is named." } } },
+        ...(configSchema ? { configSchema } : {}),
         validateStack: (args, report) => {
-            const warnDays = args.getConfig<CertificateExpiryConfig>().warnDays ?? 30;
+            const cfg = args.getConfig<CertificateExpiryConfig>();
             const t = now();
             for (const c of certificateExpiries(args.resources)) {
-                const left = c.endsMs - t;
-                if (left > 0 && left <= warnDays * 86400_000) {
-                    const inWords = left >= 86400_000 ? `${Math.floor(left / 86400_000)} day(s)` : `${Math.max(1, Math.round(left / 60_000))} minute(s)`;
-                    report(
-                        `Certificate ${c.label} ends at ${c.ends}, in ${inWords}. A leaf is renewed by an up once due (see the stack's certificateRenewal output); ` +
-                            "run `pulumi up` before then. A CA (ca) is not renewed by the stack: see docs/security.md, Certificates.",
-                        c.urn,
-                    );
+                const what = problem(c.endsMs, t, cfg);
+                if (what !== undefined) {
+                    report(`Certificate ${c.label} ${what.replace("{ends}", c.ends)} A CA (ca) is not renewed by the stack: see docs/security.md, Certificates.`, c.urn);
                 }
             }
         },
     };
 }
 
+/** A certificate that ends within warnDays (30): said in the preview, before it is too late. */
+export function certificateExpiring(name = "certificate-expiring", enforcementLevel: EnforcementLevel = "advisory", now: () => number = Date.now): StackValidationPolicy {
+    return expiryRule(
+        name,
+        enforcementLevel,
+        "A certificate the stack made that ends within warnDays (30 by default) is named in the preview with its end: the stack renews its agents' and daemons' certificates at an up once they are due (certificates.renewWhenLeft), a CA is not renewed by itself.",
+        (endsMs, t, cfg) => {
+            const left = endsMs - t;
+            if (left <= 0 || left > (cfg.warnDays ?? 30) * 86400_000) {
+                return undefined;
+            }
+            const inWords = left >= 86400_000 ? `${Math.floor(left / 86400_000)} day(s)` : `${Math.max(1, Math.round(left / 60_000))} minute(s)`;
+            return `ends at {ends}, in ${inWords}. A leaf is renewed by an up once due (see the stack's certificateRenewal output): run \`pulumi up\` before then.`;
+        },
+        now,
+        { properties: { warnDays: { type: "number", minimum: 0, description: "Days before a certificate ends from which it is named." } } },
+    );
+}
+
 /** A certificate that has ended: every TLS connection that presents it fails. */
 export function certificateExpired(name = "certificate-expired", enforcementLevel: EnforcementLevel = "mandatory", now: () => number = Date.now): StackValidationPolicy {
-    return {
+    return expiryRule(
         name,
-        description:
-            "No certificate the stack made may have ended: an agent or daemon presenting it can no longer talk TLS to the others, so the preview fails until an up renews it.",
         enforcementLevel,
-        validateStack: (args, report) => {
-            const t = now();
-            for (const c of certificateExpiries(args.resources)) {
-                if (c.endsMs <= t) {
-                    report(
-                        `Certificate ${c.label} ended at ${c.ends}: whatever presents it fails TLS. An up renews an agent's or daemon's certificate that is due; ` +
-                            "a CA (ca) is not renewed by the stack: see docs/security.md, Certificates.",
-                        c.urn,
-                    );
-                }
-            }
-        },
-    };
+        "No certificate the stack made may have ended: an agent or daemon presenting it can no longer talk TLS to the others, so the preview fails until an up renews it.",
+        (endsMs, t) => (endsMs <= t ? "ended at {ends}: whatever presents it fails TLS. An up renews an agent's or daemon's certificate that is due." : undefined),
+        now,
+    );
 }
 
 // ---- secrets ----------------------------------------------------------------------------------
