@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The critical-path baseline for scripts/bench-up.sh: the least a cold up of three hosts has to
+# The critical-path baseline for bench/bench-up.sh: the least a cold up of three hosts has to
 # wait for, done by hand with every host in parallel, to the same end state as the stack's verify
 # steps: Docker's API on TLS, Consul with gossip encryption and ACLs (default deny, each agent
 # with a token so it registers), -bootstrap on the first server, join, a leader with every server

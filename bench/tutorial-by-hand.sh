@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The baseline for scripts/bench-up.sh: the tutorial's steps as a plain sequential script over
+# The baseline for bench/bench-up.sh: the tutorial's steps as a plain sequential script over
 # SSH, one host after the other, the way the tutorial does them by hand. Not part of the product.
 #   bench/tutorial-by-hand.sh KEYFILE CONSUL_BINARY IP_BOOTSTRAP IP_2 IP_3
 set -euo pipefail

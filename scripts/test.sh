@@ -18,7 +18,7 @@ npx tsc --noEmit -p tsconfig.json
 
 stage "shell: sh -n / bash -n on every script"
 for f in components/*/scripts/*.sh lab/hosts/scripts/*.sh; do sh -n "$f"; done
-for f in scripts/*.sh lab/image/build.sh lab/kernel-limits.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
+for f in scripts/*.sh bench/*.sh lab/image/build.sh lab/kernel-limits.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
 
 stage "workflows: actionlint on .github/workflows (built from the Go module proxy)"
 bash scripts/actionlint.sh

@@ -10,7 +10,7 @@
 # Each run's leader elections are counted from the servers' raft term. Uses its own backend, subnet
 # (10.222.0.0/24) and names (consul-swarm-benchup*), and removes them.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 cd "$CONSUL_SWARM_REPO"
 consul_swarm_env
 bash scripts/dockerd-start.sh >/dev/null

@@ -5,10 +5,10 @@
 # counts resources and state bytes; ratios are against the 3-host run of the same go. For each
 # size it also times bench/critical-path-by-hand.sh on as many fresh lab hosts: the same end state
 # by hand, every host in parallel, which shows how much of the growth is this machine's own.
-#   bash scripts/bench-scale.sh [N...]      (default: 3 7 25)
+#   bash bench/bench-scale.sh [N...]      (default: 3 7 25)
 # Uses its own backend, subnet (10.219.0.0/24) and names (consul-swarm-scale*), and removes them.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 cd "$CONSUL_SWARM_REPO"
 consul_swarm_env
 bash scripts/dockerd-start.sh >/dev/null

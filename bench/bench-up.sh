@@ -10,7 +10,7 @@
 #   4. bench/cold-up.svg: the cold up as one bar per step over time, its critical path marked.
 # Uses its own backend, subnet (10.215.0.0/24) and names (consul-swarm-bench*), and removes them.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 cd "$CONSUL_SWARM_REPO"
 consul_swarm_env
 bash scripts/dockerd-start.sh >/dev/null
