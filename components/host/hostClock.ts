@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { runOverSsh, SshTarget } from "../shared/sshRun";
+import { runOverSsh, sameTarget, SshTarget, withRetries } from "../shared/sshRun";
 
 interface ClockInputs {
     /** The host's name, for the message. */
@@ -42,21 +42,18 @@ export function clockRefusal(host: string, reading: ClockReading, maxSkewSeconds
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 async function readClock(inputs: ClockInputs, attempts: number, readyTimeoutMs: number): Promise<ClockReading> {
-    let last: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-        try {
+    try {
+        return await withRetries(attempts, async () => {
             const run = await runOverSsh(inputs.connection, "date -u +%s\n", { asRoot: false, timeoutMs: 30_000, readyTimeoutMs });
             const hostSeconds = Number(run.stdout.trim());
             if (!Number.isFinite(hostSeconds)) {
                 throw new Error(`\`date -u +%s\` printed ${JSON.stringify(run.stdout.trim())}`);
             }
             return clockReading(hostSeconds, run.startedMs, run.endedMs);
-        } catch (err) {
-            last = err;
-            await new Promise((r) => setTimeout(r, 1000 * attempt));
-        }
+        });
+    } catch (err) {
+        throw new Error(`host ${inputs.host}: its clock could not be read over SSH (${attempts} tries): ${err instanceof Error ? err.message : String(err)}`);
     }
-    throw new Error(`host ${inputs.host}: its clock could not be read over SSH (${attempts} tries): ${last instanceof Error ? last.message : String(last)}`);
 }
 
 /** Reads the clock of a host that must answer (its facts step just ran): a refusal fails the step. */
@@ -103,7 +100,7 @@ const clockProvider: pulumi.dynamic.ResourceProvider = {
         const changes =
             olds.machine !== news.machine ||
             olds.maxSkewSeconds !== news.maxSkewSeconds ||
-            (["host", "port", "user", "privateKey"] as const).some((k) => olds.connection?.[k] !== news.connection?.[k]);
+            !sameTarget(olds.connection, news.connection);
         return { changes };
     },
     async update(_id: string, _olds: ClockInputs, news: ClockInputs) {

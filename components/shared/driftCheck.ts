@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { runOverSsh, SshTarget } from "./sshRun";
+import { runOverSsh, sameTarget, SshTarget, withRetries } from "./sshRun";
 
 /**
  * What a drift check keeps in state. `read` (run by `pulumi refresh`) only sees these outputs, so
@@ -28,21 +28,16 @@ const PROBE_TIMEOUT_MS = 60_000;
  */
 async function probe(state: DriftState): Promise<string[]> {
     const conn = state.connection as SshTarget;
-    let last: unknown;
-    for (let attempt = 1; attempt <= SSH_ATTEMPTS; attempt++) {
-        try {
-            const { stdout } = await runOverSsh(conn, state.script, { asRoot: true, timeoutMs: PROBE_TIMEOUT_MS });
-            return stdout
-                .split("\n")
-                .map((l) => l.trim())
-                .filter((l) => l !== "");
-        } catch (err) {
-            last = err;
-            await new Promise((r) => setTimeout(r, 1000 * attempt));
-        }
+    try {
+        const { stdout } = await withRetries(SSH_ATTEMPTS, () => runOverSsh(conn, state.script, { asRoot: true, timeoutMs: PROBE_TIMEOUT_MS }));
+        return stdout
+            .split("\n")
+            .map((l) => l.trim())
+            .filter((l) => l !== "");
+    } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        return [`host: ${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22} could not be checked over SSH (${SSH_ATTEMPTS} tries): ${why}`];
     }
-    const why = last instanceof Error ? last.message : String(last);
-    return [`host: ${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22} could not be checked over SSH (${SSH_ATTEMPTS} tries): ${why}`];
 }
 
 /** Key order does not make a change. */
@@ -74,7 +69,7 @@ const driftProvider: pulumi.dynamic.ResourceProvider = {
         const changes =
             (olds.drift ?? []).length > 0 ||
             !sameExpectations(olds.expected, news.expected) ||
-            (["host", "port", "user", "privateKey"] as const).some((k) => olds.connection?.[k] !== news.connection?.[k]);
+            !sameTarget(olds.connection as SshTarget, news.connection as SshTarget);
         return { changes };
     },
     async update(_id: string, olds: DriftState, news: DriftState) {

@@ -68,3 +68,27 @@ export function runOverSsh(conn: SshTarget, script: string, opts: { asRoot: bool
             .connect({ host: conn.host, port: conn.port ?? 22, username: user, privateKey: conn.privateKey, readyTimeout: opts.readyTimeoutMs ?? SSH_READY_TIMEOUT_MS });
     });
 }
+
+/**
+ * `attempt` up to `attempts` times, waiting 1 s, 2 s, … between tries (a host still booting or
+ * busy); the last error is what the caller sees.
+ */
+export async function withRetries<T>(attempts: number, attempt: () => Promise<T>): Promise<T> {
+    let last: unknown;
+    for (let n = 1; n <= attempts; n++) {
+        try {
+            return await attempt();
+        } catch (err) {
+            last = err;
+            if (n < attempts) {
+                await new Promise((r) => setTimeout(r, 1000 * n));
+            }
+        }
+    }
+    throw last;
+}
+
+/** Whether two connections reach the same host as the same user with the same key. */
+export function sameTarget(a: SshTarget | undefined, b: SshTarget | undefined): boolean {
+    return (["host", "port", "user", "privateKey"] as const).every((k) => a?.[k] === b?.[k]);
+}

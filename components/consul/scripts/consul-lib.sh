@@ -3,12 +3,18 @@
 # The unit touches this on every start of the agent.
 CONSUL_STARTED=/run/consul/started
 
+# The agent's files (config, TLS material, unit, binary) changed since it last started, one a line;
+# the join list and bootstrap_expect are read at a first start only.
+consul_files_newer_than_start() {
+  find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json ! -name bootstrap-expect.json -newer "$CONSUL_STARTED" 2>/dev/null
+}
+
 # Is the running agent the one the files on disk describe? It is not when it started before any of
 # them last changed, or when its binary was replaced underneath it.
 consul_agent_current() {
   systemctl is-active --quiet consul || return 1
   [ -e "$CONSUL_STARTED" ] || return 1
-  [ -z "$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json ! -name bootstrap-expect.json -newer "$CONSUL_STARTED" 2>/dev/null)" ] || return 1
+  [ -z "$(consul_files_newer_than_start)" ] || return 1
   pid=$(systemctl show -p MainPID consul | cut -d= -f2)
   [ -n "$pid" ] && [ "$pid" != 0 ] && ! readlink "/proc/$pid/exe" | grep -q '(deleted)'
 }

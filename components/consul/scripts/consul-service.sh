@@ -135,7 +135,7 @@ consul_has_joined_before && joined_before=yes
 consul_only_certificates_newer() {
   systemctl is-active --quiet consul || return 1
   [ -e "$CONSUL_STARTED" ] && [ -e "$TLS_DIR/cert.pem" ] || return 1
-  newer=$(find "$CONFIG_DIR" /etc/systemd/system/consul.service /usr/local/bin/consul -type f ! -name retry-join.json ! -name bootstrap-expect.json -newer "$CONSUL_STARTED" 2>/dev/null)
+  newer=$(consul_files_newer_than_start)
   [ -n "$newer" ] && [ -z "$(printf '%s\n' "$newer" | grep -v "^$TLS_DIR/")" ]
 }
 consul_serves_certificate() {
