@@ -97,7 +97,10 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         const days = args.days ?? 3650;
         const renewDays = 30;
         const validitySeconds = pulumi.output(args.leafValiditySeconds ?? DEFAULT_LEAF_VALIDITY_SECONDS);
-        const renewWhenLeft = pulumi.output(args.renewWhenLeft ?? DEFAULT_RENEW_WHEN_LEFT);
+        // A leaf with no more than this to live is due: tls-cert.sh's `-checkend` and `renewals` alike.
+        const renewSeconds = pulumi
+            .all([validitySeconds, pulumi.output(args.renewWhenLeft ?? DEFAULT_RENEW_WHEN_LEFT)])
+            .apply(([valid, left]) => Math.floor(valid * left));
         const secretOutput: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["stdout"], dependsOn: args.after ?? [] };
         // A CA and its certificates are made once. The command provider re-runs a step whose
         // inputs change (an edited script included): the scripts then print the previous pair
@@ -125,12 +128,12 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         const rounds: Record<string, pulumi.Output<number>> = {};
         this.leaves = {};
         for (const [id, leaf] of Object.entries(args.leaves)) {
-            const certScript = pulumi.all([leaf.subjectAltName, validitySeconds, renewWhenLeft]).apply(([san, valid, left]) =>
+            const certScript = pulumi.all([leaf.subjectAltName, validitySeconds, renewSeconds]).apply(([san, valid, renew]) =>
                 renderScript("tls-cert", {
                     BACKDATE_SECONDS: args.backdateSeconds ?? DEFAULT_BACKDATE_SECONDS,
                     CN: leaf.commonName,
                     EKU: leaf.extendedKeyUsage,
-                    RENEW_SECONDS: Math.floor(valid * left),
+                    RENEW_SECONDS: renew,
                     SAN: san,
                     VALID_SECONDS: valid,
                 }),
@@ -153,16 +156,13 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             const pair = pulumi.secret(cert.stdout).apply(splitPemPair);
             this.leaves[id] = { cert: pulumi.unsecret(pair.apply((p) => p.cert)), key: pulumi.secret(pair.apply((p) => p.key)) };
         }
+        const leafCerts = Object.fromEntries(Object.entries(this.leaves).map(([id, l]) => [id, l.cert]));
         this.expiries = pulumi
-            .all([this.caCert, ...Object.values(this.leaves).map((l) => l.cert)])
-            .apply(([ca, ...leaves]) =>
-                Object.fromEntries([["ca", ca], ...Object.keys(this.leaves).map((id, i) => [id, leaves[i]])].map(([id, pem]) => [id, notAfter(pem)])),
-            );
+            .all({ ca: this.caCert, ...leafCerts })
+            .apply((certs) => Object.fromEntries(Object.entries(certs).map(([id, pem]) => [id, notAfter(pem)])));
         this.renewals = pulumi
-            .all([validitySeconds, renewWhenLeft, pulumi.all(rounds), pulumi.all(Object.fromEntries(Object.entries(this.leaves).map(([id, l]) => [id, l.cert])))])
-            .apply(([valid, left, r, certs]) =>
-                Object.fromEntries(Object.entries(certs).map(([id, pem]) => [id, { due: dueOf(pem, Math.floor(valid * left)), round: r[id] }])),
-            );
+            .all([this.expiries, renewSeconds, pulumi.all(rounds)])
+            .apply(([ends, renew, r]) => Object.fromEntries(Object.keys(leafCerts).map((id) => [id, { due: dueOf(ends[id], renew), round: r[id] }])));
         this.registerOutputs({ ...facts, caCert: this.caCert, expiries: this.expiries, renewals: this.renewals });
     }
 }

@@ -1,7 +1,6 @@
 // When the stack renews a certificate. Decided by the program at every `preview` and `up` from
 // what the stack's last `up` recorded (its certificateRenewal output) and the time: known at
 // preview, so a pull request shows exactly which certificates an `up` would renew, and nothing else.
-import * as crypto from "crypto";
 
 /** What the stack records of a certificate: from when it is due, and how many times it was renewed. */
 export interface LeafRenewal {
@@ -23,10 +22,11 @@ export function renewalRound(applied: LeafRenewal | undefined, nowMs: number): n
 }
 
 /**
- * The time from which a certificate is due: once it has no more than `renewSeconds` (the
- * validity asked for times renewWhenLeft) to live. Counted back from its end, not from its start,
- * which is backdated (see tls-cert.sh): the same test tls-cert.sh makes with `-checkend`.
+ * The time from which a certificate that ends at `notAfter` (ISO 8601) is due: once it has no more
+ * than `renewSeconds` (the validity asked for times renewWhenLeft) to live. Counted back from its
+ * end, not from its start, which is backdated (see tls-cert.sh): the test tls-cert.sh makes with
+ * `-checkend`.
  */
-export function dueOf(certPem: string, renewSeconds: number): string {
-    return new Date(Date.parse(new crypto.X509Certificate(certPem).validTo) - renewSeconds * 1000).toISOString();
+export function dueOf(notAfter: string, renewSeconds: number): string {
+    return new Date(Date.parse(notAfter) - renewSeconds * 1000).toISOString();
 }

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { execFileSync } from "node:child_process";
 import { dueOf, renewalRound } from "../../../components/tls/renewal";
 import { renderScript } from "../../../components/shared/script";
+import { notAfter } from "../../../components/tls/certificateAuthority";
 import { parseCertificates, parseDuration } from "../../../components/tls/settings";
 import { Problems } from "../../../components/shared/fields";
 
@@ -19,7 +20,7 @@ describe("certificate renewal rounds", () => {
         const ca = execFileSync("sh", ["-c", renderScript("tls-ca", { CN: "t", DAYS: 30, RENEW_DAYS: 7 })], { encoding: "utf8" });
         const issued = Date.now();
         const pem = execFileSync("sh", ["-c", renderScript("tls-cert", { BACKDATE_SECONDS: 300, CN: "c", EKU: "clientAuth", RENEW_SECONDS: 900, SAN: "", VALID_SECONDS: 1200 })], { input: ca, encoding: "utf8" });
-        const due = Date.parse(dueOf(pem, 900));
+        const due = Date.parse(dueOf(notAfter(pem), 900));
         assert.ok(Math.abs(due - (issued + 300_000)) < 3000, `20 minutes, renewed with 15 left: due 5 minutes after issue, got ${new Date(due).toISOString()}`);
     });
     it("start at 0 with nothing recorded (a new certificate, or one made before renewals existed) or a record it cannot read", () => {
