@@ -12,12 +12,32 @@ cat > "$tmp/ca.pem"
   [ -z "$token" ] || printf 'header = "X-Consul-Token: %s"\n' "$token"
   [ ! -s "$tmp/ca.pem" ] || printf 'cacert = "%s"\n' "$tmp/ca.pem"
 } > "$tmp/curl.conf"
-api=
-for a in $ADDRS; do
-  case "$(curl -s -m 5 -K "$tmp/curl.conf" "$a/v1/status/leader" 2>/dev/null || true)" in
-    *:*) api=$a; break ;;
-  esac
-done
+# The first server with a leader.
+find_api() {
+  api=
+  for a in $ADDRS; do
+    case "$(curl -s -m 5 -K "$tmp/curl.conf" "$a/v1/status/leader" 2>/dev/null || true)" in
+      *:*) api=$a; return 0 ;;
+    esac
+  done
+  return 1
+}
+# One try of a save from $api: 0 saved, 1 worth another try (no answer, or a 5xx: a server answers
+# 500 while the cluster settles, a new server being promoted or a leader just elected), 2 refused.
+save_once() {
+  # Raft refuses a snapshot when nothing was committed since its last one ("nothing new to
+  # snapshot", a 500): a key that says when this one was taken makes sure something was.
+  code=$(printf '%s' "$(date -u +%Y-%m-%dT%H:%M:%SZ) $LABEL" |
+    curl -sS -m 30 -K "$tmp/curl.conf" -o "$tmp/answer" -w '%{http_code}' -X PUT --data-binary @- "$api/v1/kv/consul-swarm/snapshots/last" 2>"$tmp/curl.err") || code=000
+  if [ "$code" = 200 ]; then
+    code=$(curl -sS -m 300 -K "$tmp/curl.conf" -o "$file.part" -w '%{http_code}' "$api/v1/snapshot" 2>"$tmp/curl.err") || code=000
+    [ "$code" = 200 ] && return 0
+    mv -f "$file.part" "$tmp/answer" 2>/dev/null || true
+  fi
+  last_error="$api answered $code: $(head -c 300 "$tmp/answer" 2>/dev/null) $(cat "$tmp/curl.err" 2>/dev/null)"
+  case "$code" in 5??|000) return 1 ;; *) return 2 ;; esac
+}
+find_api || true
 case "$ACTION" in
   save)
     if [ -z "$api" ]; then
@@ -34,11 +54,19 @@ case "$ACTION" in
     mkdir -p "$DIR"
     chmod 0700 "$DIR"
     file="$(cd "$DIR" && pwd)/${NAME:-$(date -u +%Y%m%dT%H%M%SZ)-$LABEL.snap}"
-    # Raft refuses a snapshot when nothing was committed since its last one ("nothing new to
-    # snapshot", a 500): a key that says when this one was taken makes sure something was.
-    printf '%s' "$(date -u +%Y-%m-%dT%H:%M:%SZ) $LABEL" |
-      curl -sS -f -m 30 -K "$tmp/curl.conf" -X PUT --data-binary @- "$api/v1/kv/consul-swarm/snapshots/last" >/dev/null
-    curl -sS -f -m 300 -K "$tmp/curl.conf" -o "$file.part" "$api/v1/snapshot"
+    # Within SAVE_WAIT seconds, each try asking again which server leads.
+    deadline=$(( $(date +%s) + ${SAVE_WAIT:-90} ))
+    until save_once; do
+      result=$?
+      if [ "$result" = 2 ] || [ "$(date +%s)" -ge "$deadline" ]; then
+        rm -f "$file.part"
+        echo "consul-swarm: no snapshot was taken, nothing was restarted: $last_error" >&2
+        exit 5
+      fi
+      echo "consul-swarm: the snapshot is not taken yet ($last_error); trying again" >&2
+      sleep 2
+      find_api || true
+    done
     gzip -t "$file.part" || { echo "consul-swarm: the snapshot from $api is not a gzip archive" >&2; exit 5; }
     mv "$file.part" "$file"
     echo "snapshot=$file"
