@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, resolveInstall, validateConfig } from "./components/config";
 import { ConsulSwarm, consulSwarmArgs, federationFrom } from "./components/consulSwarm";
+import { appliedTlsStage, consulTlsMove, tlsStageNotice } from "./components/consul/tlsStages";
 import { labFor } from "./lab/hosts/labHosts";
 
 const config = new pulumi.Config("consul-swarm");
@@ -32,35 +33,53 @@ const settings = result.settings;
 const install = resolveInstall(settings.consul.install, process.env, fs.existsSync, settings.consul.version);
 
 const lab = labFor(settings);
-// The stack's own outputs from its last up, read at preview as at up: which certificates are due.
+// The stack's own outputs from its last up, read at preview as at up: which certificates are due,
+// and the Consul TLS stage the agents are at (consul.tls switched on a running cluster goes in
+// stages, one per up). Read before any resource is made, since the stage decides which exist.
 const applied = new pulumi.StackReference("applied-outputs", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-const cluster = new ConsulSwarm("consul-swarm", {
-    ...consulSwarmArgs(settings, install, sshPrivateKey, lab),
-    federation: settings.federation ? federationFrom(settings.federation.primaryStack) : undefined,
-    appliedCertificates: applied.getOutput("certificateRenewal"),
-    // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
-    snapshotDir: path.resolve(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack()),
-});
 
-export const datacenter = cluster.datacenter;
-export const consulServers = cluster.consulServers;
-export const consulHttpAddr = cluster.consulHttpAddr;
-export const consulUiUrl = cluster.consulUiUrl;
-export const consulHttpsAddr = cluster.consulHttpsAddr ?? null;
-export const consulCaCert = cluster.consulCaCert ?? null;
-export const consulCaKey = cluster.consulCaKey ?? null;
-export const consulVersion = settings.consul.version;
-export const consulPrimaryDatacenter = cluster.consulPrimaryDatacenter;
-export const consulDatacenters = cluster.consulDatacenters;
-export const consulLeader = cluster.consulLeader;
-export const consulMembers = cluster.consulMembers;
-export const dockerHosts = cluster.dockerHosts;
-export const swarmManager = cluster.swarmManager ?? null;
-export const swarmNodes = cluster.swarmNodes ?? null;
-export const gossipKey = cluster.gossipKey;
-export const aclBootstrapToken = cluster.aclBootstrapToken ?? null;
-export const dockerTls = cluster.dockerTls ?? null;
-export const certificateExpiry = cluster.certificateExpiry;
-export const certificateRenewal = cluster.certificateRenewal;
-export const consulUpgradeSnapshot = cluster.consulUpgradeSnapshot.apply((f) => f ?? null);
-export const labSshPrivateKey = lab ? pulumi.secret(lab.privateKey) : null;
+async function appliedOutputs(names: string[]): Promise<Record<string, unknown>> {
+    const details = await Promise.all(names.map((n) => applied.getOutputDetails(n)));
+    return Object.fromEntries(names.map((n, i) => [n, details[i].value ?? details[i].secretValue]));
+}
+
+export = appliedOutputs(["consulTlsStage", "consulHttpsAddr", "datacenter"]).then((outputs) => {
+    const consulTls = consulTlsMove(settings.consul.tls, appliedTlsStage(outputs));
+    const notice = tlsStageNotice(consulTls.applied, consulTls.next, settings.consul.tls);
+    if (notice !== undefined) {
+        pulumi.log.warn(notice);
+    }
+    const cluster = new ConsulSwarm("consul-swarm", {
+        ...consulSwarmArgs(settings, install, sshPrivateKey, lab),
+        federation: settings.federation ? federationFrom(settings.federation.primaryStack) : undefined,
+        appliedCertificates: applied.getOutput("certificateRenewal"),
+        consulTls,
+        // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
+        snapshotDir: path.resolve(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack()),
+    });
+    return {
+        datacenter: cluster.datacenter,
+        consulServers: cluster.consulServers,
+        consulHttpAddr: cluster.consulHttpAddr,
+        consulUiUrl: cluster.consulUiUrl,
+        consulHttpsAddr: cluster.consulHttpsAddr ?? null,
+        consulCaCert: cluster.consulCaCert ?? null,
+        consulCaKey: cluster.consulCaKey ?? null,
+        consulTlsStage: cluster.consulTlsStage,
+        consulVersion: settings.consul.version,
+        consulPrimaryDatacenter: cluster.consulPrimaryDatacenter,
+        consulDatacenters: cluster.consulDatacenters,
+        consulLeader: cluster.consulLeader,
+        consulMembers: cluster.consulMembers,
+        dockerHosts: cluster.dockerHosts,
+        swarmManager: cluster.swarmManager ?? null,
+        swarmNodes: cluster.swarmNodes ?? null,
+        gossipKey: cluster.gossipKey,
+        aclBootstrapToken: cluster.aclBootstrapToken ?? null,
+        dockerTls: cluster.dockerTls ?? null,
+        certificateExpiry: cluster.certificateExpiry,
+        certificateRenewal: cluster.certificateRenewal,
+        consulUpgradeSnapshot: cluster.consulUpgradeSnapshot.apply((f) => f ?? null),
+        labSshPrivateKey: lab ? pulumi.secret(lab.privateKey) : null,
+    };
+});

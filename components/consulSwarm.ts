@@ -12,6 +12,7 @@ import { createConsul } from "./layers/consul";
 import { createHosts } from "./layers/hosts";
 import { createSwarm } from "./layers/swarm";
 import { createTrust } from "./layers/trust";
+import { ConsulTlsMove, ConsulTlsStage, tlsMoveOf } from "./consul/tlsStages";
 
 /** One host of the cluster: where to reach it and what it does. */
 export interface ConsulSwarmHost {
@@ -61,6 +62,12 @@ export interface ConsulSwarmArgs {
      */
     appliedCertificates?: pulumi.Input<Record<string, LeafRenewal> | undefined>;
     /**
+     * Where Consul TLS stands while consul.tls is switched on a running cluster: the stage the
+     * last up left and the one this up applies (see consul/tlsStages.ts). Unless given,
+     * consul.tls's own end stage, as for a new cluster.
+     */
+    consulTls?: ConsulTlsMove;
+    /**
      * Where snapshots taken before a rollout are kept on the machine running Pulumi (a relative
      * path is the program's directory's); `snapshots/<stack>` unless set.
      */
@@ -105,6 +112,8 @@ export class ConsulSwarm extends pulumi.ComponentResource {
     readonly certificateExpiry: pulumi.Output<Record<string, string>>;
     /** When an `up` renews each leaf certificate, and how many times it was, by the same names. */
     readonly certificateRenewal: pulumi.Output<Record<string, LeafRenewal>>;
+    /** The Consul TLS stage every agent is at once the up is over (known only then: see consul/tlsStages.ts). */
+    readonly consulTlsStage: pulumi.Output<ConsulTlsStage>;
 
     constructor(name: string, args: ConsulSwarmArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ConsulSwarm.type, name, { datacenter: args.datacenter, hosts: args.hosts.map((h) => h.name) }, opts);
@@ -149,6 +158,9 @@ export class ConsulSwarm extends pulumi.ComponentResource {
                 .apply((cas) => Object.fromEntries(Object.entries(cas).flatMap(([ca, certs]) => Object.entries(certs).map(([id, at]) => [`${ca}:${id}`, at]))));
         this.certificateExpiry = byCa((ca) => ca.expiries);
         this.certificateRenewal = byCa((ca) => ca.renewals);
+        // Recorded only once every agent is verified in the cluster: an up that fails half-way
+        // leaves the last stage applied on record, and the next one takes this stage again.
+        this.consulTlsStage = cluster.members.apply(() => tlsMoveOf(args).next);
         this.registerOutputs({
             consulHttpAddr: this.consulHttpAddr,
             consulLeader: this.consulLeader,
@@ -197,7 +209,7 @@ export function consulSwarmArgs(
 }
 
 /** The cluster the config asks for, as the transition judge compares it with the applied one. */
-export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" | "consul">): pulumi.Output<ClusterShape> {
+export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" | "consul" | "consulTls">): pulumi.Output<ClusterShape> {
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
     const byName = (hosts: ConsulSwarmHost[]) => pulumi.all(Object.fromEntries(hosts.map((h) => [h.name, h.address])));
     const managers = withRole("swarm-manager");
@@ -205,7 +217,9 @@ export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" 
         .all([byName(args.hosts), byName(withRole("consul-server")), byName(managers), byName(withRole("swarm-agent"))])
         .apply(([hosts, servers, swarmManagers, swarmWorkers]) => ({
             datacenter: args.datacenter,
-            consulTls: args.consul.tls,
+            // A stage between off and on only while TLS is switched (shapes applied before stages were have none).
+            consulTls: tlsMoveOf(args).next >= 1,
+            ...(tlsMoveOf(args).next === 1 || tlsMoveOf(args).next === 2 ? { consulTlsStage: tlsMoveOf(args).next } : {}),
             consulAcl: args.consul.acl,
             consulVersion: args.consul.version,
             servers,

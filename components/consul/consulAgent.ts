@@ -7,6 +7,7 @@ import { CONSUL_CONFIG_DIR, consulAgentConfig, consulDeferredRestartScript, cons
 import { renderScript, repairVars } from "../shared/script";
 import { ResolvedInstall } from "../config";
 import { consulBinary } from "./release";
+import { CONSUL_TLS_OFF, CONSUL_TLS_VERIFIED, ConsulTlsStage } from "./tlsStages";
 
 /** Where a copied binary lands before it is checked and installed (exists on every distribution). */
 const UPLOAD_PATH = "/var/tmp/consul-swarm-consul";
@@ -22,8 +23,11 @@ export interface ConsulAgentArgs {
     gossipKey?: pulumi.Input<string>;
     /** ACLs with default deny: the management and agent tokens (secrets; on stdin only). */
     acl?: { managementToken: pulumi.Input<string>; agentToken: pulumi.Input<string> };
-    /** TLS: the CA and this agent's certificate pair (the key a secret; on stdin only). */
-    tls?: { caCert: pulumi.Input<string>; pair: TlsPair };
+    /**
+     * TLS: the CA and this agent's certificate pair (the key a secret; on stdin only), and the
+     * stage while consul.tls is switched on a running cluster (see tlsStages.ts; 3 unless given).
+     */
+    tls?: { caCert: pulumi.Input<string>; pair: TlsPair; stage?: ConsulTlsStage };
     ui?: boolean;
     /** Consul's DNS interface on 8600 (default on). */
     dns?: boolean;
@@ -171,7 +175,7 @@ function serviceCommand(
                 logLevel: args.logLevel ?? "INFO",
                 encrypt,
                 acl: managementToken !== undefined && agentToken !== undefined ? { managementToken, agentToken } : undefined,
-                tls: args.tls !== undefined,
+                tlsStage: args.tls === undefined ? CONSUL_TLS_OFF : (args.tls.stage ?? CONSUL_TLS_VERIFIED),
                 dns: args.dns,
                 options: args.options,
                 federation: primaryDatacenter === undefined ? undefined : { primaryDatacenter, replicationToken, primaryServers },

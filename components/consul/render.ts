@@ -1,6 +1,7 @@
 // What the Consul parts send to hosts: the agent's config file and unit, the scripts with their
 // values, ACL rules; and what they parse back. Pure functions, unit-tested byte for byte.
 import { renderScript, repairVars, sha256 } from "../shared/script";
+import { CONSUL_TLS_OFF, ConsulTlsStage, consulTlsBlock } from "./tlsStages";
 
 export interface ConsulAgentConfigArgs {
     datacenter: string;
@@ -16,8 +17,11 @@ export interface ConsulAgentConfigArgs {
      * agents' least-privilege token (secrets, like the whole file).
      */
     acl?: { managementToken: string; agentToken: string };
-    /** TLS from the stack's CA (files in CONSUL_TLS_DIR): RPC verified both ways, HTTPS on 8501. */
-    tls?: boolean;
+    /**
+     * TLS from the stack's CA (files in CONSUL_TLS_DIR), HTTPS on 8501 from stage 1, RPC verified
+     * both ways at stage 3 (see tlsStages.ts); none, or 0: no TLS.
+     */
+    tlsStage?: ConsulTlsStage;
     /** Consul's DNS interface on CONSUL_DNS_PORT (default on); false turns it off. */
     dns?: boolean;
     options?: Record<string, unknown>;
@@ -117,19 +121,10 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
     if (a.encrypt !== undefined) {
         cfg.encrypt = a.encrypt;
     }
-    if (a.tls) {
+    const tls = consulTlsBlock(a.tlsStage ?? CONSUL_TLS_OFF, CONSUL_TLS_DIR);
+    if (tls !== undefined) {
         ports.https = CONSUL_HTTPS_PORT;
-        cfg.tls = {
-            defaults: {
-                ca_file: `${CONSUL_TLS_DIR}/ca.pem`,
-                cert_file: `${CONSUL_TLS_DIR}/cert.pem`,
-                key_file: `${CONSUL_TLS_DIR}/key.pem`,
-                // HTTPS clients (browsers, the CLI) need no certificate of their own; ACLs guard the API.
-                verify_incoming: false,
-                verify_outgoing: true,
-            },
-            internal_rpc: { verify_incoming: true, verify_server_hostname: true },
-        };
+        cfg.tls = tls;
     }
     cfg.ports = ports;
     if (a.acl !== undefined) {

@@ -10,6 +10,7 @@ import { CONSUL_HTTPS_PORT } from "../consul/render";
 import { Host } from "../host/host";
 import { SWARM_KV_PREFIX } from "../swarm/render";
 import { ClusterTrust } from "./trust";
+import { apiOverHttps, tlsMoveOf } from "../consul/tlsStages";
 
 export interface ConsulLayer {
     servers: ConsulServer[];
@@ -32,6 +33,7 @@ export function createConsul(
     const federation = args.federation;
     const { consulCa, gossipKey, aclToken, acl, agentToken, replicationToken, swarmToken, swarmWorkerToken, primaryDatacenter, primaryServerAddresses } = trust;
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
+    const tlsMove = tlsMoveOf(args);
     const agentArgs = (h: ConsulSwarmHost) => ({
         host: hosts.get(h.name)!,
         datacenter,
@@ -39,7 +41,7 @@ export function createConsul(
         version: args.consul.version,
         gossipKey,
         acl,
-        tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`] } : undefined,
+        tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`], stage: tlsMove.next } : undefined,
         ui: args.consul.ui,
         dns: args.consul.dns,
         dnsForwarding: args.consul.dnsForwarding,
@@ -57,10 +59,10 @@ export function createConsul(
     // Before a new release restarts any server, the cluster's state is saved here.
     const upgradeSnapshot = new UpgradeSnapshot("consul-snapshot", {
         servers: withRole("consul-server").map((h) =>
-            consulCa ? pulumi.interpolate`https://${h.address}:${CONSUL_HTTPS_PORT}` : pulumi.interpolate`http://${h.address}:8500`,
+            consulCa && apiOverHttps(tlsMove) ? pulumi.interpolate`https://${h.address}:${CONSUL_HTTPS_PORT}` : pulumi.interpolate`http://${h.address}:8500`,
         ),
         managementToken: aclToken,
-        caCert: consulCa?.caCert,
+        caCert: apiOverHttps(tlsMove) ? consulCa?.caCert : undefined,
         version: args.consul.version,
         binarySha256: binarySha256(args.consul.install),
         dir: args.snapshotDir ?? `snapshots/${pulumi.getStack()}`,

@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import type { ConsulSwarmArgs } from "../consulSwarm";
 import { Role } from "../config";
 import { uuidFromHex } from "../consul/render";
+import { tlsMoveOf } from "../consul/tlsStages";
 import { CertificateAuthority } from "../tls/certificateAuthority";
 
 export interface ClusterTrust {
@@ -102,7 +103,7 @@ export function createTrust(args: ConsulSwarmArgs, child: pulumi.ResourceOptions
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
     const consulAgents = [...withRole("consul-server"), ...withRole("consul-client")];
     // Servers carry server.<dc>.consul (verify_server_hostname checks it), clients client.<dc>.consul.
-    const consulCa = args.consul.tls
+    const consulCa = tlsMoveOf(args).next >= 1
         ? new CertificateAuthority("consul-tls", {
               after: [transition],
               ...lifetime("consul"),

@@ -6,7 +6,10 @@
 /** What the judgement needs of a cluster: plain values, the same in the config and in state. */
 export interface ClusterShape {
     datacenter: string;
+    /** Consul TLS material on the agents (stages 1 to 3, see consul/tlsStages.ts). */
     consulTls: boolean;
+    /** Set only between off and on (1 or 2), while consul.tls is being switched. */
+    consulTlsStage?: number;
     consulAcl: boolean;
     consulVersion: string;
     /** Consul servers, node name → address. */
@@ -25,6 +28,11 @@ export interface Refusal {
     field: string;
     /** old → new, why, and the safe path. */
     reason: string;
+}
+
+/** The TLS stage of a shape: the one recorded mid-move, else off (0) or verified (3). */
+function tlsStageOf(shape: ClusterShape): number {
+    return shape.consulTlsStage ?? (shape.consulTls ? 3 : 0);
 }
 
 function minor(version: string): [number, number] | undefined {
@@ -59,12 +67,14 @@ export function judgeTransition(applied: ClusterShape | undefined, next: Cluster
                 `Keep datacenter ${applied.datacenter}; for a cluster named ${next.datacenter}, make a new stack with that datacenter, join it to this one over the WAN (federation.primaryStack), move the data (npm run snapshot), then destroy this stack.`,
         });
     }
-    if (applied.consulTls !== next.consulTls) {
+    const tlsFrom = tlsStageOf(applied);
+    const tlsTo = tlsStageOf(next);
+    if (Math.abs(tlsFrom - tlsTo) > 1) {
         refusals.push({
             field: "consul.tls",
             reason:
-                `${applied.consulTls} → ${next.consulTls}: a server restarted ${next.consulTls ? "with" : "without"} TLS cannot talk RPC to the servers still ${applied.consulTls ? "with" : "without"} it, so the first one rolled never rejoins. ` +
-                `The stack does not stage this change (Consul's path: HTTPS beside HTTP, verify_incoming off on every agent, then on). Keep consul.tls: ${applied.consulTls}, or build the cluster anew in a new stack and move the data with a snapshot (npm run snapshot).`,
+                `TLS stage ${tlsFrom} → ${tlsTo}: a running cluster moves one stage per up (a server restarted two stages on cannot talk RPC to those not restarted yet). ` +
+                `The program takes the next stage from the stack's own consulTlsStage output, which must be missing or edited here: run \`pulumi up\` with consul.tls: ${tlsFrom >= 1} once (nothing changes), then switch it.`,
         });
     }
     if (applied.consulAcl !== next.consulAcl) {

@@ -1,8 +1,11 @@
 // Helpers the e2e files share: the stack's Docker TLS client, bounded polling, an up's changes.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as https from "node:https";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as tls from "node:tls";
 import { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 
 /** The stack's Docker client material (the dockerTls output) as a DOCKER_CERT_PATH directory. */
@@ -229,4 +232,47 @@ export async function upAfterRebuild<T>(what: string, up: () => Promise<T>): Pro
         log(`${what}: the up lost its SSH connection to the rebuilt machine while it booted; running up again`);
         return explained(`${what} (the second up)`, up);
     }
+}
+
+/** An HTTPS GET with (or without) a client certificate; rejects when the handshake is refused. */
+export function httpsGet(url: string, tls: { ca: string; cert?: string; key?: string }): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const req = https.get(url, { ...tls, timeout: 5000 }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve(body));
+        });
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+    });
+}
+
+/**
+ * Talks to a Consul server's RPC port the way an agent would: a first byte that says plaintext
+ * (0x00) or TLS (0x03), then, for TLS, a handshake with the given client certificate (or none).
+ * "accepted" when the server keeps the connection for a second, "refused" when it closes it.
+ */
+export function consulRpc(address: string, mode: "plain" | "tls", client: { ca: string; cert?: string; key?: string }): Promise<"accepted" | "refused"> {
+    return new Promise((resolve) => {
+        const sock = net.connect(8300, address, () => {
+            sock.write(Buffer.from([mode === "plain" ? 0x00 : 0x03]));
+            const conn: net.Socket =
+                mode === "plain" ? sock : tls.connect({ socket: sock, servername: "server.dc1.consul", ...client });
+            let done = false;
+            const finish = (r: "accepted" | "refused") => {
+                if (!done) {
+                    done = true;
+                    resolve(r);
+                    conn.destroy();
+                }
+            };
+            conn.on("error", () => finish("refused"));
+            conn.on("close", () => finish("refused"));
+            conn.on("data", () => undefined);
+            // With TLS 1.3 the server checks the client's certificate after the client's handshake
+            // ends: a refusal arrives as an alert shortly after.
+            setTimeout(() => finish(conn.destroyed ? "refused" : "accepted"), 1500);
+        });
+        sock.on("error", () => resolve("refused"));
+    });
 }

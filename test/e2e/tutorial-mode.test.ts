@@ -6,10 +6,11 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { discardLab } from "./lib";
+import { consulRpc, discardLab, explained, httpsGet, labTools, log, writeKeys } from "./lib";
 
 const repo = path.resolve(__dirname, "..", "..");
 const NETWORK = "consul-swarm-e2e-tutorial";
+const CONSUL = { version: "1.14.11", install: { source: "toolchain" }, acl: false };
 const HOSTS = [
     { name: "consulsvr", address: "10.217.0.111", roles: ["consul-server", "swarm-manager"], bootstrap: true },
     { name: "consul01", address: "10.217.0.112", roles: ["consul-server", "swarm-agent"] },
@@ -29,7 +30,7 @@ describe("the tutorial's unprotected mode, asked for explicitly", { timeout: 20 
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "e2e-tutorial", workDir: repo });
         await stack.setAllConfig({
             "consul-swarm:lab": { value: JSON.stringify({ subnet: "10.217.0.0/24", networkName: NETWORK }) },
-            "consul-swarm:consul": { value: JSON.stringify({ version: "1.14.11", install: { source: "toolchain" }, acl: false, tls: false }) },
+            "consul-swarm:consul": { value: JSON.stringify({ ...CONSUL, tls: false }) },
             "consul-swarm:docker": { value: JSON.stringify({ tls: false }) },
             "consul-swarm:hosts": { value: JSON.stringify(HOSTS) },
         });
@@ -65,5 +66,52 @@ describe("the tutorial's unprotected mode, asked for explicitly", { timeout: 20 
             ["ready", "ready", "ready"],
         );
         assert.equal(outputs.swarmManager.value, `tcp://${HOSTS[0].address}:2375`);
+    });
+
+    it("consul.tls switched on a running cluster, then off again: 3 rolling stages each way, one per up, each named in its preview; 3 voters and every key throughout, plain RPC refused only at the end", async () => {
+        const { http, onHost, kvReader, haltPollers } = labTools(NETWORK, () => "");
+        await writeKeys(HOSTS[0].address, "e2e/tls", () => ({}));
+        const reader = kvReader(HOSTS, "e2e/tls/999", "v");
+        /** The RPC a server takes: plain, and TLS with an agent's certificate (none before stage 1). */
+        const rpc = async (ca?: string, agent?: { cert: string; key: string }) =>
+            Promise.all(HOSTS.map(async (h) => `${await consulRpc(h.address, "plain", { ca: "" })}/${ca && agent ? await consulRpc(h.address, "tls", { ca, ...agent }) : "-"}`));
+        const walk = async (tls: boolean) => {
+            await stack.setConfig("consul-swarm:consul", { value: JSON.stringify({ ...CONSUL, tls }) });
+            for (let step = 1; step <= 3; step++) {
+                const stage = tls ? step : 3 - step;
+                let previewLog = "";
+                await stack.preview({ onOutput: (o) => (previewLog += o) });
+                assert.match(previewLog, new RegExp(`consul\\.tls ${!tls} → ${tls} on a running cluster goes in 3 rolling stages.*This up applies stage ${step} of 3`), `the preview of stage ${step} says it`);
+                const up = await explained(`stage ${step} of consul.tls → ${tls}`, () => stack.up());
+                assert.equal(up.outputs.consulTlsStage.value, stage, "the stage is on record");
+                const ca = up.outputs.consulCaCert?.value ?? undefined;
+                assert.equal(ca !== undefined && ca !== null, stage >= 1, `a CA exactly from stage 1 (at ${stage})`);
+                const agent = stage >= 1 ? { cert: onHost("consul01", "cat /etc/consul.d/tls/cert.pem"), key: onHost("consul01", "cat /etc/consul.d/tls/key.pem") } : undefined;
+                const taken = await rpc(ca ?? undefined, agent);
+                // Stages 0 to 2 take plain RPC (some agent may still send it); TLS from stage 1; plain refused at 3 only.
+                assert.deepEqual(taken, HOSTS.map(() => `${stage === 3 ? "refused" : "accepted"}/${stage >= 1 ? "accepted" : "-"}`), `RPC at stage ${stage}`);
+                if (stage >= 1) {
+                    for (const h of HOSTS) {
+                        assert.match(await httpsGet(`https://${h.address}:8501/v1/status/leader`, { ca: String(ca) }), /:8300"$/, `HTTPS on ${h.name} at stage ${stage}`);
+                    }
+                }
+                const peers = JSON.parse((await http(`http://${HOSTS[0].address}:8500/v1/status/peers`)).body) as string[];
+                assert.equal(peers.length, 3, `3 voters after stage ${stage}`);
+                const keys = JSON.parse((await http(`http://${HOSTS[2].address}:8500/v1/kv/e2e/tls/?keys`)).body) as string[];
+                assert.equal(keys.length, 1000, `every key after stage ${stage}`);
+            }
+            await stack.preview({ expectNoChanges: true });
+        };
+        try {
+            await walk(true);
+            await walk(false);
+        } finally {
+            haltPollers();
+        }
+        const { reads, windows, recovered } = await reader();
+        log(`consul.tls on and off in 6 stages: ${reads} consistent reads, failure windows (ms): ${JSON.stringify(windows)}`);
+        assert.ok(recovered, "the reader reads again at the end");
+        assert.ok(windows.every((w) => w < 10_000), `no read gap of 10 s or more: ${JSON.stringify(windows)}`);
+        assert.equal(onHost("consul02", "test -e /etc/consul.d/tls && echo left || echo gone").trim(), "gone", "TLS off takes the stack's certificates away");
     });
 });

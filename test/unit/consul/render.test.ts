@@ -96,12 +96,25 @@ describe("Consul config", () => {
         assert.equal(extract(consulAgentConfig({ ...base, server: false, acl })), acl.agentToken);
     });
     it("TLS: RPC verified both ways with server hostnames, HTTPS on 8501", () => {
-        const c = JSON.parse(consulAgentConfig({ ...base, tls: true }));
+        const c = JSON.parse(consulAgentConfig({ ...base, tlsStage: 3 }));
         assert.deepEqual(c.ports, { dns: 8600, https: 8501 });
         assert.deepEqual(c.tls.internal_rpc, { verify_incoming: true, verify_server_hostname: true });
         assert.equal(c.tls.defaults.verify_outgoing, true);
         assert.equal(c.tls.defaults.ca_file, "/etc/consul.d/tls/ca.pem");
         assert.equal(JSON.parse(consulAgentConfig(base)).tls, undefined);
+    });
+    it("TLS stages on a running cluster: certificates and HTTPS first, then TLS sent, then plain refused; stage 3 is the steady state's bytes", () => {
+        const at = (tlsStage: 0 | 1 | 2 | 3) => JSON.parse(consulAgentConfig({ ...base, tlsStage }));
+        assert.equal(at(0).tls, undefined);
+        assert.deepEqual(at(0).ports, { dns: 8600 });
+        for (const stage of [1, 2, 3] as const) {
+            assert.deepEqual(at(stage).ports, { dns: 8600, https: 8501 }, `stage ${stage} serves HTTPS`);
+            assert.equal(at(stage).tls.defaults.cert_file, "/etc/consul.d/tls/cert.pem");
+        }
+        const rpc = (stage: 1 | 2 | 3) => [at(stage).tls.defaults.verify_outgoing, at(stage).tls.internal_rpc.verify_incoming, at(stage).tls.internal_rpc.verify_server_hostname];
+        assert.deepEqual(rpc(1), [false, false, false], "stage 1 sends plain, accepts both");
+        assert.deepEqual(rpc(2), [true, false, true], "stage 2 sends TLS, still accepts plain");
+        assert.deepEqual(rpc(3), [true, true, true], "stage 3 refuses plain");
     });
     it("splits its stdin into the TLS material and the config", () => {
         const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;

@@ -24,14 +24,21 @@ describe("the transition judge", () => {
         assert.deepEqual(fields({}), []);
     });
 
-    it("refuses a datacenter rename, Consul TLS or ACLs switched either way, naming old → new and the safe path", () => {
+    it("refuses a datacenter rename and ACLs switched either way, naming old → new and the safe path", () => {
         assert.deepEqual(fields({ datacenter: "dc9" }), ["datacenter"]);
         assert.match(reason({ datacenter: "dc9" }), /^dc1 → dc9: a running cluster cannot be renamed.*federation\.primaryStack/);
-        assert.deepEqual(fields({ consulTls: false }), ["consul.tls"]);
-        assert.match(reason({ consulTls: false }), /^true → false: .*Keep consul\.tls: true/);
-        assert.deepEqual(fields({ consulTls: true }, { ...applied, consulTls: false }), ["consul.tls"]);
         assert.deepEqual(fields({ consulAcl: false }), ["consul.acl"]);
         assert.deepEqual(fields({ consulAcl: true }, { ...applied, consulAcl: false }), ["consul.acl"]);
+    });
+
+    it("lets Consul TLS move one stage per up either way, and refuses a jump of more (the stack's record of its stage lost)", () => {
+        const stage = (n: number): Partial<ClusterShape> => (n === 0 || n === 3 ? { consulTls: n === 3, consulTlsStage: undefined } : { consulTls: true, consulTlsStage: n });
+        for (const [from, to] of [[3, 2], [2, 1], [1, 0], [0, 1], [1, 2], [2, 3], [2, 2]]) {
+            assert.deepEqual(fields(stage(to), { ...applied, ...stage(from) }), [], `${from} → ${to}`);
+        }
+        assert.deepEqual(fields({ consulTls: false }), ["consul.tls"], "3 → 0 at once");
+        assert.deepEqual(fields(stage(3), { ...applied, ...stage(1) }), ["consul.tls"], "1 → 3");
+        assert.match(reason({ consulTls: false }), /^TLS stage 3 → 0: a running cluster moves one stage per up.*consul\.tls: true once/);
     });
 
     it("refuses more servers out at once than the quorum allows, counting by address (a rename or a server made client elsewhere is no loss)", () => {
