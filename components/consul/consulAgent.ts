@@ -85,6 +85,11 @@ function agentFacts(args: ConsulAgentArgs, server: boolean, bootstrap: boolean, 
     };
 }
 
+/** The agent's TLS stage: none without TLS, else the one given, or verified. */
+function tlsStageOf(args: ConsulAgentArgs): ConsulTlsStage {
+    return args.tls === undefined ? CONSUL_TLS_OFF : (args.tls.stage ?? CONSUL_TLS_VERIFIED);
+}
+
 /**
  * The installed binary's identity: what tells a host that its agent must restart on the new one.
  * The SHA-256 of the `consul` executable, whether it comes in a zip, bare, or from the toolchain.
@@ -175,7 +180,7 @@ function serviceCommand(
                 logLevel: args.logLevel ?? "INFO",
                 encrypt,
                 acl: managementToken !== undefined && agentToken !== undefined ? { managementToken, agentToken } : undefined,
-                tlsStage: args.tls === undefined ? CONSUL_TLS_OFF : (args.tls.stage ?? CONSUL_TLS_VERIFIED),
+                tlsStage: tlsStageOf(args),
                 dns: args.dns,
                 options: args.options,
                 federation: primaryDatacenter === undefined ? undefined : { primaryDatacenter, replicationToken, primaryServers },
@@ -203,6 +208,7 @@ function serviceCommand(
             binarySha256: binarySha,
             dnsForwarding: args.dnsForwarding,
             ownerId: `${type}/${name}-service`,
+            tlsStage: tlsStageOf(args),
         }),
     );
     return new command.remote.Command(

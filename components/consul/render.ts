@@ -1,7 +1,7 @@
 // What the Consul parts send to hosts: the agent's config file and unit, the scripts with their
 // values, ACL rules; and what they parse back. Pure functions, unit-tested byte for byte.
 import { renderScript, repairVars, sha256 } from "../shared/script";
-import { CONSUL_TLS_OFF, ConsulTlsStage, consulTlsBlock } from "./tlsStages";
+import { CONSUL_TLS_OFF, ConsulTlsStage, consulTlsBlock, tlsRpcFlags } from "./tlsStages";
 
 export interface ConsulAgentConfigArgs {
     datacenter: string;
@@ -200,6 +200,17 @@ export interface ConsulServiceScriptArgs {
     ownerId?: string;
     /** Repairs counted by the agent's drift check (see repairVars). */
     repairs?: number;
+    /** The agent's TLS stage: a change of its RPC flags alone is reloaded, and proved by what the agent then runs with. */
+    tlsStage?: ConsulTlsStage;
+}
+
+/** The RPC flags as the agent's runtime config shows them (its /v1/agent/self DebugConfig.TLS.InternalRPC); none without TLS. */
+function tlsRpcRuntime(stage: ConsulTlsStage): string {
+    if (stage === CONSUL_TLS_OFF) {
+        return "";
+    }
+    const f = tlsRpcFlags(stage);
+    return `"VerifyIncoming":${f.verifyIncoming} "VerifyOutgoing":${f.verifyOutgoing} "VerifyServerHostname":${f.verifyServerHostname}`;
 }
 
 export function consulServiceScript(a: ConsulServiceScriptArgs): string {
@@ -218,6 +229,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             PEERS: [...a.peers].sort().join(" "),
             SERVER: a.server ? "yes" : "no",
             TLS_DIR: CONSUL_TLS_DIR,
+            TLS_RPC: tlsRpcRuntime(a.tlsStage ?? CONSUL_TLS_OFF),
             TOKEN_FILE: CONSUL_TOKEN_FILE,
             UNIT: CONSUL_UNIT,
             WAIT_SECONDS: a.waitSeconds,

@@ -71,14 +71,21 @@ export function tlsStageNotice(applied: ConsulTlsStage | undefined, next: Consul
     );
 }
 
+/** How an agent treats RPC at a stage: what its config says, and what its runtime config (/v1/agent/self) shows once it took it. */
+export function tlsRpcFlags(stage: ConsulTlsStage): { verifyIncoming: boolean; verifyOutgoing: boolean; verifyServerHostname: boolean } {
+    return { verifyIncoming: stage === CONSUL_TLS_VERIFIED, verifyOutgoing: stage >= 2, verifyServerHostname: stage >= 2 };
+}
+
 /**
  * The agent config's `tls` block at a stage (none at 0). Stage 3 is the block consul.tls has
- * always rendered: a stack at rest is not rolled by this file.
+ * always rendered: a stack at rest is not rolled by this file. Between stages 1, 2 and 3 only the
+ * verify flags change, which Consul reloads on SIGHUP (TLS already on): no restart, no election.
  */
 export function consulTlsBlock(stage: ConsulTlsStage, dir: string): Record<string, unknown> | undefined {
     if (stage === CONSUL_TLS_OFF) {
         return undefined;
     }
+    const rpc = tlsRpcFlags(stage);
     return {
         defaults: {
             ca_file: `${dir}/ca.pem`,
@@ -86,9 +93,9 @@ export function consulTlsBlock(stage: ConsulTlsStage, dir: string): Record<strin
             key_file: `${dir}/key.pem`,
             // HTTPS clients (browsers, the CLI) need no certificate of their own; ACLs guard the API.
             verify_incoming: false,
-            verify_outgoing: stage >= 2,
+            verify_outgoing: rpc.verifyOutgoing,
         },
-        internal_rpc: { verify_incoming: stage === CONSUL_TLS_VERIFIED, verify_server_hostname: stage >= 2 },
+        internal_rpc: { verify_incoming: rpc.verifyIncoming, verify_server_hostname: rpc.verifyServerHostname },
     };
 }
 

@@ -68,22 +68,37 @@ describe("the tutorial's unprotected mode, asked for explicitly", { timeout: 20 
         assert.equal(outputs.swarmManager.value, `tcp://${HOSTS[0].address}:2375`);
     });
 
-    it("consul.tls switched on a running cluster, then off again: 3 rolling stages each way, one per up, each named in its preview; 3 voters and every key throughout, plain RPC refused only at the end", async () => {
+    it("consul.tls switched on a running cluster, then off again: 3 rolling stages each way, one per up, named in the preview and the up; the middle stages reloaded (no restart, no election); 3 voters and every key throughout, plain RPC refused only at the end", async () => {
         const { http, onHost, kvReader, haltPollers } = labTools(NETWORK, () => "");
         await writeKeys(HOSTS[0].address, "e2e/tls", () => ({}));
         const reader = kvReader(HOSTS, "e2e/tls/999", "v");
         /** The RPC a server takes: plain, and TLS with an agent's certificate (none before stage 1). */
         const rpc = async (ca?: string, agent?: { cert: string; key: string }) =>
             Promise.all(HOSTS.map(async (h) => `${await consulRpc(h.address, "plain", { ca: "" })}/${ca && agent ? await consulRpc(h.address, "tls", { ca, ...agent }) : "-"}`));
+        const pids = () => HOSTS.map((h) => onHost(h.name, "systemctl show -p MainPID --value consul").trim()).join(" ");
+        const leader = async () => (await http(`http://${HOSTS[0].address}:8500/v1/status/leader`)).body;
         const walk = async (tls: boolean) => {
             await stack.setConfig("consul-swarm:consul", { value: JSON.stringify({ ...CONSUL, tls }) });
             for (let step = 1; step <= 3; step++) {
                 const stage = tls ? step : 3 - step;
-                let previewLog = "";
-                await stack.preview({ onOutput: (o) => (previewLog += o) });
-                assert.match(previewLog, new RegExp(`consul\\.tls ${!tls} → ${tls} on a running cluster goes in 3 rolling stages.*This up applies stage ${step} of 3`), `the preview of stage ${step} says it`);
-                const up = await explained(`stage ${step} of consul.tls → ${tls}`, () => stack.up());
+                const notice = new RegExp(`consul\\.tls ${!tls} → ${tls} on a running cluster goes in 3 rolling stages.*This up applies stage ${step} of 3`);
+                if (step === 1) {
+                    let previewLog = "";
+                    await stack.preview({ onOutput: (o) => (previewLog += o) });
+                    assert.match(previewLog, notice, "the preview says which stage the up applies");
+                }
+                // Between stages 1, 2 and 3 only the RPC flags change: each agent reloads them.
+                const reload = tls ? stage >= 2 : stage >= 1;
+                const [pidsBefore, leaderBefore] = [pids(), await leader()];
+                let upLog = "";
+                const up = await explained(`stage ${step} of consul.tls → ${tls}`, () => stack.up({ onOutput: (o) => (upLog += o) }));
+                assert.match(upLog, notice, "the up says it too");
                 assert.equal(up.outputs.consulTlsStage.value, stage, "the stage is on record");
+                if (reload) {
+                    assert.equal(pids(), pidsBefore, `stage ${stage}: no agent restarted (a reload)`);
+                    assert.equal(await leader(), leaderBefore, `stage ${stage}: no election`);
+                    assert.match(upLog, /took its new TLS files or flags by a reload/);
+                }
                 const ca = up.outputs.consulCaCert?.value ?? undefined;
                 assert.equal(ca !== undefined && ca !== null, stage >= 1, `a CA exactly from stage 1 (at ${stage})`);
                 const agent = stage >= 1 ? { cert: onHost("consul01", "cat /etc/consul.d/tls/cert.pem"), key: onHost("consul01", "cat /etc/consul.d/tls/key.pem") } : undefined;

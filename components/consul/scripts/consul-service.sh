@@ -4,6 +4,14 @@
 step_lock consul-service
 STATE=/var/lib/consul-swarm/consul
 mkdir -p "$STATE" "$CONFIG_DIR"
+# What the running agent was started (or last reloaded) with, root-only (it holds the gossip key
+# and tokens): noted whenever the agent is known to run with the files on disk (a restart put off
+# and done by the deferred-restart step is noted by the next run, before it writes anything).
+RUNNING_CONFIG="$STATE/consul.json.running"
+consul_note_running_config() {
+  consul_agent_current || return 0
+  cmp -s "$CONFIG_DIR/consul.json" "$RUNNING_CONFIG" || install -m 0600 "$CONFIG_DIR/consul.json" "$RUNNING_CONFIG"
+}
 # The consul user and group are the stack's only where it made them: the mark goes first, so a run
 # killed between the two leaves the mark, and the removal takes out only what the stack made.
 getent group consul >/dev/null 2>&1 || { touch "$STATE/group.made-by-stack"; groupadd --system consul; }
@@ -69,6 +77,7 @@ if ! out=$(consul validate "$tmp/new" 2>&1); then
   printf '%s\n' "$out" | grep -v -i -e token -e encrypt >&2
   exit 3
 fi
+consul_note_running_config
 if ! cmp -s "$tmp/new/consul.json" "$CONFIG_DIR/consul.json"; then
   # Kept until this run has dealt with what changed (a rename, below).
   [ ! -e "$CONFIG_DIR/consul.json" ] || [ -e "$CONFIG_DIR/consul.json.prev" ] || cp -p "$CONFIG_DIR/consul.json" "$CONFIG_DIR/consul.json.prev"
@@ -129,24 +138,40 @@ fi
 rm -f "$CONFIG_DIR/consul.json.prev"
 joined_before=no
 consul_has_joined_before && joined_before=yes
-# A renewal changes the certificates alone: Consul reloads its TLS material on SIGHUP, so the
-# agent keeps running and no election is held. Proved by the certificate it then serves on 8501;
-# an agent that does not take it (or a host without openssl) is restarted as for any change.
-consul_only_certificates_newer() {
+# With TLS on, Consul reloads its TLS material and its RPC verify flags on SIGHUP: a renewal, or a
+# TLS stage between 1 and 3 (components/consul/tlsStages.ts), keeps the agent running and holds no
+# election. Only when nothing else changed since it started: the TLS files, and the config but
+# for the verify flags (compared with the copy of what it runs with; none: restarted instead).
+consul_change_reloadable() {
   systemctl is-active --quiet consul || return 1
-  [ -e "$CONSUL_STARTED" ] && [ -e "$TLS_DIR/cert.pem" ] || return 1
+  [ -e "$CONSUL_STARTED" ] && [ -e "$TLS_DIR/cert.pem" ] && [ -n "$TLS_RPC" ] || return 1
   newer=$(consul_files_newer_than_start)
-  [ -n "$newer" ] && [ -z "$(printf '%s\n' "$newer" | grep -v "^$TLS_DIR/")" ]
+  [ -n "$newer" ] && [ -z "$(printf '%s\n' "$newer" | grep -v -e "^$TLS_DIR/" -e "^$CONFIG_DIR/consul.json\$")" ] || return 1
+  if printf '%s\n' "$newer" | grep -qx "$CONFIG_DIR/consul.json"; then
+    [ -e "$RUNNING_CONFIG" ] && grep -q '"cert_file"' "$RUNNING_CONFIG" || return 1
+    [ "$(consul_config_without_tls_flags "$RUNNING_CONFIG")" = "$(consul_config_without_tls_flags "$CONFIG_DIR/consul.json")" ]
+  fi
 }
+consul_config_without_tls_flags() {
+  grep -v -e '"verify_incoming":' -e '"verify_outgoing":' -e '"verify_server_hostname":' "$1"
+}
+# Proved by what the agent then serves and runs with: its certificate on 8501, its RPC flags in
+# its runtime config.
 consul_serves_certificate() {
   want=$(openssl x509 -noout -serial -in "$TLS_DIR/cert.pem" 2>/dev/null) || return 1
   got=$(openssl s_client -connect 127.0.0.1:8501 </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null) || return 1
   [ -n "$want" ] && [ "$want" = "$got" ]
 }
-if consul_only_certificates_newer && command -v openssl >/dev/null 2>&1; then
+consul_runs_tls_flags() {
+  rpc=$(consul_api /v1/agent/self 2>/dev/null | tr -d ' \n' | grep -o '"InternalRPC":{[^}]*}') || return 1
+  for flag in $TLS_RPC; do
+    case "$rpc" in *"$flag"*) ;; *) return 1 ;; esac
+  done
+}
+if consul_change_reloadable && command -v openssl >/dev/null 2>&1; then
   systemctl kill -s HUP consul
-  if retry_for 10 consul_serves_certificate; then
-    echo "consul-swarm: consul on $NODE took its new certificates by a reload (no restart)"
+  if retry_for 10 consul_serves_certificate && retry_for 10 consul_runs_tls_flags; then
+    echo "consul-swarm: consul on $NODE took its new TLS files or flags by a reload (no restart)"
     touch "$CONSUL_STARTED"
   fi
 fi
@@ -195,6 +220,8 @@ else
     exit 6
   }
 fi
+# Started, restarted, reloaded, or current already (a server whose restart was put off is not).
+consul_note_running_config
 consul_dns_forwarding
 find "$CONFIG_DIR" /etc/systemd/system/consul.service -type f ! -name retry-join.json ! -name bootstrap.json ! -name bootstrap-expect.json ! -name '*.prev' |
   record_files consul-service
