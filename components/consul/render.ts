@@ -204,6 +204,19 @@ export interface ConsulServiceScriptArgs {
     tlsStage?: ConsulTlsStage;
 }
 
+/**
+ * retry_join in a file of its own: the agent joins the servers by itself whenever it starts, and
+ * only a start reads it, so a changed server list restarts nothing.
+ */
+export function consulRetryJoinConfig(peers: string[]): string {
+    return JSON.stringify({ retry_join: [...peers].sort() }) + "\n";
+}
+
+/** Expect mode's bootstrap_expect, in a file of its own: only a first start (raft empty) reads it, so a changed server count restarts nothing. */
+export function consulBootstrapExpectConfig(servers: number): string {
+    return JSON.stringify({ bootstrap_expect: servers }) + "\n";
+}
+
 /** The RPC flags as the agent's runtime config shows them (its /v1/agent/self DebugConfig.TLS.InternalRPC); none without TLS. */
 function tlsRpcRuntime(stage: ConsulTlsStage): string {
     if (stage === CONSUL_TLS_OFF) {
@@ -220,13 +233,14 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             ...repairVars(a.repairs),
             BINARY_SHA: a.binarySha256,
             BOOTSTRAP: a.bootstrap ? "yes" : "no",
-            ...(a.bootstrapExpect !== undefined ? { BOOTSTRAP_EXPECT: a.bootstrapExpect } : {}),
+            BOOTSTRAP_EXPECT_JSON: a.bootstrapExpect !== undefined ? consulBootstrapExpectConfig(a.bootstrapExpect) : "",
             CONFIG_DIR: CONSUL_CONFIG_DIR,
             DNS_FORWARD: a.dnsForwarding ? "yes" : "no",
             DNS_PORT: CONSUL_DNS_PORT,
             DATA_DIR: CONSUL_DATA_DIR,
             NODE: a.nodeName,
             PEERS: [...a.peers].sort().join(" "),
+            RETRY_JOIN_JSON: a.peers.length > 0 ? consulRetryJoinConfig(a.peers) : "",
             SERVER: a.server ? "yes" : "no",
             TLS_DIR: CONSUL_TLS_DIR,
             TLS_RPC: tlsRpcRuntime(a.tlsStage ?? CONSUL_TLS_OFF),

@@ -486,7 +486,7 @@ describe("expect mode and clients", () => {
         for (const s of services) {
             assert.match(String(s.inputs.create), /BOOTSTRAP='no'/);
             // In a file of its own that only a first start reads: a new server count restarts nothing.
-            assert.match(String(s.inputs.create), /BOOTSTRAP_EXPECT='3'/);
+            assert.match(String(s.inputs.create), /BOOTSTRAP_EXPECT_JSON='\{"bootstrap_expect":3\}\n'/);
             assert.doesNotMatch(plain(s.inputs.stdin), /bootstrap_expect/, "not in consul.json");
         }
         assert.equal(g.regs.filter((r) => r.type === "consul-swarm:consul:ConsulClient").length, 1);

@@ -58,18 +58,10 @@ if [ -e "$tmp/pem1" ]; then
 else
   rm -rf "$TLS_DIR"
 fi
-# The agent joins the servers by itself whenever it starts (the tutorial's join step still runs):
-# its own join is what makes the cluster take it back under a name that left before, and a
-# rebuilt server needs no authorised API to get in. Only read at start: a changed list alone
-# restarts nothing.
-if [ -n "$PEERS" ]; then
-  printf '{"retry_join": [%s]}\n' "$(printf '"%s",' $PEERS | sed 's/,$//')" > "$tmp/new/retry-join.json"
-fi
-# Expect mode: only a first start (raft empty) reads bootstrap_expect, so it has a file of its own
-# and a changed server count restarts nothing.
-if [ -n "${BOOTSTRAP_EXPECT:-}" ]; then
-  printf '{"bootstrap_expect": %s}\n' "$BOOTSTRAP_EXPECT" > "$tmp/new/bootstrap-expect.json"
-fi
+# retry_join and bootstrap_expect (rendered by the program, see render.ts) are read at a start only,
+# so each has a file of its own and a change of either alone restarts nothing.
+[ -z "$RETRY_JOIN_JSON" ] || printf '%s' "$RETRY_JOIN_JSON" > "$tmp/new/retry-join.json"
+[ -z "$BOOTSTRAP_EXPECT_JSON" ] || printf '%s' "$BOOTSTRAP_EXPECT_JSON" > "$tmp/new/bootstrap-expect.json"
 # A config Consul would refuse never reaches the running agent: checked first, the way the agent
 # itself will read it (the TLS files it names are in place by now).
 if ! out=$(consul validate "$tmp/new" 2>&1); then

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { consulAgentConfig, consulServiceScript, parseClusterStatus, uuidFromHex } from "../../../components/consul/render";
+import { consulAgentConfig, consulBootstrapExpectConfig, consulRetryJoinConfig, consulServiceScript, parseClusterStatus, uuidFromHex } from "../../../components/consul/render";
 import { loadScript, renderScript } from "../../../components/shared/script";
 
 /** Runs a script under sh with a fake PATH-free environment and returns what it prints. */
@@ -115,6 +115,10 @@ describe("Consul config", () => {
         assert.deepEqual(rpc(1), [false, false, false], "stage 1 sends plain, accepts both");
         assert.deepEqual(rpc(2), [true, false, true], "stage 2 sends TLS, still accepts plain");
         assert.deepEqual(rpc(3), [true, true, true], "stage 3 refuses plain");
+    });
+    it("renders retry_join and bootstrap_expect for files of their own, the servers sorted", () => {
+        assert.deepEqual(JSON.parse(consulRetryJoinConfig(["10.0.0.3", "10.0.0.2"])), { retry_join: ["10.0.0.2", "10.0.0.3"] });
+        assert.deepEqual(JSON.parse(consulBootstrapExpectConfig(3)), { bootstrap_expect: 3 });
     });
     it("splits its stdin into the TLS material and the config", () => {
         const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
