@@ -143,19 +143,13 @@ function installCommand(
             renderScript("consul-install-url", { BINARY_SHA: s, SHA256: downloadSha, URL: url, ...repairVars(r) }, [], owner("claim")),
         );
     }
-    return new command.remote.Command(
-        `${name}-install`,
-        args.host.commandArgs({
-            addPreviousOutputInEnv: false,
-            // No `update`: a change runs `create` again, so a new version installs in place
-            // (replacing would run the old delete after the new create).
-            create,
-            // Not the upload: a replaced step's delete runs after its successor's upload.
-            delete: renderScript("consul-uninstall", {}, [], owner("check")),
-            triggers: [args.host.machine],
-        }),
-        args.host.commandOptions(parent, deps),
-    );
+    return args.host.step(`${name}-install`, parent, {
+        // A new version installs in place: create runs again.
+        create,
+        // Not the upload: a replaced step's delete runs after its successor's upload.
+        delete: renderScript("consul-uninstall", {}, [], owner("check")),
+        after: deps,
+    });
 }
 
 /** Config, unit and start of one agent; the part of a server that restarts. */
@@ -211,25 +205,17 @@ function serviceCommand(
             tlsStage: tlsStageOf(args),
         }),
     );
-    return new command.remote.Command(
-        `${name}-service`,
-        args.host.commandArgs({
-            addPreviousOutputInEnv: false,
-            // No `update`: a changed config runs `create` again, in place.
-            create: script,
-            delete: consulServiceRemoveScript(`${type}/${name}-service`),
-            // The config holds the gossip key and the ACL token: stdin keeps them off every command
-            // line, and pulumi.secret keeps them encrypted in state.
-            stdin: args.tls
-                ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.pair.cert}${args.tls.pair.key}${config}`)
-                : args.gossipKey === undefined && args.acl === undefined
-                  ? config
-                  : pulumi.secret(config),
-            // Only a new machine replaces this step: a config change updates it in place.
-            triggers: [args.host.machine],
-        }),
-        args.host.commandOptions(parent, [install, ...(args.restartAfter ?? [])]),
-    );
+    return args.host.step(`${name}-service`, parent, {
+        create: script,
+        delete: consulServiceRemoveScript(`${type}/${name}-service`),
+        // The config holds the gossip key and the ACL token: pulumi.secret keeps them encrypted in state.
+        stdin: args.tls
+            ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.pair.cert}${args.tls.pair.key}${config}`)
+            : args.gossipKey === undefined && args.acl === undefined
+              ? config
+              : pulumi.secret(config),
+        after: [install, ...(args.restartAfter ?? [])],
+    });
 }
 
 /**
@@ -266,19 +252,10 @@ export class ConsulServer extends pulumi.ComponentResource {
             bootstrap: this.bootstrap,
             bootstrapExpect: args.bootstrapExpect,
         });
-        this.ready = new command.remote.Command(
-            `${name}-deferred-restart`,
-            args.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                create: this.service.stdout.apply((run) => consulDeferredRestartScript(args.host.name, args.rejoinTimeoutSeconds ?? 120, run)),
-                triggers: [args.host.machine],
-            }),
-            args.host.commandOptions(this, [
-                this.service,
-                ...(args.afterLastServer ? [args.afterLastServer] : []),
-                ...(args.afterPreviousDeferred ? [args.afterPreviousDeferred] : []),
-            ]),
-        );
+        this.ready = args.host.step(`${name}-deferred-restart`, this, {
+            create: this.service.stdout.apply((run) => consulDeferredRestartScript(args.host.name, args.rejoinTimeoutSeconds ?? 120, run)),
+            after: [this.service, ...(args.afterLastServer ? [args.afterLastServer] : []), ...(args.afterPreviousDeferred ? [args.afterPreviousDeferred] : [])],
+        });
         this.registerOutputs(facts);
     }
 }

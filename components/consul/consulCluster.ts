@@ -92,36 +92,28 @@ export class ConsulCluster extends pulumi.ComponentResource {
         const wait = args.verifyTimeoutSeconds ?? 180;
         // Runs first whenever the membership changes, and fails the up before any server is taken
         // out when that would cost the cluster its quorum (the deletes come last in an up).
-        this.quorumGuard = new command.remote.Command(
-            `${name}-quorum-guard`,
-            seedHost.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                create: renderScript(
-                    "consul-quorum-guard",
-                    { EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "), TOKEN_FILE: CONSUL_TOKEN_FILE },
-                    ["consul-lib"],
-                ),
-                triggers: membership,
-            }),
-            { parent: this, dependsOn: [seedHost.host.ready] },
-        );
-        this.join = new command.remote.Command(
-            `${name}-join`,
-            seedHost.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                create: pulumi.all([joinAddresses, seedHost.host.address]).apply(([addresses, self]) =>
-                    addresses.length === 0
-                        ? "true"
-                        : renderScript(
-                              "consul-join",
-                              { ADDRESSES: addresses.join(" "), SELF: self, TLS_DIR: CONSUL_TLS_DIR, TOKEN_FILE: CONSUL_TOKEN_FILE, WAIT_SECONDS: wait },
-                              ["retry-lib"],
-                          ),
-                ),
-                triggers: membership,
-            }),
-            { parent: this, dependsOn: [...everyService, this.quorumGuard] },
-        );
+        this.quorumGuard = seedHost.host.step(`${name}-quorum-guard`, this, {
+            create: renderScript(
+                "consul-quorum-guard",
+                { EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "), TOKEN_FILE: CONSUL_TOKEN_FILE },
+                ["consul-lib"],
+            ),
+            identity: membership,
+            after: [seedHost.host.ready],
+        });
+        this.join = seedHost.host.step(`${name}-join`, this, {
+            create: pulumi.all([joinAddresses, seedHost.host.address]).apply(([addresses, self]) =>
+                addresses.length === 0
+                    ? "true"
+                    : renderScript(
+                          "consul-join",
+                          { ADDRESSES: addresses.join(" "), SELF: self, TLS_DIR: CONSUL_TLS_DIR, TOKEN_FILE: CONSUL_TOKEN_FILE, WAIT_SECONDS: wait },
+                          ["retry-lib"],
+                      ),
+            ),
+            identity: membership,
+            after: [...everyService, this.quorumGuard],
+        });
         const federation = args.federation;
         this.wan = federation
             ? new WanFederation(`${name}-wan`, {
@@ -142,95 +134,84 @@ export class ConsulCluster extends pulumi.ComponentResource {
         const aclAgent =
             args.agentToken === undefined
                 ? undefined
-                : new command.remote.Command(
-                      `${name}-acl-agent`,
-                      seedHost.host.commandArgs({
-                          addPreviousOutputInEnv: false,
-                          create: aclDatacenter.apply((primaryDc) => renderScript(
-                              "consul-acl-agent",
-                              {
-                                  ...(federation
-                                      ? {
-                                            ACL_DC: primaryDc,
-                                            DATACENTER: federation.datacenter,
-                                            REPLICATION_POLICY: policy("consul-swarm-replication"),
-                                            REPLICATION_RULES: CONSUL_REPLICATION_POLICY_RULES,
-                                        }
-                                      : {}),
-                                  DNS: args.dns === false ? "no" : "yes",
-                                  DNS_POLICY: "consul-swarm-dns",
-                                  DNS_RULES: CONSUL_DNS_POLICY_RULES,
-                                  POLICY: policy("consul-swarm-agent"),
-                                  RULES: CONSUL_AGENT_POLICY_RULES,
-                                  SWARM_POLICY: args.swarmToken ? policy("consul-swarm-swarm") : "",
-                                  SWARM_RULES: args.swarmToken ? swarmPolicyRules(args.swarmToken.kvPrefix) : "",
-                                  SWARM_WORKER_POLICY: args.swarmToken ? policy("consul-swarm-swarm-worker") : "",
-                                  SWARM_WORKER_RULES: args.swarmToken ? swarmWorkerPolicyRules(args.swarmToken.kvPrefix) : "",
-                                  TOKEN_FILE: CONSUL_TOKEN_FILE,
-                                  WAIT_SECONDS: wait,
-                              },
-                              ["retry-lib", "consul-acl-lib"],
-                          )),
-                          stdin: pulumi.secret(
-                              pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n${federation?.replicationToken ?? ""}\n${args.swarmToken?.workerToken ?? ""}\n`,
-                          ),
-                          triggers: membership,
-                      }),
-                      { parent: this, dependsOn: [this.wan?.join ?? this.join] },
-                  );
+                : seedHost.host.step(`${name}-acl-agent`, this, {
+                    create: aclDatacenter.apply((primaryDc) => renderScript(
+                        "consul-acl-agent",
+                        {
+                            ...(federation
+                                ? {
+                                      ACL_DC: primaryDc,
+                                      DATACENTER: federation.datacenter,
+                                      REPLICATION_POLICY: policy("consul-swarm-replication"),
+                                      REPLICATION_RULES: CONSUL_REPLICATION_POLICY_RULES,
+                                  }
+                                : {}),
+                            DNS: args.dns === false ? "no" : "yes",
+                            DNS_POLICY: "consul-swarm-dns",
+                            DNS_RULES: CONSUL_DNS_POLICY_RULES,
+                            POLICY: policy("consul-swarm-agent"),
+                            RULES: CONSUL_AGENT_POLICY_RULES,
+                            SWARM_POLICY: args.swarmToken ? policy("consul-swarm-swarm") : "",
+                            SWARM_RULES: args.swarmToken ? swarmPolicyRules(args.swarmToken.kvPrefix) : "",
+                            SWARM_WORKER_POLICY: args.swarmToken ? policy("consul-swarm-swarm-worker") : "",
+                            SWARM_WORKER_RULES: args.swarmToken ? swarmWorkerPolicyRules(args.swarmToken.kvPrefix) : "",
+                            TOKEN_FILE: CONSUL_TOKEN_FILE,
+                            WAIT_SECONDS: wait,
+                        },
+                        ["retry-lib", "consul-acl-lib"],
+                    )),
+                    stdin: pulumi.secret(
+                        pulumi.interpolate`${args.agentToken}\n${args.swarmToken?.token ?? ""}\n${federation?.replicationToken ?? ""}\n${args.swarmToken?.workerToken ?? ""}\n`,
+                    ),
+                    identity: membership,
+                    after: [this.wan?.join ?? this.join],
+                });
         // A secondary's policies and tokens live in the primary: they go when this datacenter does.
         // No create and no triggers: never replaced, so its delete runs only when the datacenter
         // (or its federation) is taken down, after the swarm that uses the tokens (it waits for this).
         const aclRelease =
             aclAgent && federation
-                ? new command.remote.Command(
-                      `${name}-acl-release`,
-                      seedHost.host.commandArgs({
-                          addPreviousOutputInEnv: false,
-                          delete: aclDatacenter.apply((primaryDc) =>
-                              renderScript(
-                                  "consul-acl-release",
-                                  {
-                                      ACL_DC: primaryDc,
-                                      POLICIES: ["consul-swarm-agent", ...(args.swarmToken ? ["consul-swarm-swarm", "consul-swarm-swarm-worker"] : []), "consul-swarm-replication"].map(policy).join(" "),
-                                      TOKEN_FILE: CONSUL_TOKEN_FILE,
-                                      WAIT_SECONDS: 30,
-                                  },
-                                  ["retry-lib", "consul-acl-lib"],
-                              ),
-                          ),
-                      }),
-                      { parent: this, dependsOn: [aclAgent] },
-                  )
-                : undefined;
-        this.kvReady = aclRelease ?? aclAgent ?? this.join;
-        this.verify = new command.remote.Command(
-            `${name}-verify`,
-            seedHost.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                create: pulumi
-                    .all([pulumi.all(agents.map((a) => a.host.address)), args.departed])
-                    // A stack applied before departed hosts were kept has none.
-                    .apply(([addresses, departed = {}]) =>
+                ? seedHost.host.step(`${name}-acl-release`, this, {
+                    delete: aclDatacenter.apply((primaryDc) =>
                         renderScript(
-                            "consul-verify",
+                            "consul-acl-release",
                             {
-                                CONFIG_DIR: CONSUL_CONFIG_DIR,
-                                DEPARTED_NODES: Object.keys(departed).sort().join(" "),
-                                EXPECTED_NODES: agents.map((a) => a.host.name).join(" "),
-                                EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "),
-                                ...(federation ? { ACL_REPLICATION: "yes" } : {}),
-                                STACK_ADDRESSES: [...new Set([...addresses, ...Object.values(departed)])].sort().join(" "),
+                                ACL_DC: primaryDc,
+                                POLICIES: ["consul-swarm-agent", ...(args.swarmToken ? ["consul-swarm-swarm", "consul-swarm-swarm-worker"] : []), "consul-swarm-replication"].map(policy).join(" "),
                                 TOKEN_FILE: CONSUL_TOKEN_FILE,
-                                WAIT_SECONDS: wait,
+                                WAIT_SECONDS: 30,
                             },
-                            ["consul-lib"],
+                            ["retry-lib", "consul-acl-lib"],
                         ),
                     ),
-                triggers: membership,
-            }),
-            { parent: this, dependsOn: [aclAgent ?? this.wan?.join ?? this.join] },
-        );
+                    identity: null,
+                    after: [aclAgent],
+                })
+                : undefined;
+        this.kvReady = aclRelease ?? aclAgent ?? this.join;
+        this.verify = seedHost.host.step(`${name}-verify`, this, {
+            create: pulumi
+                .all([pulumi.all(agents.map((a) => a.host.address)), args.departed])
+                // A stack applied before departed hosts were kept has none.
+                .apply(([addresses, departed = {}]) =>
+                    renderScript(
+                        "consul-verify",
+                        {
+                            CONFIG_DIR: CONSUL_CONFIG_DIR,
+                            DEPARTED_NODES: Object.keys(departed).sort().join(" "),
+                            EXPECTED_NODES: agents.map((a) => a.host.name).join(" "),
+                            EXPECTED_SERVER_NODES: args.servers.map((s) => s.host.name).join(" "),
+                            ...(federation ? { ACL_REPLICATION: "yes" } : {}),
+                            STACK_ADDRESSES: [...new Set([...addresses, ...Object.values(departed)])].sort().join(" "),
+                            TOKEN_FILE: CONSUL_TOKEN_FILE,
+                            WAIT_SECONDS: wait,
+                        },
+                        ["consul-lib"],
+                    ),
+                ),
+            identity: membership,
+            after: [aclAgent ?? this.wan?.join ?? this.join],
+        });
         const status = this.verify.stdout.apply(parseClusterStatus);
         this.leader = status.apply((s) => s.leader);
         this.leaderAddress = status.apply((s) => s.leaderAddress);

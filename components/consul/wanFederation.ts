@@ -69,15 +69,11 @@ export class WanFederation extends pulumi.ComponentResource {
                 ["retry-lib"],
             );
         });
-        this.join = new command.remote.Command(
-            `${name}-join`,
-            args.seed.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                create: script,
-                triggers: [primaryServers, ...args.membership],
-            }),
-            { parent: this, dependsOn: args.dependsOn },
-        );
+        this.join = args.seed.host.step(`${name}-join`, this, {
+            create: script,
+            identity: [primaryServers, ...args.membership],
+            after: args.dependsOn,
+        });
         this.members = this.join.stdout.apply((out) =>
             (out ?? "")
                 .split("\n")

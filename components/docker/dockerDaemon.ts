@@ -62,32 +62,21 @@ export class DockerDaemon extends pulumi.ComponentResource {
         const script = pulumi
             .all([args.host.facts, port, bind, this.drift.repairs])
             .apply(([facts, tcpPort, bindAddress, repairs]) => dockerDaemonScript(facts.osFamily, { tcpPort, bindAddress, tls }, ownerId, repairs));
-        this.configured = new command.remote.Command(
-            `${name}-config`,
-            args.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                // No `update`: a changed config runs `create` again, in place; the script restarts
-                // dockerd only if it must.
-                create: script,
-                delete: args.host.facts.apply((f) => dockerDaemonDeleteScript(f.osFamily, ownerId)),
-                triggers: [args.host.machine],
-                // The CA, the server certificate and its key: on stdin only, a secret in state.
-                stdin: args.tls ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.server.cert}${args.tls.server.key}`) : undefined,
-            }),
-            args.host.commandOptions(this, [args.host.ready]),
-        );
-        this.restarted = new command.remote.Command(
-            `${name}-restart`,
-            args.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                create: pulumi
-                    .all([args.host.facts, port, bind, this.configured.stdout, args.workerTurns?.turns])
-                    .apply(([facts, tcpPort, bindAddress, run, turns]) => dockerRestartScript(facts.osFamily, { tcpPort, bindAddress, tls }, run, turns)),
-                stdin: args.workerTurns?.consulStdin,
-                triggers: [args.host.machine],
-            }),
-            args.host.commandOptions(this, [this.configured, ...(args.restartAfter ?? [])]),
-        );
+        this.configured = args.host.step(`${name}-config`, this, {
+            // A changed config runs it again, in place; the script restarts dockerd only if it must.
+            create: script,
+            delete: args.host.facts.apply((f) => dockerDaemonDeleteScript(f.osFamily, ownerId)),
+            // The CA, the server certificate and its key: a secret in state.
+            stdin: args.tls ? pulumi.secret(pulumi.interpolate`${args.tls.caCert}${args.tls.server.cert}${args.tls.server.key}`) : undefined,
+            after: [args.host.ready],
+        });
+        this.restarted = args.host.step(`${name}-restart`, this, {
+            create: pulumi
+                .all([args.host.facts, port, bind, this.configured.stdout, args.workerTurns?.turns])
+                .apply(([facts, tcpPort, bindAddress, run, turns]) => dockerRestartScript(facts.osFamily, { tcpPort, bindAddress, tls }, run, turns)),
+            stdin: args.workerTurns?.consulStdin,
+            after: [this.configured, ...(args.restartAfter ?? [])],
+        });
         this.dockerHost = pulumi.interpolate`tcp://${args.host.address}:${port}`;
         this.registerOutputs({ ...facts, dockerHost: this.dockerHost });
     }

@@ -7,6 +7,20 @@ import { HostClock } from "./hostClock";
 import { SshTarget } from "../shared/sshRun";
 import { asRootScript, renderScript } from "../shared/script";
 
+/** A step on a host (see Host.step). */
+export interface HostStep {
+    /** Run when the step is made, and again whenever it or its stdin changes. */
+    create?: pulumi.Input<string>;
+    /** Run when the step goes, or before it is made again on a new identity. */
+    delete?: pulumi.Input<string>;
+    /** What the scripts read on stdin: secrets (wrapped in pulumi.secret) and files. */
+    stdin?: pulumi.Input<string>;
+    /** What makes it a new step: the host's machine unless given; null for a step never replaced. */
+    identity?: pulumi.Input<unknown>[] | null;
+    /** What must be done before it runs. */
+    after?: pulumi.CustomResourceOptions["dependsOn"];
+}
+
 export interface HostArgs {
     /** The host's address as the stack reaches it over SSH (also its Consul bind address). */
     address: pulumi.Input<string>;
@@ -95,19 +109,13 @@ export class Host extends pulumi.ComponentResource {
                 }),
             ),
         );
-        const factsStep = new command.remote.Command(
-            `${name}-facts`,
-            this.commandArgs({
-                // Standard sshd refuses environment variables (AcceptEnv): pass nothing that way.
-                addPreviousOutputInEnv: false,
-                create: renderScript("host-facts", {}),
-                // A different machine has different facts.
-                triggers: [this.machine],
-            }),
+        const factsStep = this.step(`${name}-facts`, this, {
+            // A different machine (its identity, the default) has different facts.
+            create: renderScript("host-facts", {}),
             // Children do not inherit the component's dependsOn: what the host waits for (a lab
             // container, say) must gate the first SSH dial itself.
-            { parent: this, dependsOn: opts?.dependsOn },
-        );
+            after: opts?.dependsOn,
+        });
         this.facts = factsStep.stdout.apply(parseHostFacts);
         this.ready = new HostClock(
             `${name}-clock`,
@@ -131,11 +139,26 @@ export class Host extends pulumi.ComponentResource {
     }
 
     /**
-     * Options for a command that runs on this host. A new machine re-runs it (its triggers carry
-     * the machine's identity); the old instance's delete runs first, while the new one has
-     * nothing yet, so a delete script never undoes what its successor just did.
+     * One step on this host: the command semantics every step of the stack follows, in one place.
+     * - Its scripts run as root (see commandArgs) and converge from the host's real state.
+     * - No `update`: a changed script or stdin runs `create` again, in place.
+     * - Secrets and files travel on stdin, never on a command line.
+     * - Its previous output is not passed as environment (standard sshd refuses it: AcceptEnv).
+     * - Replaced only when its identity changes (the host's machine unless given: a new machine
+     *   sets everything up again), the old instance's delete first, while the new one has nothing
+     *   yet, so a delete never undoes what its successor just did.
      */
-    commandOptions(parent: pulumi.Resource, dependsOn: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions {
-        return { parent, dependsOn, deleteBeforeReplace: true };
+    step(name: string, parent: pulumi.Resource, s: HostStep): command.remote.Command {
+        return new command.remote.Command(
+            name,
+            this.commandArgs({
+                addPreviousOutputInEnv: false,
+                create: s.create,
+                delete: s.delete,
+                stdin: s.stdin,
+                ...(s.identity === null ? {} : { triggers: s.identity ?? [this.machine] }),
+            }),
+            { parent, dependsOn: s.after, deleteBeforeReplace: true },
+        );
     }
 }

@@ -86,34 +86,29 @@ export class Swarm extends pulumi.ComponentResource {
             );
         // The first manager's swarm is whatever it made: no id to hold it to.
         const initDrift = driftCheck(first, "");
-        this.init = new command.remote.Command(
-            `${name}-init-${first.host.name}`,
-            first.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                create: pulumi
-                    .all([first.host.address, args.consulHttpAddr, pulumi.all(otherManagers.map((m) => m.host.address)), initDrift.repairs])
-                    .apply(([addr, consul, others, repairs]) =>
-                        renderScript(
-                            "swarm-init",
-                            { ...kvVars, ...repairVars(repairs), ADDR: addr, CONSUL: consul, OTHER_MANAGERS: [...others].sort().join(" ") },
-                            ["swarm-lib"],
-                            owner(`${name}-init-${first.host.name}`, "claim"),
-                        ),
-                    ),
-                // Handed over to the managers that stay, if any (their Docker APIs as the config had them).
-                delete: pulumi.all(otherManagers.map((m) => m.daemon.dockerHost)).apply((apis) =>
+        this.init = first.host.step(`${name}-init-${first.host.name}`, this, {
+            create: pulumi
+                .all([first.host.address, args.consulHttpAddr, pulumi.all(otherManagers.map((m) => m.host.address)), initDrift.repairs])
+                .apply(([addr, consul, others, repairs]) =>
                     renderScript(
-                        "swarm-first-leave",
-                        { OTHER_MANAGER_APIS: apis.join(" "), WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 },
-                        ["retry-lib"],
-                        owner(`${name}-init-${first.host.name}`, "check"),
+                        "swarm-init",
+                        { ...kvVars, ...repairVars(repairs), ADDR: addr, CONSUL: consul, OTHER_MANAGERS: [...others].sort().join(" ") },
+                        ["swarm-lib"],
+                        owner(`${name}-init-${first.host.name}`, "claim"),
                     ),
                 ),
-                stdin,
-                triggers: [first.host.machine],
-            }),
-            first.host.commandOptions(this, [first.daemon.restarted, ...args.consulReady]),
-        );
+            // Handed over to the managers that stay, if any (their Docker APIs as the config had them).
+            delete: pulumi.all(otherManagers.map((m) => m.daemon.dockerHost)).apply((apis) =>
+                renderScript(
+                    "swarm-first-leave",
+                    { OTHER_MANAGER_APIS: apis.join(" "), WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 },
+                    ["retry-lib"],
+                    owner(`${name}-init-${first.host.name}`, "check"),
+                ),
+            ),
+            stdin,
+            after: [first.daemon.restarted, ...args.consulReady],
+        });
 
         // The swarm every other node must be in: when the first manager's machine is rebuilt with
         // no swarm left to rejoin, a new id re-runs each join step, which moves its node over.
@@ -125,26 +120,21 @@ export class Swarm extends pulumi.ComponentResource {
         const joinDrifts = joiners.map(({ m }) => driftCheck(m, clusterId));
         this.joins = joiners.map(
             ({ m, role }, i) =>
-                new command.remote.Command(
-                    `${name}-join-${m.host.name}`,
-                    m.host.commandArgs({
-                        addPreviousOutputInEnv: false,
-                        create: pulumi
-                            .all([m.host.address, args.consulHttpAddr, clusterId, joinDrifts[i].repairs, managerApi(m)])
-                            .apply(([addr, consul, cluster, repairs, manager]) =>
-                                renderScript(
-                                    "swarm-join",
-                                    { ...kvVars, ...repairVars(repairs), ...manager, ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role },
-                                    ["retry-lib", "swarm-lib"],
-                                    owner(`${name}-join-${m.host.name}`, "claim"),
-                                ),
+                m.host.step(`${name}-join-${m.host.name}`, this, {
+                    create: pulumi
+                        .all([m.host.address, args.consulHttpAddr, clusterId, joinDrifts[i].repairs, managerApi(m)])
+                        .apply(([addr, consul, cluster, repairs, manager]) =>
+                            renderScript(
+                                "swarm-join",
+                                { ...kvVars, ...repairVars(repairs), ...manager, ADDR: addr, CLUSTER_ID: cluster, CONSUL: consul, ROLE: role },
+                                ["retry-lib", "swarm-lib"],
+                                owner(`${name}-join-${m.host.name}`, "claim"),
                             ),
-                        delete: leave(`${name}-join-${m.host.name}`),
-                        stdin: role === "manager" ? stdin : workerStdin,
-                        triggers: [m.host.machine],
-                    }),
-                    m.host.commandOptions(this, [this.init, m.daemon.restarted]),
-                ),
+                        ),
+                    delete: leave(`${name}-join-${m.host.name}`),
+                    stdin: role === "manager" ? stdin : workerStdin,
+                    after: [this.init, m.daemon.restarted],
+                }),
         );
         // The manager's side of each node's membership: while the node stays, its role (a worker
         // made a manager is promoted here, a manager made a worker demoted); when it leaves the
@@ -152,56 +142,49 @@ export class Swarm extends pulumi.ComponentResource {
         // No machine in its triggers: a rebuilt node keeps its membership (verify tidies the rest).
         joiners.forEach(
             ({ m, role }, i) =>
-                new command.remote.Command(
-                    `${name}-member-${m.host.name}`,
-                    first.host.commandArgs({
-                        addPreviousOutputInEnv: false,
-                        // Records on the manager which step stands for the node, so a renamed
-                        // host's old membership step does not drain the node that stays.
-                        create: m.host.facts.apply((f) =>
-                            renderScript("swarm-node-claim", { NODE: f.hostname, ROLE: role }, ["retry-lib"], owner(`${name}-member-${m.host.name}`, "claim", `swarm-member-${f.hostname}`)),
+                first.host.step(`${name}-member-${m.host.name}`, this, {
+                    // Records on the manager which step stands for the node, so a renamed
+                    // host's old membership step does not drain the node that stays.
+                    create: m.host.facts.apply((f) =>
+                        renderScript("swarm-node-claim", { NODE: f.hostname, ROLE: role }, ["retry-lib"], owner(`${name}-member-${m.host.name}`, "claim", `swarm-member-${f.hostname}`)),
+                    ),
+                    delete: m.host.facts.apply((f) =>
+                        renderScript(
+                            "swarm-node-remove",
+                            { NODE: f.hostname, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 },
+                            ["retry-lib"],
+                            owner(`${name}-member-${m.host.name}`, "check", `swarm-member-${f.hostname}`),
                         ),
-                        delete: m.host.facts.apply((f) =>
-                            renderScript(
-                                "swarm-node-remove",
-                                { NODE: f.hostname, WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120 },
-                                ["retry-lib"],
-                                owner(`${name}-member-${m.host.name}`, "check", `swarm-member-${f.hostname}`),
-                            ),
-                        ),
-                    }),
-                    { parent: this, dependsOn: [this.joins[i]] },
-                ),
+                    ),
+                    identity: null,
+                    after: [this.joins[i]],
+                }),
         );
 
         const members = [...args.managers, ...args.agents];
-        this.verify = new command.remote.Command(
-            `${name}-verify`,
-            first.host.commandArgs({
-                addPreviousOutputInEnv: false,
-                // Swarm knows nodes by their hostnames, which the hosts' facts report.
-                // After a repair too: a node that joined again leaves its old entry Down, which verify removes.
-                create: pulumi
-                    .all([pulumi.all(members.map((m) => m.host.facts)), pulumi.all([initDrift, ...joinDrifts].map((d) => d.repairs))])
-                    .apply(([facts, repairs]) =>
-                        renderScript(
-                            "swarm-verify",
-                            {
-                                ...repairVars(repairs.reduce((a, b) => a + (b ?? 0), 0)),
-                                EXPECTED_NODES: facts.map((f) => f.hostname).sort().join(" "),
-                                // Which membership step stands for each node, as those steps claim it.
-                                MEMBER_CLAIMS: joiners
-                                    .map(({ m }) => `swarm-member-${facts[members.indexOf(m)].hostname}=${owner(`${name}-member-${m.host.name}`, "claim").id}`)
-                                    .join(" "),
-                                WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120,
-                            },
-                            ["owner-lib"],
-                        ),
+        this.verify = first.host.step(`${name}-verify`, this, {
+            // Swarm knows nodes by their hostnames, which the hosts' facts report.
+            // After a repair too: a node that joined again leaves its old entry Down, which verify removes.
+            create: pulumi
+                .all([pulumi.all(members.map((m) => m.host.facts)), pulumi.all([initDrift, ...joinDrifts].map((d) => d.repairs))])
+                .apply(([facts, repairs]) =>
+                    renderScript(
+                        "swarm-verify",
+                        {
+                            ...repairVars(repairs.reduce((a, b) => a + (b ?? 0), 0)),
+                            EXPECTED_NODES: facts.map((f) => f.hostname).sort().join(" "),
+                            // Which membership step stands for each node, as those steps claim it.
+                            MEMBER_CLAIMS: joiners
+                                .map(({ m }) => `swarm-member-${facts[members.indexOf(m)].hostname}=${owner(`${name}-member-${m.host.name}`, "claim").id}`)
+                                .join(" "),
+                            WAIT_SECONDS: args.verifyTimeoutSeconds ?? 120,
+                        },
+                        ["owner-lib"],
                     ),
-                triggers: [pulumi.all(members.map((m) => m.host.machine))],
-            }),
-            { parent: this, dependsOn: [this.init, ...this.joins] },
-        );
+                ),
+            identity: [pulumi.all(members.map((m) => m.host.machine))],
+            after: [this.init, ...this.joins],
+        });
         this.managerDockerHost = first.daemon.dockerHost;
         this.nodes = this.verify.stdout.apply(parseSwarmNodes);
         this.registerOutputs({ ...facts, managerDockerHost: this.managerDockerHost, nodes: this.nodes });
