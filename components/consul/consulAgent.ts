@@ -52,16 +52,6 @@ export interface ConsulAgentArgs {
 }
 
 export interface ConsulServerArgs extends ConsulAgentArgs {
-    /**
-     * The last server's service step (the servers' steps are chained): a leader's deferred
-     * restart waits for it, so for every server. Known only once every server is made, hence an Input.
-     */
-    afterLastServer?: pulumi.Input<pulumi.Resource>;
-    /**
-     * The previous server's deferred restart: deferred restarts (a leader's, a healthy server's in
-     * a degraded cluster) go one at a time too.
-     */
-    afterPreviousDeferred?: pulumi.Resource;
     /** Tutorial mode: this server starts with bootstrap, on its very first start only. */
     bootstrap?: boolean;
     /** Expect mode: every server waits for this many servers before electing a leader. */
@@ -231,12 +221,9 @@ export class ConsulServer extends pulumi.ComponentResource {
     readonly install: command.remote.Command;
     /** The step that (re)starts the agent: the next server's restart waits for it. */
     readonly service: command.remote.Command;
-    /**
-     * After every server's service step (`afterLastServer`): restarts this server if its service
-     * step put the restart off because it led the cluster, or because the cluster was degraded and
-     * could not lose it then. The join step and the clients wait for it.
-     */
-    readonly ready: command.remote.Command;
+    private readonly name: string;
+    private readonly rejoinTimeoutSeconds: number;
+    private deferred?: command.remote.Command;
 
     constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
         if (args.bootstrap && args.bootstrapExpect !== undefined) {
@@ -252,11 +239,32 @@ export class ConsulServer extends pulumi.ComponentResource {
             bootstrap: this.bootstrap,
             bootstrapExpect: args.bootstrapExpect,
         });
-        this.ready = args.host.step(`${name}-deferred-restart`, this, {
-            create: this.service.stdout.apply((run) => consulDeferredRestartScript(args.host.name, args.rejoinTimeoutSeconds ?? 120, run)),
-            after: [this.service, ...(args.afterLastServer ? [args.afterLastServer] : []), ...(args.afterPreviousDeferred ? [args.afterPreviousDeferred] : [])],
-        });
+        this.name = name;
+        this.rejoinTimeoutSeconds = args.rejoinTimeoutSeconds ?? 120;
         this.registerOutputs(facts);
+    }
+
+    /**
+     * Restarts this server after every server's service step (`lastServer`'s, the last of their
+     * chain) if its own put the restart off, because it led the cluster or because the cluster
+     * was degraded and could not lose it then; after the previous server's (`previous`), so
+     * deferred restarts go one at a time too. Ordered by whoever chains the servers, once every
+     * server is made (see layers/consul.ts).
+     */
+    deferRestart(lastServer: pulumi.Resource, previous?: pulumi.Resource): command.remote.Command {
+        this.deferred = this.host.step(`${this.name}-deferred-restart`, this, {
+            create: this.service.stdout.apply((run) => consulDeferredRestartScript(this.host.name, this.rejoinTimeoutSeconds, run)),
+            after: [this.service, lastServer, ...(previous ? [previous] : [])],
+        });
+        return this.deferred;
+    }
+
+    /** The server restarted as its config asks (its deferred restart): the join step and the clients wait for it. */
+    get ready(): command.remote.Command {
+        if (this.deferred === undefined) {
+            throw new Error(`ConsulServer ${this.name}: its deferred restart is not ordered yet (deferRestart)`);
+        }
+        return this.deferred;
     }
 }
 

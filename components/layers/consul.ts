@@ -73,8 +73,6 @@ export function createConsul(
     // last; whichever leads the cluster then goes after all of them (its deferred restart),
     // as does a healthy server of a degraded cluster; deferred restarts are chained too.
     const servers: ConsulServer[] = [];
-    let lastServerMade!: (service: pulumi.Resource) => void;
-    const lastServer = new Promise<pulumi.Resource>((resolve) => (lastServerMade = resolve));
     for (const h of rollingOrder(args.hosts)) {
         const previous = servers[servers.length - 1];
         servers.push(
@@ -83,13 +81,12 @@ export function createConsul(
                 bootstrap: args.consul.bootstrapMode === "tutorial" ? h.bootstrap : undefined,
                 bootstrapExpect: args.consul.bootstrapMode === "expect" ? withRole("consul-server").length : undefined,
                 restartAfter: previous ? [previous.service] : [upgradeSnapshot.save],
-                afterLastServer: lastServer,
-                afterPreviousDeferred: previous?.ready,
             }, child),
         );
     }
-    if (servers.length > 0) {
-        lastServerMade(servers[servers.length - 1].service);
+    let previousDeferred: pulumi.Resource | undefined;
+    for (const s of servers) {
+        previousDeferred = s.deferRestart(servers[servers.length - 1].service, previousDeferred);
     }
     const clients = withRole("consul-client").map(
         (h) => new ConsulClient(`${h.name}-consul`, { ...agentArgs(h), restartAfter: servers.map((s) => s.ready) }, child),
