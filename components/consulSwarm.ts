@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CertificateAuthority } from "./tls/certificateAuthority";
-import { ConsulSettings, ResolvedInstall, DockerSettings, Role, StackSettings } from "./config";
+import { BootstrapMode, ConsulSettings, ResolvedInstall, Role, StackSettings } from "./config";
 import { ConsulCluster } from "./consul/consulCluster";
 import { PrimaryDatacenter } from "./consul/wanFederation";
 import { Swarm } from "./swarm/swarm";
@@ -14,15 +14,53 @@ import { createSwarm } from "./layers/swarm";
 import { createTrust } from "./layers/trust";
 import { ConsulTlsMove, ConsulTlsStage, tlsMoveOf } from "./consul/tlsStages";
 
+/** Consul on the hosts. The config file's `consul` section maps onto it in consulSwarmArgs. */
+export interface ConsulSwarmConsulArgs {
+    /** The release every agent runs, pinned (e.g. "1.14.11"): a change rolls the servers, one minor version at a time. */
+    version: string;
+    /** Where the binary comes from: a release zip or bare binary by URL with its checksum, or a file on this machine copied over SSH. */
+    install: ResolvedInstall;
+    /** "tutorial": the host marked bootstrap starts with -bootstrap, once; "expect": every server waits for all of them (bootstrap_expect). */
+    bootstrapMode: BootstrapMode;
+    /** The web UI on the HTTP (and HTTPS) API. */
+    ui: boolean;
+    /** The agents' log_level (TRACE, DEBUG, INFO, WARN, ERR). */
+    logLevel: string;
+    /** Agent options merged into every agent's config file over the production defaults (Consul's JSON keys; the stack's own are refused by validateConfig). */
+    options: Record<string, unknown>;
+    /** ACLs with default deny: the stack makes the management token (output aclBootstrapToken) and least-privilege tokens for agents and swarm hosts. */
+    acl: boolean;
+    /** TLS from the stack's CA: RPC verified both ways, HTTPS on 8501. Switched on a running cluster, it goes in stages (see consulTls). */
+    tls: boolean;
+    /** Consul's DNS interface on 8600 of every agent. */
+    dns: boolean;
+    /** Forward the `consul` domain from each host's resolver (systemd-resolved or dnsmasq) to its agent. */
+    dnsForwarding: boolean;
+}
+
+/** The Docker daemon on every host. The config file's `docker` section maps onto it in consulSwarmArgs. */
+export interface ConsulSwarmDockerArgs {
+    /** The TCP port of the Docker API beside the unix socket (2376 with TLS, 2375 without, by default). */
+    tcpPort: number;
+    /** The address the TCP API binds to ("0.0.0.0": every interface). */
+    bindAddress: string;
+    /** The API only with client certificates from the stack's CA (output dockerTls). */
+    tls: boolean;
+    /** How many swarm workers' dockerd may restart at once for a Docker change (managers: one at a time). */
+    workerRestartsAtOnce: number;
+}
+
 /** One host of the cluster: where to reach it and what it does. */
 export interface ConsulSwarmHost {
     /** Its Consul node name and the stem of every resource name on it. */
     name: string;
     /** Reached over SSH, and Consul's bind address: may come from another resource (a VM's IP). */
     address: pulumi.Input<string>;
+    /** What it runs: consul-server, consul-client, swarm-manager, swarm-agent (a Consul role and a swarm role each at most). */
     roles: Role[];
     /** Tutorial mode: the one server started with `-bootstrap`. */
     bootstrap?: boolean;
+    /** How the stack logs in: user (default root; others through sudo), port (22), how long it may take to answer (120 s). */
     ssh?: { user?: pulumi.Input<string>; port?: pulumi.Input<number>; waitSeconds?: pulumi.Input<number> };
     /** Its Docker API address, over the stack's docker.bindAddress. */
     dockerBindAddress?: pulumi.Input<string>;
@@ -45,15 +83,17 @@ export interface ConsulSwarmFederation {
 }
 
 export interface ConsulSwarmArgs {
+    /** The Consul datacenter's name (fixed once the cluster runs). */
     datacenter: string;
     /** Join the datacenter another stack runs, as a secondary (WAN federation). */
     federation?: ConsulSwarmFederation;
     hosts: ConsulSwarmHost[];
     /** The key that logs in on every host (a secret end to end). */
     sshPrivateKey: pulumi.Input<string>;
-    /** Consul's settings, its install source resolved (see resolveInstall). */
-    consul: Omit<ConsulSettings, "install"> & { install: ResolvedInstall };
-    docker: DockerSettings;
+    /** Consul on the hosts. */
+    consul: ConsulSwarmConsulArgs;
+    /** The Docker daemon on every host. */
+    docker: ConsulSwarmDockerArgs;
     /** The certificates' lifetime and renewal, and the hosts' clock bound (defaults: see components/tls/settings.ts). */
     certificates?: CertificateSettings;
     /**
@@ -196,8 +236,8 @@ export function consulSwarmArgs(
     return {
         datacenter: settings.datacenter,
         sshPrivateKey: key,
-        consul: { ...settings.consul, install },
-        docker: settings.docker,
+        consul: consulArgs(settings.consul, install),
+        docker: { tcpPort: settings.docker.tcpPort, bindAddress: settings.docker.bindAddress, tls: settings.docker.tls, workerRestartsAtOnce: settings.docker.workerRestartsAtOnce },
         certificates: settings.certificates,
         hosts: settings.hosts.map((h) => ({
             ...h,
@@ -205,6 +245,22 @@ export function consulSwarmArgs(
             machineId: lab?.containers[h.name].id,
             dependsOn: lab ? [lab.containers[h.name]] : undefined,
         })),
+    };
+}
+
+/** The config file's consul section as the component's args, its install source resolved (see resolveInstall). */
+function consulArgs(c: ConsulSettings, install: ResolvedInstall): ConsulSwarmConsulArgs {
+    return {
+        version: c.version,
+        install,
+        bootstrapMode: c.bootstrapMode,
+        ui: c.ui,
+        logLevel: c.logLevel,
+        options: c.options,
+        acl: c.acl,
+        tls: c.tls,
+        dns: c.dns,
+        dnsForwarding: c.dnsForwarding,
     };
 }
 

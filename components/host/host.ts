@@ -24,7 +24,9 @@ export interface HostStep {
 export interface HostArgs {
     /** The host's address as the stack reaches it over SSH (also its Consul bind address). */
     address: pulumi.Input<string>;
+    /** Its SSH port (default 22). */
     port?: pulumi.Input<number>;
+    /** The user the stack logs in as (default root); any other runs each step through `sudo -n` (docs/own-hosts.md). */
     user?: pulumi.Input<string>;
     /** PEM/OpenSSH private key: kept a secret end to end. */
     privateKey: pulumi.Input<string>;
