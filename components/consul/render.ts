@@ -212,6 +212,11 @@ export function consulRetryJoinConfig(peers: string[]): string {
     return JSON.stringify({ retry_join: [...peers].sort() }) + "\n";
 }
 
+/** Tutorial mode's -bootstrap, for the one server's very first start only (the service script decides from the host's state). */
+export function consulBootstrapConfig(): string {
+    return JSON.stringify({ bootstrap: true }) + "\n";
+}
+
 /** Expect mode's bootstrap_expect, in a file of its own: only a first start (raft empty) reads it, so a changed server count restarts nothing. */
 export function consulBootstrapExpectConfig(servers: number): string {
     return JSON.stringify({ bootstrap_expect: servers }) + "\n";
@@ -232,7 +237,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
         {
             ...repairVars(a.repairs),
             BINARY_SHA: a.binarySha256,
-            BOOTSTRAP: a.bootstrap ? "yes" : "no",
+            BOOTSTRAP_JSON: a.bootstrap ? consulBootstrapConfig() : "",
             BOOTSTRAP_EXPECT_JSON: a.bootstrapExpect !== undefined ? consulBootstrapExpectConfig(a.bootstrapExpect) : "",
             CONFIG_DIR: CONSUL_CONFIG_DIR,
             DNS_FORWARD: a.dnsForwarding ? "yes" : "no",

@@ -191,7 +191,7 @@ describe("the tutorial's three hosts", () => {
     });
 
     it("bootstraps exactly one server, the one marked bootstrap", () => {
-        const boots = g.regs.filter((r) => r.name.endsWith("-consul-service") && /BOOTSTRAP='yes'/.test(String(r.inputs.create)));
+        const boots = g.regs.filter((r) => r.name.endsWith("-consul-service") && /BOOTSTRAP_JSON='\{"bootstrap":true\}\n'/.test(String(r.inputs.create)));
         assert.deepEqual(
             boots.map((r) => r.name),
             ["consulsvr-consul-service"],
@@ -484,7 +484,7 @@ describe("expect mode and clients", () => {
         const services = g.regs.filter((r) => r.type === "command:remote:Command" && /^e\d-consul-service$/.test(r.name));
         assert.equal(services.length, 3);
         for (const s of services) {
-            assert.match(String(s.inputs.create), /BOOTSTRAP='no'/);
+            assert.match(String(s.inputs.create), /BOOTSTRAP_JSON=''/);
             // In a file of its own that only a first start reads: a new server count restarts nothing.
             assert.match(String(s.inputs.create), /BOOTSTRAP_EXPECT_JSON='\{"bootstrap_expect":3\}\n'/);
             assert.doesNotMatch(plain(s.inputs.stdin), /bootstrap_expect/, "not in consul.json");

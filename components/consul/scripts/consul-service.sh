@@ -107,8 +107,8 @@ cluster_runs_elsewhere() {
   done
   return 1
 }
-if [ "$BOOTSTRAP" = yes ] && [ ! -e "$DATA_DIR/raft/raft.db" ] && ! cluster_runs_elsewhere; then
-  printf '{"bootstrap": true}\n' > "$tmp/bootstrap.json"
+if [ -n "$BOOTSTRAP_JSON" ] && [ ! -e "$DATA_DIR/raft/raft.db" ] && ! cluster_runs_elsewhere; then
+  printf '%s' "$BOOTSTRAP_JSON" > "$tmp/bootstrap.json"
   cmp -s "$tmp/bootstrap.json" "$CONFIG_DIR/bootstrap.json" ||
     install -m 0640 -o root -g consul "$tmp/bootstrap.json" "$CONFIG_DIR/bootstrap.json"
 else

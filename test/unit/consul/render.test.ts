@@ -153,11 +153,11 @@ describe("Consul config", () => {
     });
     it("bootstraps only on the first start, and reads its config from stdin", () => {
         const s = consulServiceScript({ nodeName: "consulsvr", server: true, peers: ["10.0.0.2"], bootstrap: true, waitSeconds: 60, binarySha256: "ab" });
-        assert.match(s, /BOOTSTRAP='yes'/);
-        assert.match(s, /if \[ "\$BOOTSTRAP" = yes \] && \[ ! -e "\$DATA_DIR\/raft\/raft.db" \] && ! cluster_runs_elsewhere; then/);
+        assert.match(s, /BOOTSTRAP_JSON='\{"bootstrap":true\}\n'/);
+        assert.match(s, /if \[ -n "\$BOOTSTRAP_JSON" \] && \[ ! -e "\$DATA_DIR\/raft\/raft.db" \] && ! cluster_runs_elsewhere; then/);
         assert.match(s, /PEERS='10.0.0.2'/);
         assert.match(s, /\{ print > \(d "\/new\/consul.json"\) \}/);
-        assert.match(consulServiceScript({ nodeName: "consul01", server: true, peers: [], bootstrap: false, waitSeconds: 60, binarySha256: "ab" }), /BOOTSTRAP='no'/);
+        assert.match(consulServiceScript({ nodeName: "consul01", server: true, peers: [], bootstrap: false, waitSeconds: 60, binarySha256: "ab" }), /BOOTSTRAP_JSON=''/);
     });
 });
 
