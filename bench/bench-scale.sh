@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 cd "$CONSUL_SWARM_REPO"
 consul_swarm_env
-bash lab/engine/dockerd-start.sh >/dev/null
+bash scripts/dockerd-start.sh >/dev/null
 bash lab/kernel-limits.sh
 IMAGE=$(bash lab/image/build.sh)
 export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/scale-backend" PULUMI_CONFIG_PASSPHRASE=consul-swarm-scale

@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 cd "$CONSUL_SWARM_REPO"
 consul_swarm_env
-bash lab/engine/dockerd-start.sh >/dev/null
+bash scripts/dockerd-start.sh >/dev/null
 bash lab/image/build.sh >/dev/null
 export PULUMI_BACKEND_URL="file://$CONSUL_SWARM_STATE/benchup-backend" PULUMI_CONFIG_PASSPHRASE=consul-swarm-bench
 STACK=benchup NET=consul-swarm-benchup SUBNET=10.222.0.0/24

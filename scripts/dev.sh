@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 . scripts/env.sh
 consul_swarm_env
-bash lab/engine/dockerd-start.sh
+bash scripts/dockerd-start.sh
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-$CONSUL_SWARM_DEV_PASSPHRASE}"
 pulumi stack select dev >/dev/null 2>&1 || pulumi stack init dev >/dev/null
 consul_swarm_recover dev

@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CONSUL_SWARM_REPO"
 consul_swarm_env
-bash lab/engine/dockerd-start.sh
+bash scripts/dockerd-start.sh
 # One e2e run at a time on a machine: runs share the lab's container names, and each one's cleanup
 # removes every consul-swarm-e2e* container, a concurrent run's included. (Taken after the engine
 # starts: a daemon started while the lock is open would inherit it and hold it for good.)

@@ -18,7 +18,7 @@ npx tsc --noEmit -p tsconfig.json
 
 stage "shell: sh -n / bash -n on every script"
 for f in components/*/scripts/*.sh lab/hosts/scripts/*.sh; do sh -n "$f"; done
-for f in scripts/*.sh bench/*.sh lab/engine/*.sh lab/image/build.sh lab/kernel-limits.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
+for f in scripts/*.sh bench/*.sh lab/image/build.sh lab/kernel-limits.sh lab/smoke.sh .ci/run; do bash -n "$f"; done
 
 stage "workflows: actionlint on .github/workflows (built from the Go module proxy)"
 bash scripts/actionlint.sh
@@ -27,7 +27,7 @@ if [ "$quick" = no ]; then
   stage "go: vet and tests of the language host and the providers (sshd and Docker integration included)"
   # The providers' integration tests need a Docker engine and an sshd binary: both are required here,
   # and a skipped Go test fails this stage, so a missing piece cannot pass silently.
-  bash lab/engine/dockerd-start.sh
+  bash scripts/dockerd-start.sh
   gotest_log=$(mktemp)
   for mod in toolchain/go/langhost toolchain/go/providers; do
     (cd "$mod" && go vet ./... && DOCKER_INTEGRATION=require go test -count=1 -v ./... > "$gotest_log" 2>&1) || {

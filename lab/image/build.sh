@@ -79,7 +79,7 @@ if image_exists; then
 fi
 
 if ! timeout 15 docker info >/dev/null 2>&1; then
-  "$REPO/lab/engine/dockerd-start.sh" >&2
+  "$REPO/scripts/dockerd-start.sh" >&2
 fi
 
 mkdir -p "$CACHE"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers on this machine, starting Debian's dockerd if none does.
 #
-#   lab/engine/dockerd-start.sh
+#   scripts/dockerd-start.sh
 #
 # - If `docker info` already answers, nothing is started: the script says which engine it is
 #   and whether this project started it.
 # - Otherwise it installs Debian's docker.io (and iptables) with apt-get when missing, starts
 #   `dockerd` in the background with its log in $CACHE/dockerd.log, records that this project
-#   started it ($CACHE/dockerd.pid, read by lab/engine/dockerd-stop.sh) and waits up to
+#   started it ($CACHE/dockerd.pid, read by scripts/dockerd-stop.sh) and waits up to
 #   DOCKERD_START_TIMEOUT seconds (default 60) for `docker info`.
 #   CACHE is ${XDG_CACHE_HOME:-$HOME/.cache}/consul-swarm.
 # - Safe to run twice, also concurrently (a lock in $CACHE serialises runs).
@@ -128,7 +128,7 @@ until engine_answers; do
   fi
   if ((SECONDS - t0 >= TIMEOUT)); then
     log_tail
-    die "dockerd (pid $pid) did not answer \`docker info\` within ${TIMEOUT}s; it is still running (stop it with lab/engine/dockerd-stop.sh); see $LOG"
+    die "dockerd (pid $pid) did not answer \`docker info\` within ${TIMEOUT}s; it is still running (stop it with scripts/dockerd-stop.sh); see $LOG"
   fi
   sleep 0.5
 done

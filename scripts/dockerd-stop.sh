@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Stop the dockerd that lab/engine/dockerd-start.sh started, and wait for it to exit.
+# Stop the dockerd that scripts/dockerd-start.sh started, and wait for it to exit.
 # No-op when this project did not start the running engine (or none runs).
 #
-#   lab/engine/dockerd-stop.sh
+#   scripts/dockerd-stop.sh
 #
 # Waits up to DOCKERD_STOP_TIMEOUT seconds (default 60; dockerd itself gives containers 15 s
 # to stop) and fails loudly, leaving the engine running, if it does not exit in time.
