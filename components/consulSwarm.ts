@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CertificateAuthority } from "./tls/certificateAuthority";
-import { BootstrapMode, ConsulSettings, ResolvedInstall, Role, StackSettings } from "./config";
+import { BootstrapMode, ResolvedInstall, Role, StackSettings } from "./config";
 import { ConsulCluster } from "./consul/consulCluster";
 import { PrimaryDatacenter } from "./consul/wanFederation";
 import { Swarm } from "./swarm/swarm";
@@ -32,7 +32,10 @@ export interface ConsulSwarmConsulArgs {
     acl: boolean;
     /** TLS from the stack's CA: RPC verified both ways, HTTPS on 8501. Switched on a running cluster, it goes in stages (see consulTls). */
     tls: boolean;
-    /** Consul's DNS interface on 8600 of every agent. */
+    /**
+     * Consul's DNS interface on 8600 of every agent. With ACLs, the anonymous token may then read
+     * node and service names (what DNS answers need; Consul 1.14 has no DNS token of its own).
+     */
     dns: boolean;
     /** Forward the `consul` domain from each host's resolver (systemd-resolved or dnsmasq) to its agent. */
     dnsForwarding: boolean;
@@ -236,8 +239,9 @@ export function consulSwarmArgs(
     return {
         datacenter: settings.datacenter,
         sshPrivateKey: key,
-        consul: consulArgs(settings.consul, install),
-        docker: { tcpPort: settings.docker.tcpPort, bindAddress: settings.docker.bindAddress, tls: settings.docker.tls, workerRestartsAtOnce: settings.docker.workerRestartsAtOnce },
+        // The file's sections are the component's args (their types are), the install resolved.
+        consul: { ...settings.consul, install },
+        docker: settings.docker,
         certificates: settings.certificates,
         hosts: settings.hosts.map((h) => ({
             ...h,
@@ -245,22 +249,6 @@ export function consulSwarmArgs(
             machineId: lab?.containers[h.name].id,
             dependsOn: lab ? [lab.containers[h.name]] : undefined,
         })),
-    };
-}
-
-/** The config file's consul section as the component's args, its install source resolved (see resolveInstall). */
-function consulArgs(c: ConsulSettings, install: ResolvedInstall): ConsulSwarmConsulArgs {
-    return {
-        version: c.version,
-        install,
-        bootstrapMode: c.bootstrapMode,
-        ui: c.ui,
-        logLevel: c.logLevel,
-        options: c.options,
-        acl: c.acl,
-        tls: c.tls,
-        dns: c.dns,
-        dnsForwarding: c.dnsForwarding,
     };
 }
 

@@ -2,6 +2,7 @@
 // settings, federation with another stack's datacenter, and the order servers restart in.
 import { bool, ConfigError, Problems, section, str, unknownKeys } from "../shared/fields";
 import { Role } from "../host/settings";
+import type { ConsulSwarmConsulArgs } from "../consulSwarm";
 
 /** Where the Consul binary comes from. */
 export type ConsulInstall =
@@ -19,26 +20,11 @@ export type ResolvedInstall = ConsulInstall & { kind: "url" | "file" };
 
 export type BootstrapMode = "tutorial" | "expect";
 
-export interface ConsulSettings {
-    version: string;
-    install: ConsulInstall;
-    bootstrapMode: BootstrapMode;
-    ui: boolean;
-    logLevel: string;
-    /** Extra agent options merged into every server's config file (JSON keys of consul's config). */
-    options: Record<string, unknown>;
-    /** ACLs with default deny; the management token is made by the stack and kept a secret. */
-    acl: boolean;
-    /** TLS for RPC (verify_incoming/outgoing, server hostnames) and HTTPS on 8501, from the stack's CA. */
-    tls: boolean;
-    /**
-     * Consul's DNS interface on 8600 of every agent. With ACLs, the anonymous token may then read
-     * node and service names (what DNS answers need; Consul 1.14 has no DNS token of its own).
-     */
-    dns: boolean;
-    /** Forward the `consul` domain from each host's resolver (systemd-resolved or dnsmasq) to its agent. */
-    dnsForwarding: boolean;
-}
+/**
+ * The config file's consul section, parsed: the component's own args (ConsulSwarmConsulArgs, where
+ * each field is documented), with the install source as the file gives it (resolved later).
+ */
+export type ConsulSettings = Omit<ConsulSwarmConsulArgs, "install"> & { install: ConsulInstall };
 
 export interface FederationSettings {
     /** The primary datacenter's stack, as a StackReference names it ("dc1" or "org/project/dc1"). */

@@ -1,16 +1,10 @@
 // The Docker part of the stack's config.
 import * as net from "net";
 import { bool, int, Problems, section, str, unknownKeys } from "../shared/fields";
+import type { ConsulSwarmDockerArgs } from "../consulSwarm";
 
-export interface DockerSettings {
-    /** The TCP port the Docker API listens on next to the unix socket. */
-    tcpPort: number;
-    /** The address the TCP API binds to. */
-    bindAddress: string;
-    tls: boolean;
-    /** How many swarm workers' dockerd may restart at once for a Docker change (managers: one). */
-    workerRestartsAtOnce: number;
-}
+/** The config file's docker section, parsed: the component's own args (ConsulSwarmDockerArgs, where each field is documented). */
+export type DockerSettings = ConsulSwarmDockerArgs;
 
 export function parseDocker(p: Problems, raw: unknown): DockerSettings {
     const d = section(p, "docker", raw);
