@@ -139,16 +139,19 @@ consul_change_reloadable() {
   [ -e "$CONSUL_STARTED" ] && [ -e "$TLS_DIR/cert.pem" ] && [ -n "$TLS_RPC" ] || return 1
   newer=$(consul_files_newer_than_start)
   [ -n "$newer" ] && [ -z "$(printf '%s\n' "$newer" | grep -v -e "^$TLS_DIR/" -e "^$CONFIG_DIR/consul.json\$")" ] || return 1
+  flags_changed=no
   if printf '%s\n' "$newer" | grep -qx "$CONFIG_DIR/consul.json"; then
     [ -e "$RUNNING_CONFIG" ] && grep -q '"cert_file"' "$RUNNING_CONFIG" || return 1
-    [ "$(consul_config_without_tls_flags "$RUNNING_CONFIG")" = "$(consul_config_without_tls_flags "$CONFIG_DIR/consul.json")" ]
+    [ "$(consul_config_without_tls_flags "$RUNNING_CONFIG")" = "$(consul_config_without_tls_flags "$CONFIG_DIR/consul.json")" ] || return 1
+    flags_changed=yes
   fi
 }
 consul_config_without_tls_flags() {
   grep -v -e '"verify_incoming":' -e '"verify_outgoing":' -e '"verify_server_hostname":' "$1"
 }
-# Proved by what the agent then serves and runs with: its certificate on 8501, its RPC flags in
-# its runtime config.
+# Proved by what the agent then serves and runs with: its certificate on 8501, and when they
+# changed its RPC flags in its runtime config (read with agent:read: a client's own token lacks
+# it, so a client whose flags changed is restarted instead).
 consul_serves_certificate() {
   want=$(openssl x509 -noout -serial -in "$TLS_DIR/cert.pem" 2>/dev/null) || return 1
   got=$(openssl s_client -connect 127.0.0.1:8501 </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null) || return 1
@@ -162,7 +165,7 @@ consul_runs_tls_flags() {
 }
 if consul_change_reloadable && command -v openssl >/dev/null 2>&1; then
   systemctl kill -s HUP consul
-  if retry_for 10 consul_serves_certificate && retry_for 10 consul_runs_tls_flags; then
+  if retry_for 10 consul_serves_certificate && { [ "$flags_changed" = no ] || retry_for 10 consul_runs_tls_flags; }; then
     echo "consul-swarm: consul on $NODE took its new TLS files or flags by a reload (no restart)"
     touch "$CONSUL_STARTED"
   fi
