@@ -57,28 +57,15 @@ export = appliedOutputs(["consulTlsStage", "consulHttpsAddr", "datacenter"]).the
         // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
         snapshotDir: path.resolve(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack()),
     });
+    // What other stacks read (README, Outputs); null where a part is off, so a consumer sees the key.
+    const published = [
+        "datacenter", "consulServers", "consulHttpAddr", "consulUiUrl", "consulHttpsAddr", "consulCaCert", "consulCaKey", "consulTlsStage",
+        "consulPrimaryDatacenter", "consulDatacenters", "consulLeader", "consulMembers", "dockerHosts", "swarmManager", "swarmNodes",
+        "gossipKey", "aclBootstrapToken", "dockerTls", "certificateExpiry", "certificateRenewal",
+    ] as const;
     return {
-        datacenter: cluster.datacenter,
-        consulServers: cluster.consulServers,
-        consulHttpAddr: cluster.consulHttpAddr,
-        consulUiUrl: cluster.consulUiUrl,
-        consulHttpsAddr: cluster.consulHttpsAddr ?? null,
-        consulCaCert: cluster.consulCaCert ?? null,
-        consulCaKey: cluster.consulCaKey ?? null,
-        consulTlsStage: cluster.consulTlsStage,
+        ...Object.fromEntries(published.map((name) => [name, cluster[name] ?? null])),
         consulVersion: settings.consul.version,
-        consulPrimaryDatacenter: cluster.consulPrimaryDatacenter,
-        consulDatacenters: cluster.consulDatacenters,
-        consulLeader: cluster.consulLeader,
-        consulMembers: cluster.consulMembers,
-        dockerHosts: cluster.dockerHosts,
-        swarmManager: cluster.swarmManager ?? null,
-        swarmNodes: cluster.swarmNodes ?? null,
-        gossipKey: cluster.gossipKey,
-        aclBootstrapToken: cluster.aclBootstrapToken ?? null,
-        dockerTls: cluster.dockerTls ?? null,
-        certificateExpiry: cluster.certificateExpiry,
-        certificateRenewal: cluster.certificateRenewal,
         consulUpgradeSnapshot: cluster.consulUpgradeSnapshot.apply((f) => f ?? null),
         labSshPrivateKey: lab ? pulumi.secret(lab.privateKey) : null,
     };
