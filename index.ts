@@ -7,6 +7,7 @@ import * as path from "path";
 import { ConfigError, resolveInstall, validateConfig } from "./components/config";
 import { ConsulSwarm, consulSwarmArgs, federationFrom } from "./components/consulSwarm";
 import { appliedTlsStage, consulTlsMove, tlsStageNotice } from "./components/consul/tlsStages";
+import { aclStageNotice, appliedAclStage, consulAclMove } from "./components/consul/aclStages";
 import { labFor } from "./lab/hosts/labHosts";
 
 const config = new pulumi.Config("consul-swarm");
@@ -34,8 +35,8 @@ const install = resolveInstall(settings.consul.install, process.env, fs.existsSy
 
 const lab = labFor(settings);
 // The stack's own outputs from its last up, read at preview as at up: which certificates are due,
-// and the Consul TLS stage the agents are at (consul.tls switched on a running cluster goes in
-// stages, one per up). Read before any resource is made, since the stage decides which exist.
+// and the Consul TLS and ACL stages the agents are at (consul.tls or consul.acl switched on a
+// running cluster goes in stages, one per up). Read before any resource is made, since the stage decides which exist.
 const applied = new pulumi.StackReference("applied-outputs", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
 
 async function appliedOutputs(names: string[]): Promise<Record<string, unknown>> {
@@ -43,23 +44,26 @@ async function appliedOutputs(names: string[]): Promise<Record<string, unknown>>
     return Object.fromEntries(names.map((n, i) => [n, details[i].value ?? details[i].secretValue]));
 }
 
-export = appliedOutputs(["consulTlsStage", "consulHttpsAddr", "datacenter"]).then((outputs) => {
+export = appliedOutputs(["consulTlsStage", "consulHttpsAddr", "consulAclStage", "aclBootstrapToken", "consulPrimaryDatacenter", "datacenter"]).then((outputs) => {
     const consulTls = consulTlsMove(settings.consul.tls, appliedTlsStage(outputs));
-    const notice = tlsStageNotice(consulTls.applied, consulTls.next, settings.consul.tls);
-    if (notice !== undefined) {
-        pulumi.log.warn(notice);
+    const consulAcl = consulAclMove(settings.consul.acl, appliedAclStage(outputs));
+    for (const notice of [tlsStageNotice(consulTls.applied, consulTls.next, settings.consul.tls), aclStageNotice(consulAcl, settings.consul.acl)]) {
+        if (notice !== undefined) {
+            pulumi.log.warn(notice);
+        }
     }
     const cluster = new ConsulSwarm("consul-swarm", {
         ...consulSwarmArgs(settings, install, sshPrivateKey, lab),
         federation: settings.federation ? federationFrom(settings.federation.primaryStack) : undefined,
         appliedCertificates: applied.getOutput("certificateRenewal"),
         consulTls,
+        consulAcl,
         // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
         snapshotDir: path.resolve(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack()),
     });
     // What other stacks read (README, Outputs); null where a part is off, so a consumer sees the key.
     const published = [
-        "datacenter", "consulServers", "consulHttpAddr", "consulUiUrl", "consulHttpsAddr", "consulCaCert", "consulCaKey", "consulTlsStage",
+        "datacenter", "consulServers", "consulHttpAddr", "consulUiUrl", "consulHttpsAddr", "consulCaCert", "consulCaKey", "consulTlsStage", "consulAclStage",
         "consulPrimaryDatacenter", "consulDatacenters", "consulLeader", "consulMembers", "dockerHosts", "swarmManager", "swarmNodes",
         "gossipKey", "aclBootstrapToken", "dockerTls", "certificateExpiry", "certificateRenewal",
     ] as const;

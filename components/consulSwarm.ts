@@ -13,6 +13,7 @@ import { createHosts } from "./layers/hosts";
 import { createSwarm } from "./layers/swarm";
 import { createTrust } from "./layers/trust";
 import { ConsulTlsMove, ConsulTlsStage, tlsMoveOf } from "./consul/tlsStages";
+import { aclMoveOf, ConsulAclMove, ConsulAclStage } from "./consul/aclStages";
 
 /** Consul on the hosts. The config file's `consul` section maps onto it in consulSwarmArgs. */
 export interface ConsulSwarmConsulArgs {
@@ -110,6 +111,8 @@ export interface ConsulSwarmArgs {
      * consul.tls's own end stage, as for a new cluster.
      */
     consulTls?: ConsulTlsMove;
+    /** The same for consul.acl (see consul/aclStages.ts). */
+    consulAcl?: ConsulAclMove;
     /**
      * Where snapshots taken before a rollout are kept on the machine running Pulumi (a relative
      * path is the program's directory's); `snapshots/<stack>` unless set.
@@ -157,6 +160,8 @@ export class ConsulSwarm extends pulumi.ComponentResource {
     readonly certificateRenewal: pulumi.Output<Record<string, LeafRenewal>>;
     /** The Consul TLS stage every agent is at once the up is over (known only then: see consul/tlsStages.ts). */
     readonly consulTlsStage: pulumi.Output<ConsulTlsStage>;
+    /** The same for ACLs (see consul/aclStages.ts). */
+    readonly consulAclStage: pulumi.Output<ConsulAclStage>;
 
     constructor(name: string, args: ConsulSwarmArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ConsulSwarm.type, name, { datacenter: args.datacenter, hosts: args.hosts.map((h) => h.name) }, opts);
@@ -204,6 +209,7 @@ export class ConsulSwarm extends pulumi.ComponentResource {
         // Recorded only once every agent is verified in the cluster: an up that fails half-way
         // leaves the last stage applied on record, and the next one takes this stage again.
         this.consulTlsStage = cluster.members.apply(() => tlsMoveOf(args).next);
+        this.consulAclStage = cluster.members.apply(() => aclMoveOf(args).next);
         this.registerOutputs({
             consulHttpAddr: this.consulHttpAddr,
             consulLeader: this.consulLeader,
@@ -253,7 +259,7 @@ export function consulSwarmArgs(
 }
 
 /** The cluster the config asks for, as the transition judge compares it with the applied one. */
-export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" | "consul" | "consulTls">): pulumi.Output<ClusterShape> {
+export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" | "consul" | "consulTls" | "consulAcl">): pulumi.Output<ClusterShape> {
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
     const byName = (hosts: ConsulSwarmHost[]) => pulumi.all(Object.fromEntries(hosts.map((h) => [h.name, h.address])));
     const managers = withRole("swarm-manager");
@@ -264,7 +270,8 @@ export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" 
             // A stage between off and on only while TLS is switched (shapes applied before stages were have none).
             consulTls: tlsMoveOf(args).next >= 1,
             ...(tlsMoveOf(args).next === 1 || tlsMoveOf(args).next === 2 ? { consulTlsStage: tlsMoveOf(args).next } : {}),
-            consulAcl: args.consul.acl,
+            consulAcl: aclMoveOf(args).next >= 1,
+            ...(aclMoveOf(args).next === 1 ? { consulAclStage: 1 } : {}),
             consulVersion: args.consul.version,
             servers,
             swarmManagers,

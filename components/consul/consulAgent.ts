@@ -8,6 +8,7 @@ import { renderScript, repairVars } from "../shared/script";
 import { ResolvedInstall } from "../config";
 import { consulBinary } from "./release";
 import { CONSUL_TLS_OFF, CONSUL_TLS_VERIFIED, ConsulTlsStage } from "./tlsStages";
+import { CONSUL_ACL_ALLOW, ConsulAclStage } from "./aclStages";
 
 /** Where a copied binary lands before it is checked and installed (exists on every distribution). */
 const UPLOAD_PATH = "/var/tmp/consul-swarm-consul";
@@ -21,8 +22,11 @@ export interface ConsulAgentArgs {
     install: ResolvedInstall;
     /** Gossip encryption key; reaches the host on stdin only. */
     gossipKey?: pulumi.Input<string>;
-    /** ACLs with default deny: the management and agent tokens (secrets; on stdin only). */
-    acl?: { managementToken: pulumi.Input<string>; agentToken: pulumi.Input<string> };
+    /**
+     * ACLs with default deny: the management and agent tokens (secrets; on stdin only), and the
+     * stage while consul.acl is switched on a running cluster (see aclStages.ts; deny unless given).
+     */
+    acl?: { managementToken: pulumi.Input<string>; agentToken: pulumi.Input<string>; stage?: ConsulAclStage };
     /**
      * TLS: the CA and this agent's certificate pair (the key a secret; on stdin only), and the
      * stage while consul.tls is switched on a running cluster (see tlsStages.ts; 3 unless given).
@@ -73,6 +77,11 @@ function agentFacts(args: ConsulAgentArgs, server: boolean, bootstrap: boolean, 
         acl: args.acl !== undefined,
         tls: args.tls !== undefined,
     };
+}
+
+/** ACLs on with default allow: the middle stage of consul.acl switched on a running cluster. */
+function aclAllows(args: ConsulAgentArgs): boolean {
+    return args.acl?.stage === CONSUL_ACL_ALLOW;
 }
 
 /** The agent's TLS stage: none without TLS, else the one given, or verified. */
@@ -163,7 +172,7 @@ function serviceCommand(
                 ui: args.ui ?? true,
                 logLevel: args.logLevel ?? "INFO",
                 encrypt,
-                acl: managementToken !== undefined && agentToken !== undefined ? { managementToken, agentToken } : undefined,
+                acl: managementToken !== undefined && agentToken !== undefined ? { managementToken, agentToken, defaultPolicy: aclAllows(args) ? "allow" : "deny" } : undefined,
                 tlsStage: tlsStageOf(args),
                 dns: args.dns,
                 options: args.options,
@@ -193,6 +202,7 @@ function serviceCommand(
             dnsForwarding: args.dnsForwarding,
             ownerId: `${type}/${name}-service`,
             tlsStage: tlsStageOf(args),
+            aclAllow: aclAllows(args),
         }),
     );
     return args.host.step(`${name}-service`, parent, {
@@ -223,6 +233,7 @@ export class ConsulServer extends pulumi.ComponentResource {
     readonly service: command.remote.Command;
     private readonly name: string;
     private readonly rejoinTimeoutSeconds: number;
+    private readonly aclAllow: boolean;
     private deferred?: command.remote.Command;
 
     constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -241,6 +252,7 @@ export class ConsulServer extends pulumi.ComponentResource {
         });
         this.name = name;
         this.rejoinTimeoutSeconds = args.rejoinTimeoutSeconds ?? 120;
+        this.aclAllow = aclAllows(args);
         this.registerOutputs(facts);
     }
 
@@ -253,7 +265,7 @@ export class ConsulServer extends pulumi.ComponentResource {
      */
     deferRestart(lastServer: pulumi.Resource, previous?: pulumi.Resource): command.remote.Command {
         this.deferred = this.host.step(`${this.name}-deferred-restart`, this, {
-            create: this.service.stdout.apply((run) => consulDeferredRestartScript(this.host.name, this.rejoinTimeoutSeconds, run)),
+            create: this.service.stdout.apply((run) => consulDeferredRestartScript(this.host.name, this.rejoinTimeoutSeconds, run, this.aclAllow)),
             after: [this.service, lastServer, ...(previous ? [previous] : [])],
         });
         return this.deferred;

@@ -16,7 +16,7 @@ export interface ConsulAgentConfigArgs {
      * ACLs with default deny: the management token (servers only, as initial_management) and the
      * agents' least-privilege token (secrets, like the whole file).
      */
-    acl?: { managementToken: string; agentToken: string };
+    acl?: { managementToken: string; agentToken: string; defaultPolicy?: "allow" | "deny" };
     /**
      * TLS from the stack's CA (files in CONSUL_TLS_DIR), HTTPS on 8501 from stage 1, RPC verified
      * both ways at stage 3 (see tlsStages.ts); none, or 0: no TLS.
@@ -129,7 +129,8 @@ export function consulAgentConfig(a: ConsulAgentConfigArgs): string {
     cfg.ports = ports;
     if (a.acl !== undefined) {
         cfg.acl = {
-            default_policy: "deny",
+            // Allow only while ACLs are being switched on or off (see aclStages.ts).
+            default_policy: a.acl.defaultPolicy ?? "deny",
             enable_token_persistence: true,
             enabled: true,
             tokens: a.server ? { agent: a.acl.agentToken, initial_management: a.acl.managementToken } : { agent: a.acl.agentToken },
@@ -202,6 +203,8 @@ export interface ConsulServiceScriptArgs {
     repairs?: number;
     /** The agent's TLS stage: a change of its RPC flags alone is reloaded, and proved by what the agent then runs with. */
     tlsStage?: ConsulTlsStage;
+    /** ACLs on with default allow (being switched): a token the cluster does not know yet is asked again without it. */
+    aclAllow?: boolean;
 }
 
 /**
@@ -249,6 +252,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
             SERVER: a.server ? "yes" : "no",
             TLS_DIR: CONSUL_TLS_DIR,
             TLS_RPC: tlsRpcRuntime(a.tlsStage ?? CONSUL_TLS_OFF),
+            ...(a.aclAllow ? { ACL_ALLOW: "yes" } : {}),
             TOKEN_FILE: CONSUL_TOKEN_FILE,
             UNIT: CONSUL_UNIT,
             WAIT_SECONDS: a.waitSeconds,
@@ -259,7 +263,7 @@ export function consulServiceScript(a: ConsulServiceScriptArgs): string {
 }
 
 /** The deferred restart of a server that led the cluster while the others restarted. */
-export function consulDeferredRestartScript(nodeName: string, waitSeconds: number, serviceRun: string): string {
+export function consulDeferredRestartScript(nodeName: string, waitSeconds: number, serviceRun: string, aclAllow = false): string {
     return renderScript(
         "consul-deferred-restart",
         {
@@ -271,6 +275,7 @@ export function consulDeferredRestartScript(nodeName: string, waitSeconds: numbe
             WAIT_SECONDS: waitSeconds,
             // Which run of the service step this follows: a new run of it makes this step look again.
             SERVICE_RUN: sha256(serviceRun ?? "").slice(0, 16),
+            ...(aclAllow ? { ACL_ALLOW: "yes" } : {}),
         },
         ["consul-lib", "retry-lib"],
     );

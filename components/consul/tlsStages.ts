@@ -4,6 +4,7 @@
 // cluster in which every agent talks to every other. One stage per `up`; the stack records the
 // stage it applied (its consulTlsStage output) and takes the next one at the next `up`.
 // Pure: the program decides the stage before it makes any resource; render.ts writes it.
+import { StagedSwitch, stageNotice, stepToward } from "../transition/stages";
 
 /**
  * 0: no TLS. 1: every agent has its certificate and accepts TLS (HTTPS on 8501, TLS RPC), still
@@ -15,11 +16,16 @@ export type ConsulTlsStage = 0 | 1 | 2 | 3;
 export const CONSUL_TLS_OFF: ConsulTlsStage = 0;
 export const CONSUL_TLS_VERIFIED: ConsulTlsStage = 3;
 
-const WHAT: Record<ConsulTlsStage, string> = {
-    0: "no TLS: plain RPC and HTTP only",
-    1: "every agent gets its certificate and accepts TLS (HTTPS on 8501, TLS RPC) beside plain RPC, which it still sends",
-    2: "every agent sends its RPC over TLS, checking the servers' certificates, and still accepts plain RPC",
-    3: "every agent refuses plain RPC: TLS verified both ways",
+const TLS_SWITCH: StagedSwitch = {
+    field: "consul.tls",
+    on: CONSUL_TLS_VERIFIED,
+    what: [
+        "no TLS: plain RPC and HTTP only",
+        "every agent gets its certificate and accepts TLS (HTTPS on 8501, TLS RPC) beside plain RPC, which it still sends",
+        "every agent sends its RPC over TLS, checking the servers' certificates, and still accepts plain RPC",
+        "every agent refuses plain RPC: TLS verified both ways",
+    ],
+    why: "Consul's path: no agent ever meets one it cannot talk to",
 };
 
 /** The stage consul.tls asks for once the move is over. */
@@ -48,27 +54,12 @@ export function appliedTlsStage(outputs: Record<string, unknown>): ConsulTlsStag
 
 /** The stage this `up` applies: one step from the applied stage towards consul.tls; a new cluster starts where it ends. */
 export function nextTlsStage(applied: ConsulTlsStage | undefined, tls: boolean): ConsulTlsStage {
-    const target = consulTlsTarget(tls);
-    if (applied === undefined || applied === target) {
-        return target;
-    }
-    return (applied < target ? applied + 1 : applied - 1) as ConsulTlsStage;
+    return stepToward(applied, consulTlsTarget(tls)) as ConsulTlsStage;
 }
 
 /** What a preview and an up say while a move is under way; undefined when there is none. */
 export function tlsStageNotice(applied: ConsulTlsStage | undefined, next: ConsulTlsStage, tls: boolean): string | undefined {
-    const target = consulTlsTarget(tls);
-    if (applied === undefined || applied === target) {
-        return undefined;
-    }
-    const step = tls ? next : CONSUL_TLS_VERIFIED - next;
-    const left = Math.abs(target - next);
-    const after = (next + (tls ? 1 : -1)) as ConsulTlsStage;
-    return (
-        `consul.tls ${!tls} → ${tls} on a running cluster goes in 3 rolling stages, one per up (Consul's path: no agent ever meets one it cannot talk to). ` +
-        `This up applies stage ${step} of 3: ${WHAT[next]}. ` +
-        (left === 0 ? "It is the last: the next up changes nothing." : `Then run \`pulumi up\` again (${left} more; next: ${WHAT[after]}).`)
-    );
+    return stageNotice(TLS_SWITCH, applied, next, tls);
 }
 
 /** How an agent treats RPC at a stage: what its config says, and what its runtime config (/v1/agent/self) shows once it took it. */

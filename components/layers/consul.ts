@@ -11,6 +11,7 @@ import { Host } from "../host/host";
 import { SWARM_KV_PREFIX } from "../swarm/render";
 import { ClusterTrust } from "./trust";
 import { apiOverHttps, tlsMoveOf } from "../consul/tlsStages";
+import { aclMoveOf } from "../consul/aclStages";
 
 export interface ConsulLayer {
     servers: ConsulServer[];
@@ -34,13 +35,14 @@ export function createConsul(
     const { consulCa, gossipKey, aclToken, acl, agentToken, replicationToken, swarmToken, swarmWorkerToken, primaryDatacenter, primaryServerAddresses } = trust;
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
     const tlsMove = tlsMoveOf(args);
+    const aclStage = aclMoveOf(args).next;
     const agentArgs = (h: ConsulSwarmHost) => ({
         host: hosts.get(h.name)!,
         datacenter,
         install: args.consul.install,
         version: args.consul.version,
         gossipKey,
-        acl,
+        acl: acl ? { ...acl, stage: aclStage } : undefined,
         tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`], stage: tlsMove.next } : undefined,
         ui: args.consul.ui,
         dns: args.consul.dns,

@@ -6,6 +6,7 @@ import type { ConsulSwarmArgs } from "../consulSwarm";
 import { Role } from "../config";
 import { uuidFromHex } from "../consul/render";
 import { tlsMoveOf } from "../consul/tlsStages";
+import { aclMoveOf } from "../consul/aclStages";
 import { CertificateAuthority } from "../tls/certificateAuthority";
 
 export interface ClusterTrust {
@@ -62,10 +63,12 @@ export function createTrust(args: ConsulSwarmArgs, child: pulumi.ResourceOptions
     // A secondary uses the primary's gossip key (the WAN pool has one keyring) and management
     // token (ACLs are global, made in the primary); it makes neither.
     const gossipKey = federation ? pulumi.secret(federation.gossipKey) : new random.RandomBytes("gossip-key", { length: 32 }, child).base64;
+    // ACLs on from their first stage (see consul/aclStages.ts): every token exists from then on.
+    const aclOn = aclMoveOf(args).next >= 1;
     // The ACL management token: made once per stack, a secret end to end.
     const aclToken = federation
         ? pulumi.secret(federation.managementToken)
-        : args.consul.acl
+        : aclOn
           ? pulumi.secret(new random.RandomBytes("consul-acl-token", { length: 16 }, child).hex.apply(uuidFromHex))
           : undefined;
     const replicationToken = federation
@@ -85,7 +88,7 @@ export function createTrust(args: ConsulSwarmArgs, child: pulumi.ResourceOptions
         ? pulumi.output(federation.primary.servers).apply((servers) => Object.values(servers))
         : undefined;
     // The agents' own token: least privilege (register their node, read services), never the management one.
-    const agentToken = args.consul.acl
+    const agentToken = aclOn
         ? pulumi.secret(new random.RandomBytes("consul-agent-token", { length: 16 }, child).hex.apply(uuidFromHex))
         : undefined;
     const acl = aclToken && agentToken ? { managementToken: aclToken, agentToken } : undefined;
@@ -93,11 +96,11 @@ export function createTrust(args: ConsulSwarmArgs, child: pulumi.ResourceOptions
     // The swarm managers' token: read and write the swarm's KV prefix, nothing else. The
     // workers': read the worker join token and the manager's address, take restart turns.
     const swarmToken =
-        args.consul.acl && hasSwarm
+        aclOn && hasSwarm
             ? pulumi.secret(new random.RandomBytes("consul-swarm-token", { length: 16 }, child).hex.apply(uuidFromHex))
             : undefined;
     const swarmWorkerToken =
-        args.consul.acl && hasSwarm
+        aclOn && hasSwarm
             ? pulumi.secret(new random.RandomBytes("consul-swarm-worker-token", { length: 16 }, child).hex.apply(uuidFromHex))
             : undefined;
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));

@@ -10,7 +10,10 @@ export interface ClusterShape {
     consulTls: boolean;
     /** Set only between off and on (1 or 2), while consul.tls is being switched. */
     consulTlsStage?: number;
+    /** ACLs on the agents (stages 1 and 2, see consul/aclStages.ts). */
     consulAcl: boolean;
+    /** Set only at 1 (default allow), while consul.acl is being switched. */
+    consulAclStage?: number;
     consulVersion: string;
     /** Consul servers, node name → address. */
     servers: Record<string, string>;
@@ -33,6 +36,11 @@ export interface Refusal {
 /** The TLS stage of a shape: the one recorded mid-move, else off (0) or verified (3). */
 function tlsStageOf(shape: ClusterShape): number {
     return shape.consulTlsStage ?? (shape.consulTls ? 3 : 0);
+}
+
+/** The ACL stage of a shape: the one recorded mid-move, else off (0) or deny (2). */
+function aclStageOf(shape: ClusterShape): number {
+    return shape.consulAclStage ?? (shape.consulAcl ? 2 : 0);
 }
 
 function minor(version: string): [number, number] | undefined {
@@ -77,12 +85,14 @@ export function judgeTransition(applied: ClusterShape | undefined, next: Cluster
                 `The program takes the next stage from the stack's own consulTlsStage output, which must be missing or edited here: run \`pulumi up\` with consul.tls: ${tlsFrom >= 1} once (nothing changes), then switch it.`,
         });
     }
-    if (applied.consulAcl !== next.consulAcl) {
+    const aclFrom = aclStageOf(applied);
+    const aclTo = aclStageOf(next);
+    if (Math.abs(aclFrom - aclTo) > 1) {
         refusals.push({
             field: "consul.acl",
             reason:
-                `${applied.consulAcl} → ${next.consulAcl}: ${next.consulAcl ? "turning ACLs on with default deny locks every agent and client out until each has a token" : "turning ACLs off leaves the stack's own steps (snapshots, joins) sending tokens to a cluster that rejects the change half-way"}. ` +
-                `The stack does not stage this change (Consul's path: tokens on every agent with default_policy allow, then deny; off in the reverse order). Keep consul.acl: ${applied.consulAcl}.`,
+                `ACL stage ${aclFrom} → ${aclTo}: a running cluster moves one stage per up (default deny at once locks every agent out until it has a token). ` +
+                `The program takes the next stage from the stack's own consulAclStage output, which must be missing or edited here: run \`pulumi up\` with consul.acl: ${aclFrom >= 1} once (nothing changes), then switch it.`,
         });
     }
     const leaving = leavingServers(applied, next);

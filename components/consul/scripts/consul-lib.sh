@@ -27,14 +27,17 @@ consul_api() {
 
 # The same with any answer's body (autopilot's health answers 429 when the cluster is unhealthy);
 # curl options after the path (consul_api's -f: nothing but a failure on an error status).
+# While ACLs are being switched on (ACL_ALLOW: default allow), a token the cluster does not know yet
+# (the servers bootstrap it once an ACL-enabled leader is elected; the agents' are made after the
+# roll) is refused as "ACL not found": the request is made again without it, which allow permits.
 consul_api_body() {
   api_path=$1
   shift
   if [ -s "$TOKEN_FILE" ]; then
-    printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" | curl -s "$@" -m 5 -K - "http://127.0.0.1:8500$api_path"
-  else
-    curl -s "$@" -m 5 "http://127.0.0.1:8500$api_path"
+    printf 'header = "X-Consul-Token: %s"\n' "$(cat "$TOKEN_FILE")" | curl -s "$@" -m 5 -K - "http://127.0.0.1:8500$api_path" && return 0
+    [ "${ACL_ALLOW:-no}" = yes ] || return 1
   fi
+  curl -s "$@" -m 5 "http://127.0.0.1:8500$api_path"
 }
 
 # The raft voters' node names, one per line, as this server sees them (nothing when it cannot tell).
@@ -54,8 +57,10 @@ consul_has_joined_before() {
 consul_healthy() {
   leader=$(curl -sf -m 5 http://127.0.0.1:8500/v1/status/leader 2>/dev/null | tr -d '"' || true)
   [ -n "$leader" ] || { health_why="no leader"; return 1; }
-  consul members 2>/dev/null | awk -v n="$NODE" '$1 == n && $3 == "alive" { f = 1 } END { exit !f }' ||
-    { health_why="$NODE is not alive in consul members"; return 1; }
+  # The servers' view of this node (its serfHealth check), not the agent's own member list: an agent
+  # endpoint answers "ACL not found" while ACLs are being switched on and no token is bootstrapped.
+  consul_api "/v1/health/node/$NODE" 2>/dev/null | sed 's/},{/}\n{/g' | grep '"CheckID":"serfHealth"' | grep -q '"Status":"passing"' ||
+    { health_why="$NODE is not alive in the cluster (serfHealth)"; return 1; }
   if [ "$SERVER" = yes ]; then
     consul_voters | grep -qx "$NODE" || { health_why="$NODE is not a raft voter"; return 1; }
     consul_api /v1/operator/autopilot/health 2>/dev/null | grep -q '^{"Healthy":true' ||

@@ -24,11 +24,19 @@ describe("the transition judge", () => {
         assert.deepEqual(fields({}), []);
     });
 
-    it("refuses a datacenter rename and ACLs switched either way, naming old → new and the safe path", () => {
+    it("refuses a datacenter rename, naming old → new and the safe path", () => {
         assert.deepEqual(fields({ datacenter: "dc9" }), ["datacenter"]);
         assert.match(reason({ datacenter: "dc9" }), /^dc1 → dc9: a running cluster cannot be renamed.*federation\.primaryStack/);
-        assert.deepEqual(fields({ consulAcl: false }), ["consul.acl"]);
-        assert.deepEqual(fields({ consulAcl: true }, { ...applied, consulAcl: false }), ["consul.acl"]);
+    });
+
+    it("lets ACLs move one stage per up either way (deny, allow, off), and refuses a jump of more", () => {
+        const stage = (n: number): Partial<ClusterShape> => (n === 1 ? { consulAcl: true, consulAclStage: 1 } : { consulAcl: n === 2, consulAclStage: undefined });
+        for (const [from, to] of [[2, 1], [1, 0], [0, 1], [1, 2]]) {
+            assert.deepEqual(fields(stage(to), { ...applied, ...stage(from) }), [], `${from} → ${to}`);
+        }
+        assert.deepEqual(fields({ consulAcl: false }), ["consul.acl"], "deny → off at once");
+        assert.deepEqual(fields({ consulAcl: true }, { ...applied, consulAcl: false }), ["consul.acl"], "off → deny at once");
+        assert.match(reason({ consulAcl: false }), /^ACL stage 2 → 0: a running cluster moves one stage per up.*consul\.acl: true once/);
     });
 
     it("lets Consul TLS move one stage per up either way, and refuses a jump of more (the stack's record of its stage lost)", () => {
