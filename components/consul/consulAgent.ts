@@ -261,22 +261,26 @@ export class ConsulServer extends pulumi.ComponentResource {
      * chain) if its own put the restart off, because it led the cluster or because the cluster
      * was degraded and could not lose it then; after the previous server's (`previous`), so
      * deferred restarts go one at a time too. Ordered by whoever chains the servers, once every
-     * server is made (see layers/consul.ts).
+     * server is made (see layers/consul.ts). Once only.
      */
-    deferRestart(lastServer: pulumi.Resource, previous?: pulumi.Resource): command.remote.Command {
+    deferRestart(lastServer?: pulumi.Resource, previous?: pulumi.Resource): command.remote.Command {
+        if (this.deferred !== undefined) {
+            throw new Error(`ConsulServer ${this.name}: its deferred restart is ordered already`);
+        }
         this.deferred = this.host.step(`${this.name}-deferred-restart`, this, {
             create: this.service.stdout.apply((run) => consulDeferredRestartScript(this.host.name, this.rejoinTimeoutSeconds, run, this.aclAllow)),
-            after: [this.service, lastServer, ...(previous ? [previous] : [])],
+            after: [this.service, ...(lastServer ? [lastServer] : []), ...(previous ? [previous] : [])],
         });
         return this.deferred;
     }
 
-    /** The server restarted as its config asks (its deferred restart): the join step and the clients wait for it. */
+    /**
+     * The server restarted as its config asks (its deferred restart): the join step and the
+     * clients wait for it. A server no chain orders (one used on its own) has its deferred restart
+     * after its own service step only.
+     */
     get ready(): command.remote.Command {
-        if (this.deferred === undefined) {
-            throw new Error(`ConsulServer ${this.name}: its deferred restart is not ordered yet (deferRestart)`);
-        }
-        return this.deferred;
+        return this.deferred ?? this.deferRestart();
     }
 }
 
