@@ -58,6 +58,7 @@ export = appliedOutputs(["consulTlsStage", "consulHttpsAddr", "consulAclStage", 
         appliedCertificates: applied.getOutput("certificateRenewal"),
         consulTls,
         consulAcl,
+        appliedManagementToken: typeof outputs.aclBootstrapToken === "string" ? pulumi.secret(outputs.aclBootstrapToken) : undefined,
         // Beside the project's other local state (scripts/env.sh sets CONSUL_SWARM_STATE).
         snapshotDir: path.resolve(process.env.CONSUL_SWARM_STATE ?? ".state", "snapshots", pulumi.getStack()),
     });

@@ -114,6 +114,12 @@ export interface ConsulSwarmArgs {
     /** The same for consul.acl (see consul/aclStages.ts). */
     consulAcl?: ConsulAclMove;
     /**
+     * The management token the last up exported (a secret): while ACLs are switched off, the
+     * servers still have them when the up starts, and the snapshot before the roll needs it
+     * (acl:write, which default allow does not give), though this up no longer makes it.
+     */
+    appliedManagementToken?: pulumi.Input<string>;
+    /**
      * Where snapshots taken before a rollout are kept on the machine running Pulumi (a relative
      * path is the program's directory's); `snapshots/<stack>` unless set.
      */

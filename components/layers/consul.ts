@@ -63,7 +63,8 @@ export function createConsul(
         servers: withRole("consul-server").map((h) =>
             consulCa && apiOverHttps(tlsMove) ? pulumi.interpolate`https://${h.address}:${CONSUL_HTTPS_PORT}` : pulumi.interpolate`http://${h.address}:8500`,
         ),
-        managementToken: aclToken,
+        // The servers have ACLs when the up starts, as the last up left them.
+        managementToken: aclToken ?? ((aclMoveOf(args).applied ?? 0) >= 1 ? args.appliedManagementToken : undefined),
         caCert: apiOverHttps(tlsMove) ? consulCa?.caCert : undefined,
         version: args.consul.version,
         binarySha256: binarySha256(args.consul.install),
