@@ -45,7 +45,7 @@ for arg in "$@"; do
 done
 # Longest first (docs/test-timings.md): a file starts when one ends, so the long ones start at once
 # and the short ones fill the lanes' ends; a file not listed here goes last.
-longest=(lab interrupted machines swarm-ha own-hosts tutorial-mode policy federation toolchain)
+longest=(lab machines interrupted tutorial-mode swarm-ha own-hosts policy federation toolchain)
 longest=("${longest[@]/#/test/e2e/}")
 longest=("${longest[@]/%/.test.ts}")
 if [ ${#files[@]} -eq 0 ]; then

@@ -116,12 +116,12 @@ describe("an interrupted up is repaired by the next one", { timeout: 40 * 60 * 1
         }
     });
 
-    // Moments of a cold up: lab hosts starting, SSH facts and Docker TLS, Consul starting, join/ACL, swarm.
+    // Moments of a cold up: lab hosts starting and SSH facts (6 s), Consul starting (18 s), join,
+    // ACLs and swarm (34 s); both signals. (14 s and 26 s were dropped for the suite's time: under
+    // three lanes they fell in the same steps as their neighbours.)
     const coldMoments = [
         { afterMs: 6_000, signal: "SIGKILL" as const },
-        { afterMs: 14_000, signal: "SIGINT" as const },
         { afterMs: 18_000, signal: "SIGKILL" as const },
-        { afterMs: 26_000, signal: "SIGKILL" as const },
         { afterMs: 34_000, signal: "SIGINT" as const },
     ];
     for (const moment of coldMoments) {
@@ -141,9 +141,10 @@ describe("an interrupted up is repaired by the next one", { timeout: 40 * 60 * 1
     }
 
     // Moments of a rolling change: each server's service step writes the new config, then restarts.
+    // (A third, SIGKILL at 9 s, was dropped for the suite's time; the case after these kills at
+    // the exact moment a server has the new config on disk.)
     const rollingMoments = [
         { level: "DEBUG", afterMs: 4_000, signal: "SIGKILL" as const },
-        { level: "INFO", afterMs: 9_000, signal: "SIGKILL" as const },
         { level: "WARN", afterMs: 6_000, signal: "SIGINT" as const },
     ];
     for (const moment of rollingMoments) {
