@@ -3,25 +3,18 @@
 // once, the stack's own steps would send tokens half-way through. Consul's path: ACLs on with
 // default allow everywhere first (tokens made once the servers bootstrap them), then deny; off in
 // the reverse order. One stage per `up`, recorded in the stack's consulAclStage output.
-import { StagedSwitch, stageNotice, stepToward } from "../transition/stages";
+import { stagedSwitch, stageNotice, stepToward } from "../transition/stages";
 
 /** 0: no ACLs. 1: ACLs on with default allow, every token made. 2: default deny (the steady state with consul.acl). */
 export type ConsulAclStage = 0 | 1 | 2;
 
-export const CONSUL_ACL_OFF: ConsulAclStage = 0;
-export const CONSUL_ACL_ALLOW: ConsulAclStage = 1;
-export const CONSUL_ACL_DENY: ConsulAclStage = 2;
+export const [CONSUL_ACL_OFF, CONSUL_ACL_ALLOW, CONSUL_ACL_DENY]: readonly ConsulAclStage[] = [0, 1, 2];
 
-const ACL_SWITCH: StagedSwitch = {
-    field: "consul.acl",
-    on: CONSUL_ACL_DENY,
-    what: [
-        "no ACLs",
-        "ACLs on with default allow: the management token bootstrapped, every agent's and swarm host's token made, anything without a token still allowed",
-        "default deny: only a token's rules allow",
-    ],
-    why: "Consul's path: tokens everywhere while the default still allows, then deny",
-};
+const ACL_SWITCH = stagedSwitch("consul.acl", "Consul's path: tokens everywhere while the default still allows, then deny", [
+    "no ACLs",
+    "ACLs on with default allow: the management token bootstrapped, every agent's and swarm host's token made, anything without a token still allowed",
+    "default deny: only a token's rules allow",
+]);
 
 /** Where ACLs stand at an `up`: the stage the last one left (undefined: a new cluster) and the one this one applies. */
 export interface ConsulAclMove {

@@ -4,7 +4,7 @@
 // cluster in which every agent talks to every other. One stage per `up`; the stack records the
 // stage it applied (its consulTlsStage output) and takes the next one at the next `up`.
 // Pure: the program decides the stage before it makes any resource; render.ts writes it.
-import { StagedSwitch, stageNotice, stepToward } from "../transition/stages";
+import { stagedSwitch, stageNotice, stepToward } from "../transition/stages";
 
 /**
  * 0: no TLS. 1: every agent has its certificate and accepts TLS (HTTPS on 8501, TLS RPC), still
@@ -16,17 +16,12 @@ export type ConsulTlsStage = 0 | 1 | 2 | 3;
 export const CONSUL_TLS_OFF: ConsulTlsStage = 0;
 export const CONSUL_TLS_VERIFIED: ConsulTlsStage = 3;
 
-const TLS_SWITCH: StagedSwitch = {
-    field: "consul.tls",
-    on: CONSUL_TLS_VERIFIED,
-    what: [
-        "no TLS: plain RPC and HTTP only",
-        "every agent gets its certificate and accepts TLS (HTTPS on 8501, TLS RPC) beside plain RPC, which it still sends",
-        "every agent sends its RPC over TLS, checking the servers' certificates, and still accepts plain RPC",
-        "every agent refuses plain RPC: TLS verified both ways",
-    ],
-    why: "Consul's path: no agent ever meets one it cannot talk to",
-};
+const TLS_SWITCH = stagedSwitch("consul.tls", "Consul's path: no agent ever meets one it cannot talk to", [
+    "no TLS: plain RPC and HTTP only",
+    "every agent gets its certificate and accepts TLS (HTTPS on 8501, TLS RPC) beside plain RPC, which it still sends",
+    "every agent sends its RPC over TLS, checking the servers' certificates, and still accepts plain RPC",
+    "every agent refuses plain RPC: TLS verified both ways",
+]);
 
 /** The stage consul.tls asks for once the move is over. */
 export function consulTlsTarget(tls: boolean): ConsulTlsStage {

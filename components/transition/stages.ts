@@ -14,6 +14,11 @@ export interface StagedSwitch {
     why: string;
 }
 
+/** A switch whose stages are described in order, off first: its last stage is the setting on. */
+export function stagedSwitch(field: string, why: string, what: string[]): StagedSwitch {
+    return { field, why, what, on: what.length - 1 };
+}
+
 /** The stage an `up` applies: one step from the applied one towards the target; a new cluster starts at the target. */
 export function stepToward(applied: number | undefined, target: number): number {
     if (applied === undefined || applied === target) {
