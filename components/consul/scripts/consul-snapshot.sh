@@ -23,7 +23,8 @@ find_api() {
   return 1
 }
 # One try of a save from $api: 0 saved, 1 worth another try (no answer, or a 5xx: a server answers
-# 500 while the cluster settles, a new server being promoted or a leader just elected), 2 refused.
+# 500 while the cluster settles, a new server being promoted or a leader just elected; or an
+# archive cut short, which a 200 already sent cannot say: seen while servers joined), 2 refused.
 save_once() {
   # Raft refuses a snapshot when nothing was committed since its last one ("nothing new to
   # snapshot", a 500): a key that says when this one was taken makes sure something was.
@@ -31,7 +32,12 @@ save_once() {
     curl -sS -m 30 -K "$tmp/curl.conf" -o "$tmp/answer" -w '%{http_code}' -X PUT --data-binary @- "$api/v1/kv/consul-swarm/snapshots/last" 2>"$tmp/curl.err") || code=000
   if [ "$code" = 200 ]; then
     code=$(curl -sS -m 300 -K "$tmp/curl.conf" -o "$file.part" -w '%{http_code}' "$api/v1/snapshot" 2>"$tmp/curl.err") || code=000
-    [ "$code" = 200 ] && return 0
+    if [ "$code" = 200 ]; then
+      gzip -t "$file.part" 2>/dev/null && return 0
+      rm -f "$file.part"
+      last_error="$api sent a snapshot that is not a whole gzip archive"
+      return 1
+    fi
     mv -f "$file.part" "$tmp/answer" 2>/dev/null || true
   fi
   last_error="$api answered $code: $(head -c 300 "$tmp/answer" 2>/dev/null) $(cat "$tmp/curl.err" 2>/dev/null)"
@@ -67,7 +73,6 @@ case "$ACTION" in
       sleep 2
       find_api || true
     done
-    gzip -t "$file.part" || { echo "consul-swarm: the snapshot from $api is not a gzip archive" >&2; exit 5; }
     mv "$file.part" "$file"
     echo "snapshot=$file"
     ;;

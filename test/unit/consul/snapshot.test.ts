@@ -15,6 +15,8 @@ import { renderScript } from "../../../components/shared/script";
 /** Answers /v1/status/leader always; /v1/snapshot with `failures` 5xx (or `refuse` 403) first. */
 class FakeConsul {
     failures = 0;
+    /** Answers this many snapshots with 200 and a gzip archive cut in half. */
+    truncated = 0;
     refuse = false;
     snapshotCalls = 0;
     readonly server = http.createServer((req, res) => {
@@ -29,6 +31,10 @@ class FakeConsul {
                 if (this.failures > 0) {
                     this.failures--;
                     res.writeHead(500).end("failed to snapshot: raft is not ready");
+                } else if (this.truncated > 0) {
+                    this.truncated--;
+                    const whole = gzipSync("snapshot ".repeat(100));
+                    res.writeHead(200).end(whole.subarray(0, whole.length / 2));
                 } else {
                     res.writeHead(200).end(gzipSync("snapshot"));
                 }
@@ -82,6 +88,14 @@ describe("the pre-change snapshot", () => {
         const file = /^snapshot=(\S+)$/m.exec(r.stdout)?.[1];
         assert.ok(file && fs.existsSync(file), r.stdout);
         assert.ok(!fs.existsSync(`${file}.part`));
+    });
+
+    it("an archive cut short behind a 200 is asked for again", async () => {
+        Object.assign(consul, { failures: 0, truncated: 1, refuse: false, snapshotCalls: 0 });
+        const r = await save(30);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(consul.snapshotCalls, 2);
+        assert.match(r.stderr, /sent a snapshot that is not a whole gzip archive\); trying again/);
     });
 
     it("a refusal (403) stops at once, naming the answer", async () => {
