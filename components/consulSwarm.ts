@@ -269,15 +269,17 @@ export function clusterShape(args: Pick<ConsulSwarmArgs, "datacenter" | "hosts" 
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
     const byName = (hosts: ConsulSwarmHost[]) => pulumi.all(Object.fromEntries(hosts.map((h) => [h.name, h.address])));
     const managers = withRole("swarm-manager");
+    const tls = tlsMoveOf(args).next;
+    const acl = aclMoveOf(args).next;
     return pulumi
         .all([byName(args.hosts), byName(withRole("consul-server")), byName(managers), byName(withRole("swarm-agent"))])
         .apply(([hosts, servers, swarmManagers, swarmWorkers]) => ({
             datacenter: args.datacenter,
-            // A stage between off and on only while TLS is switched (shapes applied before stages were have none).
-            consulTls: tlsMoveOf(args).next >= 1,
-            ...(tlsMoveOf(args).next === 1 || tlsMoveOf(args).next === 2 ? { consulTlsStage: tlsMoveOf(args).next } : {}),
-            consulAcl: aclMoveOf(args).next >= 1,
-            ...(aclMoveOf(args).next === 1 ? { consulAclStage: 1 } : {}),
+            // A stage between off and on only while a switch is under way (shapes applied before stages were have none).
+            consulTls: tls >= 1,
+            ...(tls === 1 || tls === 2 ? { consulTlsStage: tls } : {}),
+            consulAcl: acl >= 1,
+            ...(acl === 1 ? { consulAclStage: acl } : {}),
             consulVersion: args.consul.version,
             servers,
             swarmManagers,

@@ -35,14 +35,14 @@ export function createConsul(
     const { consulCa, gossipKey, aclToken, acl, agentToken, replicationToken, swarmToken, swarmWorkerToken, primaryDatacenter, primaryServerAddresses } = trust;
     const withRole = (role: Role) => args.hosts.filter((h) => h.roles.includes(role));
     const tlsMove = tlsMoveOf(args);
-    const aclStage = aclMoveOf(args).next;
+    const aclMove = aclMoveOf(args);
     const agentArgs = (h: ConsulSwarmHost) => ({
         host: hosts.get(h.name)!,
         datacenter,
         install: args.consul.install,
         version: args.consul.version,
         gossipKey,
-        acl: acl ? { ...acl, stage: aclStage } : undefined,
+        acl: acl ? { ...acl, stage: aclMove.next } : undefined,
         tls: consulCa ? { caCert: consulCa.caCert, pair: consulCa.leaves[`agent-${h.name}`], stage: tlsMove.next } : undefined,
         ui: args.consul.ui,
         dns: args.consul.dns,
@@ -64,7 +64,7 @@ export function createConsul(
             consulCa && apiOverHttps(tlsMove) ? pulumi.interpolate`https://${h.address}:${CONSUL_HTTPS_PORT}` : pulumi.interpolate`http://${h.address}:8500`,
         ),
         // The servers have ACLs when the up starts, as the last up left them.
-        managementToken: aclToken ?? ((aclMoveOf(args).applied ?? 0) >= 1 ? args.appliedManagementToken : undefined),
+        managementToken: aclToken ?? ((aclMove.applied ?? 0) >= 1 ? args.appliedManagementToken : undefined),
         caCert: apiOverHttps(tlsMove) ? consulCa?.caCert : undefined,
         version: args.consul.version,
         binarySha256: binarySha256(args.consul.install),
